@@ -1,0 +1,41 @@
+"""The NumPy engine of bceviz: losses, surfaces, training, metrics, data sets (never imports Qt)."""
+
+from bceviz.engine.losses import (
+    FRAMEWORK_CEILINGS,
+    LossSpec,
+    curvature_from_logits,
+    entropy,
+    framework_loss_from_probs,
+    grad_from_logits,
+    grad_wrt_prob,
+    hinge_from_logits,
+    hinge_grad_from_logits,
+    kl_divergence,
+    loss_from_logits,
+    loss_from_probs,
+    sigmoid,
+    softplus,
+    squared_error_from_logits,
+    squared_error_grad_from_logits,
+    to_bits,
+)
+
+__all__ = [
+    "FRAMEWORK_CEILINGS",
+    "LossSpec",
+    "curvature_from_logits",
+    "entropy",
+    "framework_loss_from_probs",
+    "grad_from_logits",
+    "grad_wrt_prob",
+    "hinge_from_logits",
+    "hinge_grad_from_logits",
+    "kl_divergence",
+    "loss_from_logits",
+    "loss_from_probs",
+    "sigmoid",
+    "softplus",
+    "squared_error_from_logits",
+    "squared_error_grad_from_logits",
+    "to_bits",
+]
