@@ -1,0 +1,542 @@
+"""The application state: one object every panel reads, writes and listens to.
+
+No widgets here (a test forbids Qt imports). A user gesture calls a setter;
+the setter validates, changes the state and emits the matching event; each
+panel redraws from the state. Panels never talk to each other.
+
+Events (``state.events.<name>.connect(callback)``; callbacks take keywords):
+
+==========  ===============================================================
+spec        loss settings changed (smoothing, pos_weight, focal γ/α)
+probe       the loss-curve handle (p, y) moved
+samples     the (p, y) pairs of the samples panel changed
+data        the 2-D points changed; ``kind`` is "reset", "move", "add",
+            "remove" or "label" and ``index`` names the point for edits
+weights     the model's weights changed (a training step, reset, drag)
+settings    optimizer, learning rate, L1/L2, batch size, steps per frame
+features    the feature map changed (the weight vector changes length)
+threshold   the decision threshold changed
+running     training started or paused
+status      a message for the status bar (``message``, ``level``)
+view        display options (units, axes, overlays) changed
+scenario    a scenario was applied (title, caption)
+==========  ===============================================================
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Optional
+
+import numpy as np
+
+from bceviz.engine.losses import LossSpec, grad_from_logits, loss_from_logits, validate_labels
+from bceviz.engine import datasets as _datasets
+from bceviz.engine import logistic as _logistic
+from bceviz.model.events import EventGroup
+
+#: The loss-curve handle stays within this logit range so p never reaches 0 or 1.
+PROBE_Z_LIMIT = 30.0
+OPTIMIZERS = ("gd", "sgd", "momentum", "adam", "newton")
+OPTIMIZER_LABELS = {
+    "gd": "Gradient descent",
+    "sgd": "SGD (mini-batch)",
+    "momentum": "Momentum",
+    "adam": "Adam",
+    "newton": "Newton (IRLS)",
+}
+#: Above this many points the app refuses a data set (stated in the message).
+MAX_POINTS = 20_000
+
+
+@dataclass(frozen=True)
+class DatasetSettings:
+    """Parameters of the generated 2-D data set."""
+
+    kind: str = "overlap"
+    n: int = 200
+    noise: float = 0.1
+    pos_fraction: float = 0.5
+    label_noise: float = 0.0
+    seed: int = 0
+    heldout_fraction: float = 0.25
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """Optimizer and regularisation settings; all can change mid-training."""
+
+    optimizer: str = "gd"
+    lr: float = 0.5
+    l1: float = 0.0
+    l2: float = 0.0
+    batch_size: Optional[int] = None
+    momentum: float = 0.9
+    steps_per_frame: int = 1
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ViewOptions:
+    """How things are shown; no effect on any number."""
+
+    units: str = "nats"  # "nats" or "bits"
+    curve_axis: str = "p"  # loss curve against "p" or "z"
+    show_mse: bool = False
+    show_hinge: bool = False
+    show_ceilings: bool = True
+    show_entropy_floor: bool = True
+    show_loss_glyphs: bool = False
+    show_grad_arrows: bool = False
+    show_grad_field: bool = False
+    show_heldout: bool = True
+
+
+class StateError(ValueError):
+    """A rejected change; the message is meant for the user (status bar / dialog)."""
+
+
+class AppState:
+    """Everything the app shows, without any widget."""
+
+    def __init__(self) -> None:
+        self.events = EventGroup(
+            "spec", "probe", "samples", "data", "weights", "settings", "features",
+            "threshold", "running", "status", "view", "scenario",
+        )
+        self.spec = LossSpec()
+        self.probe_z = float(np.log(0.7 / 0.3))
+        self.probe_y = 1.0
+        self.samples_p = np.array([0.7, 0.8, 0.9])
+        self.samples_y = np.array([1.0, 1.0, 1.0])
+        #: A second classifier's predictions on the same samples (None = off).
+        self.samples_ref_p: Optional[np.ndarray] = np.array([0.8, 0.8, 0.8])
+        self.dataset = DatasetSettings()
+        self.training = TrainingSettings()
+        self.features = "linear"
+        self.threshold = 0.5
+        self.view = ViewOptions()
+        self.running = False
+        self.status_message = ""
+        self.scenario_id = ""
+        self.scenario_title = ""
+        self.caption = ""
+        self.data_source = "generated"
+        X, y = _datasets.make_dataset("overlap", 200, seed=0)
+        self.X = np.asarray(X, dtype=np.float64)
+        self.y = np.asarray(y, dtype=np.float64)
+        self.heldout = _datasets.heldout_split(len(self.y), 0.25, seed=0, y=self.y)
+        self.trainer = self._new_trainer()
+
+    # ------------------------------------------------------------------ probe
+    @property
+    def probe_p(self) -> float:
+        """The loss-curve handle's predicted probability, strictly inside (0, 1)."""
+        return float(1.0 / (1.0 + math.exp(-self.probe_z)))
+
+    def set_probe(self, *, p: Optional[float] = None, z: Optional[float] = None,
+                  y: Optional[float] = None) -> None:
+        """Move the loss-curve handle. p is clipped so the loss stays finite."""
+        if p is not None and z is not None:
+            raise StateError("give p or z, not both")
+        new_z = self.probe_z
+        if p is not None:
+            p = _finite("p", p)
+            if not 0.0 <= p <= 1.0:
+                raise StateError(f"p must be in [0, 1], got {p:g}")
+            lim = 1.0 / (1.0 + math.exp(PROBE_Z_LIMIT))
+            clipped = min(max(p, lim), 1.0 - lim)
+            if clipped != p:
+                self.set_status(
+                    f"p = {p:g} is clipped to {clipped:.3g}: at exactly 0 or 1 the loss of a "
+                    "wrong label is infinite", "info")
+            new_z = math.log(clipped) - math.log1p(-clipped)
+        if z is not None:
+            z = _finite("z", z)
+            new_z = min(max(z, -PROBE_Z_LIMIT), PROBE_Z_LIMIT)
+        new_y = self.probe_y if y is None else _label("y", y)
+        if new_z == self.probe_z and new_y == self.probe_y:
+            return
+        self.probe_z, self.probe_y = float(new_z), float(new_y)
+        self.events.probe.emit()
+
+    # ---------------------------------------------------------------- samples
+    def set_samples(self, p, y, ref_p=None, *, keep_ref: bool = True) -> None:
+        p_arr = np.atleast_1d(np.asarray(p, dtype=np.float64)).copy()
+        y_arr = np.atleast_1d(np.asarray(y, dtype=np.float64)).copy()
+        if p_arr.shape != y_arr.shape or p_arr.ndim != 1:
+            raise StateError("samples need as many predictions as labels")
+        if not np.all(np.isfinite(p_arr)) or np.any((p_arr < 0) | (p_arr > 1)):
+            raise StateError("sample predictions must be in [0, 1]")
+        _labels(y_arr)
+        if len(p_arr) > 64:
+            raise StateError("the samples panel holds at most 64 pairs")
+        if ref_p is not None:
+            ref = np.asarray(ref_p, dtype=np.float64).copy()
+            if ref.shape != p_arr.shape:
+                ref = None
+            self.samples_ref_p = ref
+        elif not keep_ref or (self.samples_ref_p is not None
+                              and self.samples_ref_p.shape != p_arr.shape):
+            self.samples_ref_p = None
+        self.samples_p, self.samples_y = p_arr, y_arr
+        self.events.samples.emit()
+
+    def set_sample(self, i: int, *, p: Optional[float] = None, y: Optional[float] = None) -> None:
+        p_arr, y_arr = self.samples_p.copy(), self.samples_y.copy()
+        if p is not None:
+            p_arr[i] = _finite("p", p)
+        if y is not None:
+            y_arr[i] = _label("y", y)
+        self.set_samples(p_arr, y_arr)
+
+    # ------------------------------------------------------------------- loss
+    def set_spec(self, spec: Optional[LossSpec] = None, **changes: Any) -> None:
+        """Replace the loss settings (or change some fields): ValueError text is user-facing."""
+        try:
+            new = spec if spec is not None else replace(self.spec, **changes)
+        except (TypeError, ValueError) as exc:
+            raise StateError(str(exc)) from None
+        if new == self.spec:
+            return
+        self.spec = new
+        self.trainer.set_spec(new)
+        self.events.spec.emit()
+        self.events.weights.emit(reason="spec")
+
+    def balanced_pos_weight(self) -> float:
+        """n_neg / n_pos over the training points (1 if a class is missing)."""
+        y = self.y[~self.heldout]
+        n_pos = float(np.sum(y >= 0.5))
+        n_neg = float(len(y) - n_pos)
+        return n_neg / n_pos if n_pos > 0 and n_neg > 0 else 1.0
+
+    # --------------------------------------------------------------- training
+    def set_training(self, **changes: Any) -> None:
+        """Change optimizer settings live (no reset)."""
+        try:
+            new = replace(self.training, **changes)
+        except TypeError as exc:
+            raise StateError(str(exc)) from None
+        if new.optimizer not in OPTIMIZERS:
+            raise StateError(f"unknown optimizer {new.optimizer!r}")
+        if not (math.isfinite(new.lr) and new.lr > 0):
+            raise StateError(f"learning rate must be > 0, got {new.lr!r}")
+        if new.l1 < 0 or new.l2 < 0 or not (math.isfinite(new.l1) and math.isfinite(new.l2)):
+            raise StateError("L1 and L2 strengths must be finite and >= 0")
+        if new.batch_size is not None and new.batch_size < 1:
+            raise StateError("batch size must be at least 1")
+        if not 1 <= new.steps_per_frame <= 1000:
+            raise StateError("steps per frame must be between 1 and 1000")
+        if new == self.training:
+            return
+        old = self.training
+        self.training = new
+        t = self.trainer
+        try:
+            if new.optimizer != old.optimizer:
+                t.set_optimizer(new.optimizer)
+            t.lr, t.l1, t.l2 = new.lr, new.l1, new.l2
+            t.batch_size = new.batch_size
+            t.momentum = new.momentum
+        except ValueError as exc:
+            self.training = old
+            raise StateError(str(exc)) from None
+        self.events.settings.emit()
+        if (new.l1, new.l2) != (old.l1, old.l2):
+            self.events.weights.emit(reason="penalty")
+
+    def set_features(self, kind: str) -> None:
+        if kind not in _logistic.FEATURE_KINDS:
+            raise StateError(f"unknown feature map {kind!r}")
+        if kind == self.features:
+            return
+        self.features = kind
+        self._sync_trainer_data()
+        self.events.features.emit()
+        self.events.weights.emit(reason="features")
+
+    def step(self, n: Optional[int] = None) -> int:
+        """Train n steps (default: steps per frame). Divergence pauses and says why."""
+        n = self.training.steps_per_frame if n is None else int(n)
+        if n <= 0 or self.n_train == 0:
+            return 0
+        done = self.trainer.step(n)
+        if done:
+            self.events.weights.emit(reason="step")
+        if self.trainer.diverged:
+            self.set_running(False)
+            self.set_status(self.trainer.status, "error")
+        return done
+
+    def set_running(self, running: bool) -> None:
+        running = bool(running)
+        if running and self.trainer.diverged:
+            self.set_status(self.trainer.status + " (press R to reset)", "error")
+            running = False
+        if running and self.n_train == 0:
+            self.set_status("Nothing to train on: add points first", "warning")
+            running = False
+        if running == self.running:
+            return
+        self.running = running
+        self.events.running.emit()
+
+    def reset_weights(self) -> None:
+        self.trainer.reset()
+        self.set_status("Weights reset to zero", "info")
+        self.events.weights.emit(reason="reset")
+
+    def set_weights(self, w, b: Optional[float] = None) -> None:
+        """Put the model at given weights (e.g. the user drags the marker on the surface)."""
+        w_arr = np.asarray(w, dtype=np.float64).copy()
+        if w_arr.shape != self.trainer.w.shape or not np.all(np.isfinite(w_arr)):
+            raise StateError("weights must be finite and match the feature map")
+        bb = self.trainer.b if b is None else _finite("b", b)
+        self.trainer.set_weights(w_arr, bb)
+        self.events.weights.emit(reason="set")
+
+    # ------------------------------------------------------------------- data
+    @property
+    def n_points(self) -> int:
+        return int(len(self.y))
+
+    @property
+    def n_train(self) -> int:
+        return int(np.count_nonzero(~self.heldout))
+
+    @property
+    def X_train(self) -> np.ndarray:
+        return self.X[~self.heldout]
+
+    @property
+    def y_train(self) -> np.ndarray:
+        return self.y[~self.heldout]
+
+    def generate(self, **changes: Any) -> None:
+        """Regenerate the data set with changed generator settings; weights are kept."""
+        try:
+            new = replace(self.dataset, **changes)
+        except TypeError as exc:
+            raise StateError(str(exc)) from None
+        if new.n > MAX_POINTS:
+            raise StateError(f"at most {MAX_POINTS:,} points, asked for {new.n:,}")
+        if not 0.0 <= new.heldout_fraction < 1.0:
+            raise StateError("held-out fraction must be in [0, 1)")
+        try:
+            X, y = _datasets.make_dataset(new.kind, new.n, noise=new.noise,
+                                          pos_fraction=new.pos_fraction,
+                                          label_noise=new.label_noise, seed=new.seed)
+            heldout = (_datasets.heldout_split(len(y), new.heldout_fraction, seed=new.seed, y=y)
+                       if new.heldout_fraction > 0 else np.zeros(len(y), bool))
+        except ValueError as exc:
+            raise StateError(str(exc)) from None
+        self.dataset = new
+        self.data_source = "generated"
+        self._replace_data(X, y, heldout)
+
+    def set_data(self, X, y, heldout=None, *, source: str = "file") -> None:
+        """Replace all points (validated first: a refused set changes nothing)."""
+        X_arr = np.asarray(X, dtype=np.float64)
+        y_arr = np.asarray(y, dtype=np.float64)
+        if X_arr.ndim != 2 or X_arr.shape[1] != 2 or y_arr.shape != (X_arr.shape[0],):
+            raise StateError("data must be N points with two features and one label each")
+        if not np.all(np.isfinite(X_arr)):
+            raise StateError("data must contain finite numbers only")
+        _labels(y_arr)
+        if len(y_arr) > MAX_POINTS:
+            raise StateError(f"at most {MAX_POINTS:,} points, the data has {len(y_arr):,}")
+        if heldout is None:
+            heldout = np.zeros(len(y_arr), bool)
+        heldout = np.asarray(heldout, dtype=bool)
+        if heldout.shape != y_arr.shape:
+            raise StateError("held-out mask must have one entry per point")
+        self.data_source = source
+        self._replace_data(X_arr.copy(), y_arr.copy(), heldout.copy())
+
+    def _replace_data(self, X, y, heldout) -> None:
+        self.X, self.y, self.heldout = X, y, heldout
+        self._sync_trainer_data()
+        self.events.data.emit(kind="reset", index=None)
+        self.events.weights.emit(reason="data")
+
+    def move_point(self, i: int, x1: float, x2: float) -> None:
+        i = self._index(i)
+        x1, x2 = _finite("x1", x1), _finite("x2", x2)
+        self.X[i] = (x1, x2)
+        self._sync_trainer_data()
+        self.events.data.emit(kind="move", index=i)
+        self.events.weights.emit(reason="data")
+
+    def add_point(self, x1: float, x2: float, label: float, *, heldout: bool = False) -> int:
+        if self.n_points >= MAX_POINTS:
+            raise StateError(f"at most {MAX_POINTS:,} points")
+        x1, x2, label = _finite("x1", x1), _finite("x2", x2), _label("label", label)
+        self.X = np.vstack([self.X, [[x1, x2]]])
+        self.y = np.append(self.y, label)
+        self.heldout = np.append(self.heldout, bool(heldout))
+        self._sync_trainer_data()
+        i = self.n_points - 1
+        self.events.data.emit(kind="add", index=i)
+        self.events.weights.emit(reason="data")
+        return i
+
+    def remove_point(self, i: int) -> tuple[float, float, float, bool]:
+        """Delete point i; returns what was removed (x1, x2, label, heldout) for undo."""
+        i = self._index(i)
+        removed = (float(self.X[i, 0]), float(self.X[i, 1]), float(self.y[i]), bool(self.heldout[i]))
+        self.X = np.delete(self.X, i, axis=0)
+        self.y = np.delete(self.y, i)
+        self.heldout = np.delete(self.heldout, i)
+        self._sync_trainer_data()
+        self.events.data.emit(kind="remove", index=i)
+        self.events.weights.emit(reason="data")
+        return removed
+
+    def insert_point(self, i: int, x1: float, x2: float, label: float, heldout: bool) -> None:
+        """Put a point back at index i (undo of a removal)."""
+        if not 0 <= i <= self.n_points:
+            raise StateError(f"no place {i} for a point")
+        self.X = np.insert(self.X, i, [x1, x2], axis=0)
+        self.y = np.insert(self.y, i, _label("label", label))
+        self.heldout = np.insert(self.heldout, i, bool(heldout))
+        self._sync_trainer_data()
+        self.events.data.emit(kind="reset", index=None)
+        self.events.weights.emit(reason="data")
+
+    def set_label(self, i: int, label: float) -> None:
+        i = self._index(i)
+        self.y[i] = _label("label", label)
+        self._sync_trainer_data()
+        self.events.data.emit(kind="label", index=i)
+        self.events.weights.emit(reason="data")
+
+    def flip_label(self, i: int) -> None:
+        i = self._index(i)
+        self.set_label(i, 1.0 - float(self.y[i]))
+
+    def _index(self, i: int) -> int:
+        i = int(i)
+        if not 0 <= i < self.n_points:
+            raise StateError(f"no point {i}: there are {self.n_points}")
+        return i
+
+    # -------------------------------------------------------------- threshold
+    def set_threshold(self, t: float) -> None:
+        t = _finite("threshold", t)
+        t = min(max(t, 0.0), 1.0)
+        if t == self.threshold:
+            return
+        self.threshold = t
+        self.events.threshold.emit()
+
+    # ------------------------------------------------------------------- view
+    def set_view(self, **changes: Any) -> None:
+        try:
+            new = replace(self.view, **changes)
+        except TypeError as exc:
+            raise StateError(str(exc)) from None
+        if new.units not in ("nats", "bits") or new.curve_axis not in ("p", "z"):
+            raise StateError("units must be nats or bits; curve axis p or z")
+        if new == self.view:
+            return
+        self.view = new
+        self.events.view.emit()
+
+    def set_status(self, message: str, level: str = "info") -> None:
+        self.status_message = message
+        self.events.status.emit(message=message, level=level)
+
+    # -------------------------------------------------------------- derived
+    def features_of(self, X) -> np.ndarray:
+        """The model's feature columns for raw 2-D points X (N, 2)."""
+        return self.trainer.transform(np.asarray(X, dtype=np.float64)) \
+            if hasattr(self.trainer, "transform") else _logistic.make_features(X, self.features)
+
+    def logits_of(self, X) -> np.ndarray:
+        F = self.features_of(X)
+        return F @ self.trainer.w + self.trainer.b
+
+    def proba_of(self, X) -> np.ndarray:
+        z = self.logits_of(X)
+        return np.exp(-np.logaddexp(0.0, -z))
+
+    def point_losses(self) -> np.ndarray:
+        """Per-point loss (nats) of every point under the current spec."""
+        return loss_from_logits(self.logits_of(self.X), self.y, self.spec)
+
+    def point_grads(self) -> np.ndarray:
+        """Per-point dL/dz of every point under the current spec."""
+        return grad_from_logits(self.logits_of(self.X), self.y, self.spec)
+
+    def summary(self) -> dict:
+        """Numbers for reports: train loss (penalty excluded), accuracy, weights."""
+        tr = ~self.heldout
+        out: dict[str, Any] = {
+            "steps": int(self.trainer.steps),
+            "n_points": self.n_points,
+            "n_train": self.n_train,
+            "n_heldout": int(self.heldout.sum()),
+            "features": self.features,
+            "w": [float(v) for v in self.trainer.w],
+            "b": float(self.trainer.b),
+            "spec": self.spec.to_dict(),
+            "threshold": self.threshold,
+        }
+        for name, mask in (("train", tr), ("heldout", ~tr)):
+            if not mask.any():
+                out[f"{name}_loss"] = None
+                out[f"{name}_accuracy"] = None
+                continue
+            z = self.logits_of(self.X[mask])
+            y = self.y[mask]
+            out[f"{name}_loss"] = float(np.mean(loss_from_logits(z, y, self.spec)))
+            p = np.exp(-np.logaddexp(0.0, -z))
+            out[f"{name}_accuracy"] = float(np.mean((p >= self.threshold) == (y >= 0.5)))
+        out["accuracy"] = out["train_accuracy"]
+        out["objective"] = float(self.trainer.objective()) if self.n_train else None
+        out["diverged"] = bool(self.trainer.diverged)
+        return out
+
+    # -------------------------------------------------------------- internal
+    def _new_trainer(self):
+        t = self.training
+        return _logistic.Trainer(
+            _logistic.make_features(self.X_train, self.features), self.y_train, self.spec,
+            optimizer=t.optimizer, lr=t.lr, l2=t.l2, l1=t.l1, batch_size=t.batch_size,
+            momentum=t.momentum, seed=t.seed,
+        )
+
+    def _sync_trainer_data(self) -> None:
+        self.trainer.set_data(_logistic.make_features(self.X_train, self.features), self.y_train)
+
+
+def _finite(name: str, value: Any) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise StateError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(v):
+        raise StateError(f"{name} must be a finite number, got {value!r}")
+    return v
+
+
+def _label(name: str, value: Any) -> float:
+    v = _finite(name, value)
+    if not 0.0 <= v <= 1.0:
+        raise StateError(f"{name} must be in [0, 1], got {v:g}")
+    return v
+
+
+def _labels(y: np.ndarray) -> None:
+    try:
+        validate_labels(y)
+    except ValueError as exc:
+        raise StateError(str(exc)) from None
+
+
+__all__ = [
+    "AppState", "DatasetSettings", "TrainingSettings", "ViewOptions", "StateError",
+    "OPTIMIZERS", "OPTIMIZER_LABELS", "MAX_POINTS", "PROBE_Z_LIMIT", "asdict", "field",
+]
