@@ -16,6 +16,7 @@ logit (tested to |z| = 1e6).
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Optional
 
@@ -106,6 +107,9 @@ class LossSpec:
 
 
 def _as_float(name: str, value) -> float:
+    # float("0.1") would succeed: a string is not a number for this API.
+    if isinstance(value, (str, bytes)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
     try:
         out = float(value)
     except (TypeError, ValueError):
@@ -120,11 +124,18 @@ def _as_float(name: str, value) -> float:
 
 
 def _as_array(name: str, value) -> np.ndarray:
+    # np.asarray(..., dtype=float64) alone would turn "0.5" into 0.5, None into
+    # NaN and 1+2j into 1 (with a warning); only real numbers are accepted.
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        arr = np.asarray(value)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be numeric, got {value!r}") from None
-    return arr
+    kind = arr.dtype.kind
+    if kind == "O" and all(isinstance(v, numbers.Real) for v in arr.flat):
+        kind = "f"
+    if kind not in "biuf":
+        raise ValueError(f"{name} must be numeric (real numbers), got {value!r}")
+    return arr.astype(np.float64, copy=False)
 
 
 def validate_labels(labels, name: str = "y") -> np.ndarray:
@@ -150,6 +161,15 @@ def _check_broadcast(a: np.ndarray, b: np.ndarray, na: str, nb: str) -> None:
         raise ValueError(
             f"shapes of {na} {a.shape} and {nb} {b.shape} do not broadcast"
         ) from None
+
+
+def _prepare_probs(p, y) -> tuple[np.ndarray, np.ndarray]:
+    pp = _as_array("p", p)
+    if pp.size and not (np.all(pp >= 0.0) and np.all(pp <= 1.0)):
+        raise ValueError("probabilities p must be in [0, 1] (no NaN)")
+    yy = validate_labels(y)
+    _check_broadcast(pp, yy, "p", "y")
+    return pp, yy
 
 
 def _prepare(z, y, spec: Optional[LossSpec]) -> tuple[np.ndarray, np.ndarray, LossSpec]:
@@ -305,11 +325,7 @@ def curvature_from_logits(z, y, spec: Optional[LossSpec] = None) -> np.ndarray:
 
 def loss_from_probs(p, y, eps: float = 1e-7) -> np.ndarray:
     """Per-sample plain BCE in nats, p clipped to [eps, 1 - eps] (Keras' default eps)."""
-    pp = _as_array("p", p)
-    if pp.size and not (np.all(pp >= 0.0) and np.all(pp <= 1.0)):
-        raise ValueError("probabilities p must be in [0, 1]")
-    yy = validate_labels(y)
-    _check_broadcast(pp, yy, "p", "y")
+    pp, yy = _prepare_probs(p, y)
     eps = _as_float("eps", eps)
     if not 0.0 <= eps < 0.5:
         raise ValueError(f"eps must be in [0, 0.5), got {eps!r}")
@@ -321,10 +337,16 @@ def loss_from_probs(p, y, eps: float = 1e-7) -> np.ndarray:
 
 
 def grad_wrt_prob(p, y, eps: float = 1e-7) -> np.ndarray:
-    """dL/dp of plain BCE, -(y/p) + (1-y)/(1-p), with p clipped to [eps, 1-eps]."""
-    pp = np.clip(_as_array("p", p), eps, 1.0 - eps)
-    yy = validate_labels(y)
-    return -yy / pp + (1.0 - yy) / (1.0 - pp)
+    """dL/dp of plain BCE, -(y/p) + (1-y)/(1-p), with p in [0, 1] clipped to [eps, 1-eps]."""
+    pp, yy = _prepare_probs(p, y)
+    eps = _as_float("eps", eps)
+    if not 0.0 <= eps < 0.5:
+        raise ValueError(f"eps must be in [0, 0.5), got {eps!r}")
+    pp = np.clip(pp, eps, 1.0 - eps)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pos = np.where(yy > 0, -yy / pp, 0.0)
+        neg = np.where(yy < 1, (1.0 - yy) / (1.0 - pp), 0.0)
+    return pos + neg
 
 
 def entropy(y) -> np.ndarray:
@@ -401,8 +423,9 @@ def framework_loss_from_probs(p, y, framework: str) -> np.ndarray:
     [1e-7, 1 - 1e-7]), "sklearn" (log_loss, p clipped at float64 eps) or
     "exact" (no clipping; inf where a hard label meets p = 0 or 1).
     """
-    pp = _as_array("p", p)
-    yy = validate_labels(y)
+    # Validate here for every framework: the pytorch branch does not go through
+    # loss_from_probs and would return NaN for p outside [0, 1].
+    pp, yy = _prepare_probs(p, y)
     if framework == "pytorch":
         with np.errstate(divide="ignore"):
             lp = np.maximum(np.log(pp), -100.0)
