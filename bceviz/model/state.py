@@ -122,6 +122,8 @@ class AppState:
         self.scenario_id = ""
         self.scenario_title = ""
         self.caption = ""
+        #: Panel ids the current scenario shows (None = all panels).
+        self.scenario_panels: Optional[tuple[str, ...]] = None
         self.data_source = "generated"
         X, y = _datasets.make_dataset("overlap", 200, seed=0)
         self.X = np.asarray(X, dtype=np.float64)
