@@ -1,0 +1,922 @@
+"""Sessions: the whole AppState as a versioned JSON file, validated before anything changes.
+
+A session keeps everything a user built: the 2-D data and its held-out mask,
+the generator settings, the loss settings, the feature map, the optimizer
+settings, the model's weights, the step count and the training history (so
+the training curves and the path on the loss surface survive), the loss-curve
+probe, the samples panel, the threshold, the view options, the scenario
+(id, title, caption, panels) and an opaque window-layout string supplied by
+the GUI (base64 of ``QMainWindow.saveState``). No Qt here.
+
+Reliability (DESIGN.md, "Reliability rules"):
+
+* JSON only: no pickle, no eval. Floats are written with ``repr`` (Python's
+  json does), so a round trip is bit-for-bit exact. ``allow_nan=False`` on
+  write; ``NaN``/``Infinity`` tokens and overflowing numbers (``1e999``) are
+  refused on read.
+* ``save_session`` writes a temporary file in the target's folder, fsyncs it
+  and ``os.replace``-s it over the target: the old file survives a failure.
+* ``load_session`` parses and validates the whole file (types, ranges,
+  lengths, cross-field consistency) without touching any state; every
+  problem is a :class:`SessionError` naming the file and the JSON path of the
+  field, e.g. ``data.y[12]: label 1.5 is outside [0, 1]``.
+* ``apply_session`` builds the new trainer first; only when that succeeds are
+  the state's fields replaced, then each event fires once.
+
+Format ``"format": "bceviz-session"``, ``"format_version": 1``::
+
+    {
+      "format": "bceviz-session", "format_version": 1,
+      "app_version": "0.1.0",                 # informational
+      "data": {"X": [[x1, x2], ...], "y": [...], "heldout": [false, ...],
+               "source": "generated"},
+      "dataset": {kind, n, noise, pos_fraction, label_noise, seed, heldout_fraction},
+      "loss": {"label_smoothing", "pos_weight", "focal_gamma", "focal_alpha"},
+      "features": "linear",
+      "training": {optimizer, lr, l1, l2, batch_size, momentum, steps_per_frame, seed},
+      "model": {"w": [...], "b": 0.0, "steps": 120,
+                "history": {"step": [...], "loss": [...], "objective": [...],
+                            "grad_norm": [...], "w_norm": [...], "b": [...],
+                            "w": [[...], ...], "stride": 1, "last_kept": 120,
+                            "provisional": false}},
+      "probe": {"z": 0.847, "y": 1.0},
+      "samples": {"p": [...], "y": [...], "ref_p": [...] | null},
+      "threshold": 0.5,
+      "view": {units, curve_axis, show_mse, ...},
+      "scenario": {"id": "", "title": "", "caption": "", "panels": null | [...]},
+      "layout": null | "<base64>"
+    }
+
+Every field is required, except that a field missing from ``dataset``,
+``training`` or ``view`` takes the app's default (these sections grow with
+the app; an older session must still open). Unknown fields are refused.
+Optimizer memory (momentum velocity, Adam moments, mini-batch order) is not
+saved: training continued from a session starts it afresh, which makes no
+difference for gradient descent and Newton.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+
+import numpy as np
+
+import bceviz
+from bceviz.engine import datasets as _datasets
+from bceviz.engine import logistic as _logistic
+from bceviz.engine.losses import LossSpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bceviz.model.state import AppState
+
+FORMAT = "bceviz-session"
+FORMAT_VERSION = 1
+#: Files larger than this are refused before reading (a full session is ~10 MB).
+MAX_FILE_BYTES = 50 * 1024 * 1024
+#: The usual file-name suffix (the GUI's file dialogs use it).
+SUFFIX = ".bceviz.json"
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class SessionError(ValueError):
+    """A session could not be saved, read or applied; ``str(err)`` is for the user.
+
+    Attributes: ``file`` (path or None), ``field`` (JSON path such as
+    ``"data.y[12]"``, or None), ``problem`` (what is wrong), and ``line`` /
+    ``column`` for malformed JSON.
+    """
+
+    def __init__(self, problem: str, *, file: Optional[PathLike] = None,
+                 field: Optional[str] = None, line: Optional[int] = None,
+                 column: Optional[int] = None) -> None:
+        self.file = os.fspath(file) if file is not None else None
+        self.field = field
+        self.problem = problem
+        self.line = line
+        self.column = column
+        where = f"{field}: " if field else ""
+        if self.file is not None:
+            message = f"Session {self.file}: {where}{problem}"
+        else:
+            message = f"Session: {where}{problem}"
+        super().__init__(message)
+
+
+class _FieldError(Exception):
+    """A validation problem at a JSON path (turned into SessionError with the file)."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+class _NonFinite:
+    """Stands in for a NaN/Infinity token so validation can name its field."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __repr__(self) -> str:
+        return self.token
+
+
+# ----------------------------------------------------------------------------
+# The parsed session
+
+
+@dataclass(frozen=True, eq=False)
+class SessionData:
+    """A validated session, ready for :func:`apply_session` (arrays are float64/bool copies)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    heldout: np.ndarray
+    data_source: str
+    dataset: Any  # DatasetSettings
+    spec: LossSpec
+    features: str
+    training: Any  # TrainingSettings
+    w: np.ndarray
+    b: float
+    steps: int
+    history: dict  # arrays step, loss, objective, grad_norm, w_norm, b, w; stride, ...
+    probe_z: float
+    probe_y: float
+    samples_p: np.ndarray
+    samples_y: np.ndarray
+    samples_ref_p: Optional[np.ndarray]
+    threshold: float
+    view: Any  # ViewOptions
+    scenario_id: str
+    scenario_title: str
+    caption: str
+    scenario_panels: Optional[tuple[str, ...]]
+    layout: Optional[str]
+    app_version: str = ""
+    file: Optional[str] = None
+
+    def layout_bytes(self) -> Optional[bytes]:
+        """The GUI's window layout (``QMainWindow.restoreState`` input), or None."""
+        return None if self.layout is None else base64.b64decode(self.layout)
+
+
+# ----------------------------------------------------------------------------
+# Writing
+
+
+def _floats(a) -> list:
+    return np.asarray(a, dtype=np.float64).tolist()
+
+
+def session_to_dict(state: "AppState", *, layout: Optional[str] = None) -> dict:
+    """The state as a JSON-ready dict (format version 1); ``layout`` is base64 text."""
+    if layout is not None and not isinstance(layout, str):
+        raise TypeError("layout must be base64 text (str) or None")
+    trainer = state.trainer
+    hist = trainer.history
+    history = {
+        "step": [int(s) for s in hist.step],
+        "loss": _floats(hist.loss),
+        "objective": _floats(hist.objective),
+        "grad_norm": _floats(hist.grad_norm),
+        "w_norm": _floats(hist.w_norm),
+        "b": _floats(hist.b),
+        "w": _floats(hist.w),
+        "stride": int(hist.stride),
+        "last_kept": int(getattr(hist, "_last_kept", int(hist.step[-1]) if len(hist) else 0)),
+        "provisional": bool(getattr(hist, "_provisional", False)),
+    }
+    ref = state.samples_ref_p
+    panels = getattr(state, "scenario_panels", None)
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "app_version": bceviz.__version__,
+        "data": {
+            "X": _floats(state.X),
+            "y": _floats(state.y),
+            "heldout": [bool(h) for h in state.heldout],
+            "source": str(state.data_source),
+        },
+        "dataset": dataclasses.asdict(state.dataset),
+        "loss": state.spec.to_dict(),
+        "features": state.features,
+        "training": dataclasses.asdict(state.training),
+        "model": {
+            "w": _floats(trainer.w),
+            "b": float(trainer.b),
+            "steps": int(trainer.steps),
+            "history": history,
+        },
+        "probe": {"z": float(state.probe_z), "y": float(state.probe_y)},
+        "samples": {
+            "p": _floats(state.samples_p),
+            "y": _floats(state.samples_y),
+            "ref_p": None if ref is None else _floats(ref),
+        },
+        "threshold": float(state.threshold),
+        "view": dataclasses.asdict(state.view),
+        "scenario": {
+            "id": state.scenario_id,
+            "title": state.scenario_title,
+            "caption": state.caption,
+            "panels": None if panels is None else list(panels),
+        },
+        "layout": layout,
+    }
+
+
+def _find_non_finite(obj: Any, path: str = "") -> Optional[str]:
+    if isinstance(obj, float):
+        return None if math.isfinite(obj) else path
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            found = _find_non_finite(v, f"{path}.{k}" if path else str(k))
+            if found:
+                return found
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            found = _find_non_finite(v, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def dumps_session(state: "AppState", *, layout: Optional[str] = None) -> str:
+    """The session as JSON text: one line per section, arrays kept compact."""
+    doc = session_to_dict(state, layout=layout)
+    lines = []
+    try:
+        for key, value in doc.items():
+            text = json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(", ", ": "))
+            lines.append(f"  {json.dumps(key)}: {text}")
+    except ValueError:
+        bad = _find_non_finite(doc) or "?"
+        raise SessionError(f"the state holds a non-finite number at {bad}; not saved") from None
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def save_session(state: "AppState", path: PathLike, *, layout: Optional[str] = None) -> None:
+    """Write the session atomically (temp file in the same folder, fsync, os.replace).
+
+    Raises SessionError naming the file if it cannot be written; an existing
+    file is only replaced by a complete new one.
+    """
+    text = dumps_session(state, layout=layout)
+    target = Path(os.fspath(path))
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise SessionError("cannot save: it is a folder", file=target)
+    if not folder.is_dir():
+        raise SessionError(f"cannot save: the folder {folder} does not exist", file=target)
+    tmp_name = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            # mkstemp creates the file 0600; a session is an ordinary document.
+            os.chmod(tmp_name, 0o644 & ~_umask())
+        except OSError:
+            pass
+        os.replace(tmp_name, target)
+        tmp_name = None
+        _fsync_dir(folder)
+    except OSError as exc:
+        raise SessionError(f"cannot save: {exc.strerror or exc}", file=target) from exc
+    finally:
+        if tmp_name is not None:
+            try:
+                os.unlink(tmp_name)
+            except OSError:
+                pass
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename durable where the OS allows (not on Windows)."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ----------------------------------------------------------------------------
+# Reading
+
+
+def load_session(path: PathLike) -> SessionData:
+    """Read and fully validate a session file; no state is touched.
+
+    Raises SessionError (a ValueError) naming the file and the problem: a
+    missing or unreadable file, one over 50 MB, bytes that are not UTF-8,
+    malformed JSON (with line and column), a future format version, or any
+    field that is missing, of the wrong type, out of range or inconsistent.
+    """
+    fspath = os.fspath(path)
+    try:
+        size = os.stat(fspath).st_size
+        if os.path.isdir(fspath):
+            raise SessionError("this is a folder, not a session file", file=fspath)
+        if size > MAX_FILE_BYTES:
+            raise SessionError(
+                f"the file is {size / 1e6:.1f} MB; sessions over "
+                f"{MAX_FILE_BYTES // (1024 * 1024)} MB are refused", file=fspath)
+        with open(fspath, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise SessionError("file not found", file=fspath) from None
+    except PermissionError:
+        raise SessionError("permission denied: the file cannot be read", file=fspath) from None
+    except OSError as exc:
+        raise SessionError(f"cannot read the file: {exc.strerror or exc}", file=fspath) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise SessionError(
+            f"the file is over {MAX_FILE_BYTES // (1024 * 1024)} MB; refused", file=fspath)
+    return loads_session(raw, file=fspath)
+
+
+def loads_session(text: Union[str, bytes], *, file: Optional[PathLike] = None) -> SessionData:
+    """Parse and validate session JSON text (or UTF-8 bytes)."""
+    if isinstance(text, (bytes, bytearray)):
+        if len(text) > MAX_FILE_BYTES:
+            raise SessionError("the session is over 50 MB; refused", file=file)
+        try:
+            text = bytes(text).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise SessionError(
+                f"not a text (UTF-8) file: undecodable byte at offset {exc.start}", file=file
+            ) from None
+    if not text.strip():
+        raise SessionError("the file is empty", file=file)
+    try:
+        doc = json.loads(text, parse_constant=_NonFinite)
+    except json.JSONDecodeError as exc:
+        raise SessionError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+            file=file, line=exc.lineno, column=exc.colno) from None
+    except RecursionError:
+        raise SessionError("not a session: the JSON is nested too deeply", file=file) from None
+    return session_from_dict(doc, file=file)
+
+
+def session_from_dict(doc: Any, *, file: Optional[PathLike] = None) -> SessionData:
+    """Validate a decoded session document (as json.load returns it)."""
+    try:
+        return _parse(doc, file)
+    except _FieldError as exc:
+        raise SessionError(exc.problem, file=file, field=exc.path or None) from None
+
+
+# -- small validators ---------------------------------------------------------
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, _NonFinite):
+        return value.token
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return "text " + (repr(value) if len(value) < 40 else repr(value[:37] + "..."))
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _obj(value: Any, path: str, keys: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:
+    if not isinstance(value, dict):
+        raise _FieldError(path, f"expected an object, got {_type_name(value)}")
+    for key in keys:
+        if key not in value and key not in optional:
+            raise _FieldError(path, f"missing field {key!r}")
+    unknown = [k for k in value if k not in keys]
+    if unknown:
+        raise _FieldError(path, f"unknown field {unknown[0]!r} (expected {', '.join(keys)})")
+    return value
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+_TOO_LARGE = "number too large (it overflows to infinity); numbers must be finite"
+
+
+def _entries(n: int) -> str:
+    return f"{n} entry" if n == 1 else f"{n} entries"
+
+
+def _number(value: Any, path: str) -> float:
+    if isinstance(value, _NonFinite):
+        raise _FieldError(path, f"{value.token} is not allowed: numbers must be finite")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _FieldError(path, f"expected a number, got {_type_name(value)}")
+    try:
+        out = float(value)
+    except OverflowError:
+        raise _FieldError(path, _TOO_LARGE) from None
+    if not math.isfinite(out):
+        raise _FieldError(path, _TOO_LARGE)
+    return out
+
+
+def _ranged(value: Any, path: str, lo: float, hi: float, *, lo_open: bool = False,
+            hi_open: bool = False, what: str = "value") -> float:
+    v = _number(value, path)
+    if (v < lo or (lo_open and v == lo)) or (v > hi or (hi_open and v == hi)):
+        interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        raise _FieldError(path, f"{what} {v!r} is outside {interval}")
+    return v
+
+
+def _integer(value: Any, path: str, lo: Optional[int] = None, hi: Optional[int] = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _FieldError(path, f"expected a whole number, got {_type_name(value)}")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        bounds = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+        raise _FieldError(path, f"{value} must be {bounds}")
+    return value
+
+
+def _boolean(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise _FieldError(path, f"expected true or false, got {_type_name(value)}")
+    return value
+
+
+def _text(value: Any, path: str, choices: Optional[tuple[str, ...]] = None,
+          max_len: int = 10_000) -> str:
+    if not isinstance(value, str):
+        raise _FieldError(path, f"expected text, got {_type_name(value)}")
+    if choices is not None and value not in choices:
+        raise _FieldError(path, f"{value!r} is not one of {', '.join(choices)}")
+    if len(value) > max_len:
+        raise _FieldError(path, f"text longer than {max_len} characters")
+    return value
+
+
+def _list(value: Any, path: str, length: Optional[int] = None,
+          length_of: str = "") -> list:
+    if not isinstance(value, list):
+        raise _FieldError(path, f"expected a list, got {_type_name(value)}")
+    if length is not None and len(value) != length:
+        raise _FieldError(
+            path, f"has {_entries(len(value))} but {length_of} {length}"
+            if length_of else f"has {_entries(len(value))}, expected {length}")
+    return value
+
+
+_NUMBER_TYPES = (int, float)
+
+
+def _vector(value: Any, path: str, length: Optional[int] = None, length_of: str = "",
+            check: Optional[Callable[[np.ndarray], Optional[int]]] = None,
+            problem: str = "") -> np.ndarray:
+    """A list of finite numbers as float64; ``check`` returns the first bad index or None."""
+    items = _list(value, path, length, length_of)
+    if not all(type(v) in _NUMBER_TYPES for v in items):
+        for i, v in enumerate(items):
+            _number(v, f"{path}[{i}]")
+    try:
+        arr = np.array(items, dtype=np.float64)
+    except OverflowError:
+        for i, v in enumerate(items):
+            _number(v, f"{path}[{i}]")
+        raise  # pragma: no cover - one of them overflows
+    arr = arr.reshape(len(items))
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if bad.size:
+        i = int(bad[0])
+        raise _FieldError(f"{path}[{i}]", _TOO_LARGE)
+    if check is not None:
+        i = check(arr)
+        if i is not None:
+            raise _FieldError(f"{path}[{i}]", problem.format(value=items[i]))
+    return arr
+
+
+def _first(mask: np.ndarray) -> Optional[int]:
+    idx = np.flatnonzero(mask)
+    return int(idx[0]) if idx.size else None
+
+
+def _unit_vector(value: Any, path: str, what: str, length: Optional[int] = None,
+                 length_of: str = "") -> np.ndarray:
+    return _vector(value, path, length, length_of,
+                   check=lambda a: _first((a < 0.0) | (a > 1.0)),
+                   problem=what + " {value!r} is outside [0, 1]")
+
+
+def _matrix(value: Any, path: str, rows: Optional[int], cols: int, rows_of: str = "") -> np.ndarray:
+    items = _list(value, path, rows, rows_of)
+    out = np.empty((len(items), cols), dtype=np.float64)
+    for i, row in enumerate(items):
+        if not (isinstance(row, list) and len(row) == cols
+                and all(type(v) in _NUMBER_TYPES for v in row)):
+            if not isinstance(row, list):
+                raise _FieldError(f"{path}[{i}]", f"expected a list of {cols} numbers, "
+                                                  f"got {_type_name(row)}")
+            if len(row) != cols:
+                raise _FieldError(f"{path}[{i}]",
+                                  f"has {len(row)} numbers, expected {cols}")
+            for j, v in enumerate(row):
+                _number(v, f"{path}[{i}][{j}]")
+        try:
+            out[i] = row
+        except OverflowError:
+            for j, v in enumerate(row):
+                _number(v, f"{path}[{i}][{j}]")
+    bad = np.argwhere(~np.isfinite(out))
+    if bad.size:
+        i, j = (int(v) for v in bad[0])
+        raise _FieldError(f"{path}[{i}][{j}]", _TOO_LARGE)
+    return out
+
+
+# -- sections -------------------------------------------------------------------
+
+_TOP_KEYS = ("format", "format_version", "app_version", "data", "dataset", "loss", "features",
+             "training", "model", "probe", "samples", "threshold", "view", "scenario", "layout")
+
+
+def _parse(doc: Any, file: Optional[PathLike]) -> SessionData:
+    from bceviz.model import state as _state  # the state module imports the engine
+
+    if not isinstance(doc, dict):
+        raise _FieldError("", f"not a bceviz session: the file holds {_type_name(doc)}, "
+                              "not an object")
+    if doc.get("format") != FORMAT:
+        found = doc.get("format")
+        raise _FieldError("format", "not a bceviz session (expected \"format\": "
+                                    f"\"{FORMAT}\", found {_type_name(found)})")
+    version = doc.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise _FieldError("format_version", f"expected a whole number, got {_type_name(version)}")
+    if version > FORMAT_VERSION:
+        raise _FieldError(
+            "", f"written by a newer bceviz (format {version}); this one reads up to "
+                f"{FORMAT_VERSION}. Update bceviz to open it.")
+    if version < 1:
+        raise _FieldError("format_version", f"{version} is not a valid format version")
+    _obj(doc, "", _TOP_KEYS)
+    app_version = _text(doc["app_version"], "app_version", max_len=100)
+
+    # data
+    data = _obj(doc["data"], "data", ("X", "y", "heldout", "source"))
+    X = _matrix(data["X"], "data.X", None, 2)
+    n = X.shape[0]
+    if n > _state.MAX_POINTS:
+        raise _FieldError("data.X", f"{n:,} points; at most {_state.MAX_POINTS:,} are allowed")
+    y = _unit_vector(data["y"], "data.y", "label", n, "data.X has")
+    heldout_list = _list(data["heldout"], "data.heldout", n, "data.X has")
+    for i, h in enumerate(heldout_list):
+        if not isinstance(h, bool):
+            raise _FieldError(f"data.heldout[{i}]", f"expected true or false, got {_type_name(h)}")
+    heldout = np.array(heldout_list, dtype=bool).reshape(n)
+    if n == 0:
+        raise _FieldError("data.X", "no points: a session needs at least one training point")
+    if heldout.all():
+        raise _FieldError("data.heldout",
+                          "every point is held out: at least one must be a training point")
+    source = _text(data["source"], "data.source", max_len=1000)
+
+    dataset = _dataclass_section(doc["dataset"], "dataset", _state.DatasetSettings, {
+        "kind": lambda v, p: _text(v, p, _datasets.DATASET_KINDS),
+        "n": lambda v, p: _integer(v, p, 2, _state.MAX_POINTS),
+        "noise": lambda v, p: _ranged(v, p, 0.0, 5.0),
+        "pos_fraction": lambda v, p: _ranged(v, p, 0.0, 1.0, lo_open=True, hi_open=True),
+        "label_noise": lambda v, p: _ranged(v, p, 0.0, 0.5),
+        "seed": lambda v, p: _integer(v, p, 0),
+        "heldout_fraction": lambda v, p: _ranged(v, p, 0.0, 1.0, hi_open=True),
+    })
+
+    # loss
+    loss = _obj(doc["loss"], "loss", ("label_smoothing", "pos_weight", "focal_gamma",
+                                      "focal_alpha"))
+    eps = _ranged(loss["label_smoothing"], "loss.label_smoothing", 0.0, 1.0, hi_open=True)
+    pos_weight = _number(loss["pos_weight"], "loss.pos_weight")
+    if pos_weight < 0:
+        raise _FieldError("loss.pos_weight", f"{pos_weight!r} must be >= 0")
+    gamma = _number(loss["focal_gamma"], "loss.focal_gamma")
+    if gamma < 0:
+        raise _FieldError("loss.focal_gamma", f"{gamma!r} must be >= 0")
+    alpha = (None if loss["focal_alpha"] is None
+             else _ranged(loss["focal_alpha"], "loss.focal_alpha", 0.0, 1.0))
+    try:
+        spec = LossSpec(label_smoothing=eps, pos_weight=pos_weight, focal_gamma=gamma,
+                        focal_alpha=alpha)
+    except ValueError as exc:  # pragma: no cover - ranges are checked above
+        raise _FieldError("loss", str(exc)) from None
+
+    features = _text(doc["features"], "features", tuple(_logistic.FEATURE_KINDS))
+    d = _logistic.n_features(features)
+
+    training = _dataclass_section(doc["training"], "training", _state.TrainingSettings, {
+        "optimizer": lambda v, p: _text(v, p, tuple(_state.OPTIMIZERS)),
+        "lr": lambda v, p: _positive(v, p, "learning rate"),
+        "l1": lambda v, p: _non_negative(v, p),
+        "l2": lambda v, p: _non_negative(v, p),
+        "batch_size": lambda v, p: None if v is None else _integer(v, p, 1),
+        "momentum": lambda v, p: _ranged(v, p, 0.0, 1.0, hi_open=True),
+        "steps_per_frame": lambda v, p: _integer(v, p, 1, 1000),
+        "seed": lambda v, p: _integer(v, p, 0),
+    })
+
+    # model
+    model = _obj(doc["model"], "model", ("w", "b", "steps", "history"))
+    w = _vector(model["w"], "model.w", d, f"features {features!r} have")
+    b = _number(model["b"], "model.b")
+    steps = _integer(model["steps"], "model.steps", 0)
+    history = _parse_history(model["history"], "model.history", d, steps, w, b)
+
+    # probe, samples, threshold
+    probe = _obj(doc["probe"], "probe", ("z", "y"))
+    probe_z = _ranged(probe["z"], "probe.z", -_state.PROBE_Z_LIMIT, _state.PROBE_Z_LIMIT,
+                      what="logit")
+    probe_y = _ranged(probe["y"], "probe.y", 0.0, 1.0, what="label")
+    samples = _obj(doc["samples"], "samples", ("p", "y", "ref_p"))
+    samples_p = _unit_vector(samples["p"], "samples.p", "prediction")
+    m = len(samples_p)
+    if m > 64:
+        raise _FieldError("samples.p", f"{m} pairs; the samples panel holds at most 64")
+    samples_y = _unit_vector(samples["y"], "samples.y", "label", m, "samples.p has")
+    ref_p = (None if samples["ref_p"] is None
+             else _unit_vector(samples["ref_p"], "samples.ref_p", "prediction", m,
+                               "samples.p has"))
+    threshold = _ranged(doc["threshold"], "threshold", 0.0, 1.0, what="threshold")
+
+    view = _dataclass_section(doc["view"], "view", _state.ViewOptions, {
+        "units": lambda v, p: _text(v, p, ("nats", "bits")),
+        "curve_axis": lambda v, p: _text(v, p, ("p", "z")),
+    })
+
+    scenario = _obj(doc["scenario"], "scenario", ("id", "title", "caption", "panels"))
+    scenario_id = _text(scenario["id"], "scenario.id", max_len=200)
+    scenario_title = _text(scenario["title"], "scenario.title", max_len=1000)
+    caption = _text(scenario["caption"], "scenario.caption")
+    panels_raw = scenario["panels"]
+    panels: Optional[tuple[str, ...]] = None
+    if panels_raw is not None:
+        panels = tuple(_text(v, f"scenario.panels[{i}]", max_len=100)
+                       for i, v in enumerate(_list(panels_raw, "scenario.panels")))
+
+    layout = doc["layout"]
+    if layout is not None:
+        layout = _text(layout, "layout", max_len=MAX_FILE_BYTES)
+        try:
+            base64.b64decode(layout, validate=True)
+        except (binascii.Error, ValueError):
+            raise _FieldError("layout", "not base64 text (the window layout is unreadable)") \
+                from None
+
+    return SessionData(
+        X=X, y=y, heldout=heldout, data_source=source, dataset=dataset, spec=spec,
+        features=features, training=training, w=w, b=b, steps=steps, history=history,
+        probe_z=probe_z, probe_y=probe_y, samples_p=samples_p, samples_y=samples_y,
+        samples_ref_p=ref_p, threshold=threshold, view=view, scenario_id=scenario_id,
+        scenario_title=scenario_title, caption=caption, scenario_panels=panels,
+        layout=layout, app_version=app_version,
+        file=os.fspath(file) if file is not None else None,
+    )
+
+
+def _positive(value: Any, path: str, what: str) -> float:
+    v = _number(value, path)
+    if not v > 0:
+        raise _FieldError(path, f"{what} must be > 0, got {v!r}")
+    return v
+
+
+def _non_negative(value: Any, path: str) -> float:
+    v = _number(value, path)
+    if v < 0:
+        raise _FieldError(path, f"{v!r} must be >= 0")
+    return v
+
+
+def _dataclass_section(value: Any, path: str, cls: type, validators: dict) -> Any:
+    """A settings dataclass from an object; missing fields take the dataclass default.
+
+    Fields without an explicit validator are checked against their default's
+    type (bool, whole number, number, text).
+    """
+    fields = dataclasses.fields(cls)
+    names = tuple(f.name for f in fields)
+    obj = _obj(value, path, names, optional=names)
+    defaults = cls()
+    kwargs = {}
+    for name in names:
+        if name not in obj:
+            continue
+        fpath = _join(path, name)
+        raw = obj[name]
+        if name in validators:
+            kwargs[name] = validators[name](raw, fpath)
+            continue
+        default = getattr(defaults, name)
+        if isinstance(default, bool):
+            kwargs[name] = _boolean(raw, fpath)
+        elif isinstance(default, int):
+            kwargs[name] = _integer(raw, fpath)
+        elif isinstance(default, float):
+            kwargs[name] = _number(raw, fpath)
+        elif isinstance(default, str):
+            kwargs[name] = _text(raw, fpath)
+        elif default is None:
+            kwargs[name] = None if raw is None else _number(raw, fpath)
+        else:  # pragma: no cover - no such field today
+            raise _FieldError(fpath, "cannot be read by this version")
+    return dataclasses.replace(defaults, **kwargs)
+
+
+_HISTORY_KEYS = ("step", "loss", "objective", "grad_norm", "w_norm", "b", "w",
+                 "stride", "last_kept", "provisional")
+
+
+def _parse_history(value: Any, path: str, d: int, steps: int, w: np.ndarray, b: float) -> dict:
+    hist = _obj(value, path, _HISTORY_KEYS)
+    step_list = _list(hist["step"], f"{path}.step")
+    k = len(step_list)
+    if k == 0:
+        raise _FieldError(f"{path}.step", "empty: the history holds at least the current step")
+    capacity = _logistic.HISTORY_CAPACITY
+    if k > capacity:
+        raise _FieldError(f"{path}.step", f"{k} records; at most {capacity} are kept")
+    for i, s in enumerate(step_list):
+        _integer(s, f"{path}.step[{i}]", 0)
+    step = np.array(step_list, dtype=np.int64)
+    if k > 1:
+        bad = _first(np.diff(step) <= 0)
+        if bad is not None:
+            raise _FieldError(f"{path}.step[{bad + 1}]",
+                              f"steps must increase, but {step[bad + 1]} follows {step[bad]}")
+    if int(step[-1]) != steps:
+        raise _FieldError(f"{path}.step[{k - 1}]",
+                          f"the newest record is step {int(step[-1])} but model.steps is {steps}")
+    out: dict[str, Any] = {"step": step}
+    of = f"{path}.step has"
+    for name in ("loss", "objective", "w_norm", "b"):
+        out[name] = _vector(hist[name], f"{path}.{name}", k, of)
+    out["grad_norm"] = _vector(hist["grad_norm"], f"{path}.grad_norm", k, of)
+    for name in ("loss", "objective", "grad_norm", "w_norm"):
+        i = _first(out[name] < 0)
+        if i is not None:
+            raise _FieldError(f"{path}.{name}[{i}]", f"{out[name][i]!r} must be >= 0")
+    out["w"] = _matrix(hist["w"], f"{path}.w", k, d, of)
+    if not (np.array_equal(out["w"][-1], w) and out["b"][-1] == b):
+        raise _FieldError(f"{path}.w[{k - 1}]",
+                          "the newest record does not match the model's weights model.w, model.b")
+    stride = _integer(hist["stride"], f"{path}.stride", 1)
+    if stride & (stride - 1):
+        raise _FieldError(f"{path}.stride", f"{stride} is not a power of two")
+    out["stride"] = stride
+    out["last_kept"] = _integer(hist["last_kept"], f"{path}.last_kept", 0, steps)
+    out["provisional"] = _boolean(hist["provisional"], f"{path}.provisional")
+    return out
+
+
+# ----------------------------------------------------------------------------
+# Applying
+
+
+def _build_trainer(data: SessionData):
+    """A trainer at the session's weights, step count and history (may raise ValueError)."""
+    train = ~data.heldout
+    t = data.training
+    trainer = _logistic.Trainer(
+        _logistic.make_features(data.X[train], data.features), data.y[train], data.spec,
+        optimizer=t.optimizer, lr=t.lr, l2=t.l2, l1=t.l1, batch_size=t.batch_size,
+        momentum=t.momentum, seed=t.seed, w0=data.w, b0=data.b,
+    )
+    _restore_history(trainer, data.steps, data.history)
+    return trainer
+
+
+def _restore_history(trainer, steps: int, history: dict) -> None:
+    """Put a saved step count and history into a fresh trainer.
+
+    The engine has no public API for this yet, so this writes the trainer's
+    and TrainingHistory's private fields (``_steps``; ``_step_arr``, ``_data``,
+    ``_w``, ``_count``, ``_stride``, ``_last_kept``, ``_provisional``); the
+    session round-trip tests fail loudly if those names change.
+    """
+    hist = trainer.history
+    needed = ("_step_arr", "_data", "_w", "_count", "_stride", "_last_kept", "_provisional",
+              "_SCALARS")
+    if not all(hasattr(hist, name) for name in needed) or not hasattr(trainer, "_steps"):
+        raise ValueError("this version's trainer cannot restore a training history")
+    k = len(history["step"])
+    if k > hist.capacity or hist._w.shape[1] != history["w"].shape[1]:
+        raise ValueError("the training history does not fit the trainer")
+    hist.clear()
+    hist._step_arr[:k] = history["step"]
+    for row, name in enumerate(hist._SCALARS):
+        hist._data[row, :k] = history[name]
+    hist._w[:k] = history["w"]
+    hist._count = k
+    hist._stride = int(history["stride"])
+    hist._last_kept = int(history["last_kept"])
+    hist._provisional = bool(history["provisional"])
+    trainer._steps = int(steps)
+
+
+def apply_session(state: "AppState", data: Union[SessionData, dict]) -> None:
+    """Make ``state`` the saved session (a SessionData, or a raw dict to validate).
+
+    All or nothing: the session is validated and its trainer built before the
+    state is touched, so on SessionError the state is exactly as before.
+    Training is paused. Events fire once each afterwards (data ``kind="reset"``,
+    weights ``reason="reset", source="session"``, ...). The layout is not
+    applied here: the GUI reads ``data.layout_bytes()``.
+    """
+    if not isinstance(data, SessionData):
+        data = session_from_dict(data)
+    try:
+        trainer = _build_trainer(data)
+    except ValueError as exc:
+        raise SessionError(f"cannot be applied: {exc}", file=data.file) from None
+
+    if state.running:
+        state.set_running(False)
+    # Commit: plain assignments that cannot fail.
+    state.X = data.X.copy()
+    state.y = data.y.copy()
+    state.heldout = data.heldout.copy()
+    state.data_source = data.data_source
+    state.dataset = data.dataset
+    state.spec = data.spec
+    state.features = data.features
+    state.training = data.training
+    state.trainer = trainer
+    state.probe_z = float(data.probe_z)
+    state.probe_y = float(data.probe_y)
+    state.samples_p = data.samples_p.copy()
+    state.samples_y = data.samples_y.copy()
+    state.samples_ref_p = None if data.samples_ref_p is None else data.samples_ref_p.copy()
+    state.threshold = float(data.threshold)
+    state.view = data.view
+    state.scenario_id = data.scenario_id
+    state.scenario_title = data.scenario_title
+    state.caption = data.caption
+    state.scenario_panels = data.scenario_panels
+
+    ev = state.events
+    ev.data.emit(kind="reset", index=None)
+    ev.spec.emit()
+    ev.features.emit()
+    ev.settings.emit()
+    # "reset": the weights and the whole history were replaced, so views that
+    # cache the history (training curves, the surface path) start over.
+    ev.weights.emit(reason="reset", source="session")
+    ev.probe.emit()
+    ev.samples.emit()
+    ev.threshold.emit()
+    ev.view.emit()
+    ev.scenario.emit(id=data.scenario_id, title=data.scenario_title, caption=data.caption,
+                     panels=data.scenario_panels, autoplay=False)
+    name = Path(data.file).name if data.file else "session"
+    state.set_status(f"Session {name} loaded ({data.steps} training steps)", "info")
+
+
+def encode_layout(raw: bytes) -> str:
+    """Base64 text of the GUI's ``QMainWindow.saveState()`` bytes, for ``layout=``."""
+    return base64.b64encode(bytes(raw)).decode("ascii")
+
+
+__all__ = [
+    "FORMAT", "FORMAT_VERSION", "MAX_FILE_BYTES", "SUFFIX", "SessionData", "SessionError",
+    "apply_session", "dumps_session", "encode_layout", "load_session", "loads_session",
+    "save_session", "session_from_dict", "session_to_dict",
+]
