@@ -1,0 +1,295 @@
+"""The formula panel: the BCE formula with today's numbers substituted, as selectable rich text.
+
+Reads from the state: the loss-curve handle (``probe_z``, ``probe_p``,
+``probe_y``), ``spec`` (smoothing, pos_weight, focal γ/α change the formula
+itself, not only its value), ``view.units``, the model (``trainer.w``,
+``trainer.b``, ``features``, ``training.l1``/``l2``), the points
+(``point_losses()``, ``y``, ``heldout``) and the samples (``samples_p``,
+``samples_y``). Writes nothing.
+
+Three blocks: the handle's loss and its gradient ∂L/∂z, the mean over the
+training points of the current model (with the held-out mean and the
+penalty), and the samples panel's mean. Plain HTML in a QLabel: no LaTeX,
+selectable, wraps at any dock width.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QWidget
+
+from bceviz.engine import logistic as _logistic
+from bceviz.engine.losses import (
+    NATS_PER_BIT,
+    LossSpec,
+    entropy,
+    grad_from_logits,
+    loss_from_logits,
+    smooth_labels,
+)
+from bceviz.gui import theme as _theme
+from bceviz.gui.panels.base import Panel
+from bceviz.gui.widgets import apply_palette, fmt_prob, label_color, num, signed
+from bceviz.model.state import AppState
+
+#: The samples block writes every term out up to this many samples.
+MAX_SAMPLE_TERMS = 6
+#: The model's formula shows at most this many weighted features.
+MAX_MODEL_TERMS = 4
+
+
+def _n(value: float, digits: int = 4) -> str:
+    return signed(num(value, digits))
+
+
+def _sigmoid_pair(z: float) -> tuple[float, float]:
+    """(σ(z), 1 − σ(z)) without cancellation."""
+    tail = math.log1p(math.exp(-abs(z)))
+    return math.exp(-(max(-z, 0.0) + tail)), math.exp(-(max(z, 0.0) + tail))
+
+
+class FormulaPanel(Panel):
+    """BCE written out with the current numbers, for the handle, the data set and the samples."""
+
+    title = "Formula"
+    panel_id = "formula"
+    listens = ("probe", "spec", "view", "data", "weights", "samples", "features", "settings")
+    min_interval_ms = 60  # training emits weights every frame; the text need not follow faster
+
+    def __init__(self, state: AppState, parent: Optional[QWidget] = None) -> None:
+        super().__init__(state, parent)
+        layout = self.vbox(self)
+        self.text = QLabel()
+        self.text.setObjectName("formula_text")
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.text.setWordWrap(True)
+        self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.text.setMargin(6)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.text)
+        layout.addWidget(self.scroll)
+        self.apply_theme(_theme.current())
+        self._dirty = True
+        self.flush()
+
+    def apply_theme(self, theme: _theme.Theme) -> None:
+        font = QFont()
+        font.setPointSizeF(theme.font_pt * 1.05)
+        self.text.setFont(font)
+        apply_palette(self, theme)
+
+    # ---------------------------------------------------------------- refresh
+    def refresh(self) -> None:
+        theme = _theme.current()
+        blocks = [self._handle_html(theme), self._dataset_html(theme), self._samples_html(theme)]
+        self.text.setText("".join(b for b in blocks if b))
+
+    def _units(self) -> tuple[str, float]:
+        units = self.state.view.units
+        return units, (NATS_PER_BIT if units == "bits" else 1.0)
+
+    def _value(self, nats: float) -> str:
+        """A loss in the chosen units; in bits also says where the number came from."""
+        units, scale = self._units()
+        if units == "bits":
+            return f"{_n(nats)} nats = <b>{_n(nats / scale)} bits</b>"
+        return f"<b>{_n(nats)} nats</b>"
+
+    @staticmethod
+    def _head(title: str, theme) -> str:
+        return (f'<p style="margin:8px 0 2px 0"><span style="color:{theme.muted}">'
+                f'{title}</span></p>')
+
+    @staticmethod
+    def _line(html: str, indent: bool = False) -> str:
+        pad = "1.2em" if indent else "0"
+        return f'<p style="margin:1px 0 1px {pad}">{html}</p>'
+
+    # ----------------------------------------------------------- the handle
+    def _handle_html(self, theme) -> str:
+        state, spec = self.state, self.state.spec
+        z, y = state.probe_z, state.probe_y
+        p, q = _sigmoid_pair(z)
+        eps, pw, gamma, alpha = (spec.label_smoothing, spec.pos_weight, spec.focal_gamma,
+                                 spec.focal_alpha)
+        ys = float(smooth_labels(y, eps))
+        ce_spec = LossSpec(label_smoothing=eps, pos_weight=pw)
+        ce = float(loss_from_logits(z, y, ce_spec))
+        loss = float(loss_from_logits(z, y, spec))
+        grad = float(grad_from_logits(z, y, spec))
+        color = label_color(theme, y).name()
+        ps, qs = fmt_prob(p, q), fmt_prob(q, p)
+        t = "yₛ" if eps > 0 else "y"
+        tv = _n(ys) if eps > 0 else f'<span style="color:{color}">{_n(y)}</span>'
+        one_minus_t = _n(1.0 - ys)
+
+        out = [self._head("The handle on the loss curve", theme)]
+        if eps > 0:
+            out.append(self._line(
+                f"yₛ = y·(1 − ε) + ε/2 = <span style=\"color:{color}\">{_n(y)}</span>"
+                f" · (1 − {_n(eps)}) + {_n(eps / 2)} = <b>{_n(ys)}</b>"))
+        weight, weight_num = ("w·", f"{_n(pw)} · ") if pw != 1.0 else ("", "")
+        name = "CE" if spec.is_focal else "L"
+        out.append(self._line(
+            f"<b>{name}</b> = −[{weight}{t}·ln p + (1 − {t})·ln(1 − p)]"
+            + (f" &nbsp; <span style=\"color:{theme.muted}\">(w = pos_weight)</span>"
+               if pw != 1.0 else "")))
+        substituted = f"−[{weight_num}{tv} · ln {ps} + {one_minus_t} · ln {qs}]"
+        if spec.is_focal:
+            out.append(self._line(f"= {substituted} = {_n(ce)} nats", indent=True))
+            pt = p * ys + q * (1.0 - ys)
+            out.append(self._line(
+                f"p<sub>t</sub> = p·{t} + (1 − p)(1 − {t}) = {ps} · {_n(ys)} + {qs} · "
+                f"{one_minus_t} = {_n(pt)}"))
+            factors, numbers = [], []
+            if alpha is not None:
+                at = alpha * ys + (1.0 - alpha) * (1.0 - ys)
+                out.append(self._line(
+                    f"α<sub>t</sub> = α·{t} + (1 − α)(1 − {t}) = {_n(alpha)} · {_n(ys)} + "
+                    f"{_n(1 - alpha)} · {one_minus_t} = {_n(at)}"))
+                factors.append("α<sub>t</sub>")
+                numbers.append(_n(at))
+            if gamma != 0.0:
+                factors.append("(1 − p<sub>t</sub>)<sup>γ</sup>")
+                numbers.append(f"(1 − {_n(pt)})<sup>{_n(gamma, 3)}</sup>")
+            out.append(self._line(
+                f"<b>L</b> = {' · '.join(factors + ['CE'])} = {' · '.join(numbers + [_n(ce)])}"
+                f" = {self._value(loss)}"))
+        else:
+            out.append(self._line(f"= {substituted}", indent=True))
+            out.append(self._line(f"= {self._value(loss)}", indent=True))
+        if eps > 0 and pw == 1.0 and not spec.is_focal:
+            floor = float(entropy(ys))
+            out.append(self._line(
+                f'<span style="color:{theme.muted}">never below H(yₛ) = {_n(floor)} nats, '
+                f"reached at p = yₛ</span>"))
+
+        # Gradient with respect to the logit.
+        units, scale = self._units()
+        in_units = f" &nbsp;({_n(grad / scale)} bits per unit of z)" if units == "bits" else ""
+        if not spec.is_focal and pw == 1.0:
+            out.append(self._line(
+                f"<b>∂L/∂z</b> = p − {t} = {ps} − {_n(ys)} = <b>{_n(grad)}</b>{in_units}"))
+        elif not spec.is_focal:
+            out.append(self._line(
+                f"<b>∂L/∂z</b> = (1 − {t})·p − w·{t}·(1 − p) = {one_minus_t} · {ps} − "
+                f"{_n(pw)} · {_n(ys)} · {qs} = <b>{_n(grad)}</b>{in_units}"))
+        else:
+            out.append(self._line(
+                f"<b>∂L/∂z</b> = {'α<sub>t</sub>·' if alpha is not None else ''}"
+                f"[(1 − p<sub>t</sub>)<sup>γ</sup>·∂CE/∂z + CE·∂(1 − p<sub>t</sub>)<sup>γ</sup>/∂z]"
+                f" = <b>{_n(grad)}</b>{in_units}"))
+        return "".join(out)
+
+    # ------------------------------------------------------------- data set
+    def _model_html(self) -> str:
+        state = self.state
+        w = np.asarray(state.trainer.w, dtype=np.float64)
+        b = float(state.trainer.b)
+        try:
+            names = _logistic.feature_names(state.features)
+        except (ValueError, AttributeError):
+            names = [f"f{i + 1}" for i in range(len(w))]
+        terms = []
+        for i, (wi, name) in enumerate(zip(w, names)):
+            if i >= MAX_MODEL_TERMS:
+                terms.append(f"… ({len(w) - MAX_MODEL_TERMS} more)")
+                break
+            sign = "−" if wi < 0 and terms else ("+" if terms else "")
+            value = abs(wi) if terms else wi
+            terms.append(f"{sign} {_n(value, 3)}·{name}".strip())
+        bias = f" {'−' if b < 0 else '+'} {_n(abs(b), 3)}"
+        return f"p<sub>i</sub> = σ({' '.join(terms)}{bias})"
+
+    def _dataset_html(self, theme) -> str:
+        state = self.state
+        out = [self._head("The data set: mean over the training points", theme)]
+        try:
+            losses = np.asarray(state.point_losses(), dtype=np.float64)
+        except Exception as exc:  # a model mid-change: say so, never show garbage
+            return "".join(out + [self._line(f"(not available: {exc})")])
+        heldout = np.asarray(state.heldout, dtype=bool)
+        labels = np.asarray(state.y, dtype=np.float64)
+        train = ~heldout
+        n = int(np.count_nonzero(train))
+        out.append(self._line(self._model_html()))
+        if n == 0 or not np.all(np.isfinite(losses)):
+            out.append(self._line("no training points" if n == 0
+                                  else "the model's losses are not finite: reset the weights"))
+            return "".join(out)
+        lt, yt = losses[train], labels[train]
+        total = float(np.sum(lt))
+        mean = total / n
+        pos = yt >= 0.5
+        n_pos = int(np.count_nonzero(pos))
+        out.append(self._line(
+            "<b>L̄</b> = (1/N) Σ<sub>i</sub> −[y<sub>i</sub>·ln p<sub>i</sub> + "
+            "(1 − y<sub>i</sub>)·ln(1 − p<sub>i</sub>)]"))
+        out.append(self._line(
+            f"= (1/{n}) · [{_n(float(np.sum(lt[pos])))} <span style=\"color:{theme.pos}\">"
+            f"(y = 1, {n_pos} points)</span> + {_n(float(np.sum(lt[~pos])))} "
+            f"<span style=\"color:{theme.neg}\">(y = 0, {n - n_pos} points)</span>]", indent=True))
+        out.append(self._line(f"= (1/{n}) · {_n(total)} = {self._value(mean)}", indent=True))
+        worst = int(np.argmax(lt))
+        share = float(lt[worst]) / total if total > 0 else 0.0
+        index = int(np.flatnonzero(train)[worst])
+        out.append(self._line(
+            f'<span style="color:{theme.muted}">largest term: point {index + 1} '
+            f"(y = {_n(float(yt[worst]), 3)}), L = {_n(float(lt[worst]))}: "
+            f"{_n(100 * share, 3)}% of the sum</span>"))
+        training = state.training
+        w = np.asarray(state.trainer.w, dtype=np.float64)
+        penalty = 0.5 * training.l2 * float(np.dot(w, w)) + training.l1 * float(np.sum(np.abs(w)))
+        if training.l2 > 0 or training.l1 > 0:
+            parts = []
+            if training.l2 > 0:
+                parts.append(f"{_n(training.l2, 3)}/2 · ‖w‖²")
+            if training.l1 > 0:
+                parts.append(f"{_n(training.l1, 3)} · ‖w‖₁")
+            out.append(self._line(
+                f"objective = L̄ + {' + '.join(parts)} = {_n(mean)} + {_n(penalty)} = "
+                f"<b>{_n(mean + penalty)}</b> nats"))
+        n_held = int(np.count_nonzero(heldout))
+        if n_held:
+            held = float(np.mean(losses[heldout]))
+            out.append(self._line(f"held-out ({n_held} points): L̄ = {self._value(held)}"))
+        return "".join(out)
+
+    # -------------------------------------------------------------- samples
+    def _samples_html(self, theme) -> str:
+        state = self.state
+        p = np.asarray(state.samples_p, dtype=np.float64)
+        y = np.asarray(state.samples_y, dtype=np.float64)
+        n = len(p)
+        if n == 0:
+            return ""
+        pc = np.clip(p, 1e-12, 1.0 - 1e-12)
+        losses = loss_from_logits(np.log(pc) - np.log1p(-pc), y, state.spec)
+        mean = float(np.mean(losses))
+        out = [self._head("The samples panel (classifier A)", theme)]
+        if n <= MAX_SAMPLE_TERMS and not state.spec.is_focal and state.spec.pos_weight == 1.0 \
+                and state.spec.label_smoothing == 0.0:
+            terms = []
+            for pi, yi in zip(p, y):
+                if yi == 1.0:
+                    terms.append(f"ln {fmt_prob(pi)}")
+                elif yi == 0.0:
+                    terms.append(f"ln(1 − {fmt_prob(pi)})")
+                else:
+                    terms.append(f"{_n(yi, 3)}·ln {fmt_prob(pi)} + "
+                                 f"{_n(1 - yi, 3)}·ln(1 − {fmt_prob(pi)})")
+            out.append(self._line(f"<b>L̄</b> = −(1/{n}) [{' + '.join(terms)}]"))
+            out.append(self._line(f"= {self._value(mean)}", indent=True))
+        else:
+            out.append(self._line(f"<b>L̄</b> = (1/{n}) Σ L<sub>i</sub> = {self._value(mean)}"))
+        return "".join(out)
