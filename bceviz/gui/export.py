@@ -10,7 +10,9 @@ pixels, so lines look thinner relative to text at scale 2: presentation mode
 SVG uses Qt's own ``QSvgGenerator`` painting the widget: pyqtgraph 0.14.0's
 ``SVGExporter`` fails with recent PySide6 (pyqtgraph issue 3495; DESIGN.md,
 "Known pitfalls"). Curves, axes and text become SVG paths and text; an
-``ImageItem`` (heatmap) becomes an embedded ``<image>``.
+``ImageItem`` (heatmap) becomes an embedded ``<image>``. The file is SVG 1.1
+with clip paths (browsers and Inkscape honour them; Qt's own QSvgRenderer
+ignores clip-path, so a Qt preview of a cramped window shows clipped text).
 
 Every file is written atomically (``QSaveFile``: a temporary file in the same
 folder, renamed over the target on success), so a failed export never leaves a
@@ -231,7 +233,9 @@ def svg_bytes(target: Exportable, *, title: str = "bceviz", description: str = "
     width, height = max(1, round(source.width())), max(1, round(source.height()))
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    generator = QSvgGenerator()
+    # SVG 1.1 output carries clip paths (Qt >= 6.5); SVG Tiny 1.2, the default,
+    # drops every clip, so scrolled, elided or view-clipped content would spill.
+    generator = QSvgGenerator(QSvgGenerator.SvgVersion.Svg11)
     generator.setOutputDevice(buffer)
     generator.setSize(QSize(width, height))
     generator.setViewBox(QRectF(0, 0, width, height))

@@ -104,6 +104,9 @@ def test_svg_is_valid_vector_graphics(plot, tmp_path):
     assert len(paths) >= 5  # curve, axes, scatter symbols drawn as vectors
     assert len(images) == 1  # only the heatmap is a bitmap
     assert root.find(f"{SVG_NS}title").text == "Loss curve"
+    # SVG 1.1 with clip paths: what the view clips (curves beyond the axes) stays clipped.
+    assert root.get("version") == "1.1"
+    assert root.findall(f".//{SVG_NS}clipPath")
     renderer = QSvgRenderer(str(path))
     assert renderer.isValid()
     canvas = QImage(320, 240, QImage.Format.Format_ARGB32)
