@@ -270,6 +270,9 @@ class LossCurvePanel(Panel):
             line.setPen(theme.pen(theme.foreground, width=1, style=Qt.PenStyle.DotLine, alpha=160))
             line.label.setColor(theme.foreground)
         self.ceiling_note.setColor(theme.muted)
+        note_font = QFont()
+        note_font.setPointSizeF(theme.font_pt * 0.8)
+        self.ceiling_note.setFont(note_font)
         for handle in (self.handle, self.label_handle):
             handle.setPen(theme.pen(theme.foreground, width=1.5))
             handle.setBrush(theme.brush(theme.accent))
@@ -449,7 +452,8 @@ class LossCurvePanel(Panel):
             elif view.show_ceilings:
                 off_scale.append(f"{name} {num(value, 4)}")
         if off_scale:
-            self.ceiling_note.setText(f"caps ↑ ({self.state.view.units})\n" + "\n".join(off_scale))
+            # One short line along the top edge: it must not cover the curves in a small dock.
+            self.ceiling_note.setText("caps ↑ " + " · ".join(off_scale))
             x0, x1 = self._x_range
             if self._axis == "p":
                 self.ceiling_note.setAnchor((0, 0))

@@ -137,6 +137,7 @@ class SamplesPanel(Panel):
         strip.addItem(self.dots)
         self.dots.sigPointDragged.connect(self._on_point_dragged)
         self.dots.sigPointClicked.connect(self._on_point_clicked)
+        strip.vb.sigResized.connect(self._on_resized)
 
     def _build_bars(self) -> None:
         bars = self.bars = self.graphics.addPlot(row=0, col=1)
@@ -205,6 +206,17 @@ class SamplesPanel(Panel):
         """Vertical offset of a dot within its row (the axis is inverted: y = 1 sits on top)."""
         return (0.5 - float(y)) * 2.0 * ROW_HALF
 
+    def _row_pixels(self) -> float:
+        """Screen height of one sample's row (60 before the first layout)."""
+        height = float(self.strip.vb.height())
+        n = max(len(self.state.samples_p), 1)
+        return height / (n + 0.2) if height > 1 else 60.0
+
+    def _on_resized(self, *_args) -> None:
+        # Marker sizes and which labels fit depend on the row height.
+        self._dirty = True
+        self.schedule()
+
     # ---------------------------------------------------------------- refresh
     def refresh(self) -> None:
         state, theme = self.state, _theme.current()
@@ -214,6 +226,9 @@ class SamplesPanel(Panel):
         scale = self._scale()
         rows = np.arange(n, dtype=np.float64)
         heights = rows + np.array([self.row_offset(v) for v in y])
+        row_px = self._row_pixels()
+        # Dots shrink with the rows so neighbours never overlap in a small dock.
+        dot_size = min(max(0.45 * row_px, 7.0), 14.0) * theme.scale
 
         self.losses_a = self._losses(p, y)
         self.losses_b = self._losses(ref, y) if ref is not None else None
@@ -227,34 +242,36 @@ class SamplesPanel(Panel):
         spots = []
         for i in range(n):
             color = label_color(theme, y[i])
-            spots.append({"pos": (p[i], heights[i]), "data": ("A", i), "size": 14 * theme.scale,
+            spots.append({"pos": (p[i], heights[i]), "data": ("A", i), "size": dot_size,
                           "brush": pg.mkBrush(color), "pen": theme.pen(theme.foreground, width=1),
                           "symbol": "o"})
         if ref is not None:
             for i in range(n):
                 color = label_color(theme, y[i])
                 spots.append({"pos": (ref[i], heights[i]), "data": ("B", i),
-                              "size": 20 * theme.scale, "brush": pg.mkBrush(None),
+                              "size": 1.45 * dot_size, "brush": pg.mkBrush(None),
                               "pen": pg.mkPen(color, width=2.2 * theme.scale), "symbol": "o"})
         self.dots.setData(spots)
         if self.dominant is not None:
             d = self.dominant
-            self.halo.setData([p[d]], [heights[d]])
+            self.halo.setData([p[d]], [heights[d]], size=1.9 * dot_size)
         else:
             self.halo.setData([], [])
         # Name the rails of the first row once: a dot's height in its row is its label.
         self.rail_notes[0].setPos(-0.03, -ROW_HALF)
         self.rail_notes[1].setPos(-0.03, ROW_HALF)
+        for note in self.rail_notes:
+            note.setVisible(row_px >= 45)
         ticks = [(float(i), f"#{i + 1}  y={num(y[i], 2)}") for i in range(n)]
         self.strip.getAxis("left").setTicks([ticks, []])
         self.strip.setYRange(-0.6, n - 0.4, padding=0.0)
 
-        self._refresh_bars(theme, rows, scale)
+        self._refresh_bars(theme, rows, scale, row_px)
         self.summary.setText(self._summary_html())
         self.add_button.setEnabled(n < MAX_SAMPLES)
         self.remove_button.setEnabled(n > 1)
 
-    def _refresh_bars(self, theme, rows, scale) -> None:
+    def _refresh_bars(self, theme, rows, scale, row_px: float) -> None:
         n = len(rows)
         la = self.losses_a / scale
         has_b = self.losses_b is not None
@@ -304,13 +321,15 @@ class SamplesPanel(Panel):
             anchor = (0.0, 1.0) if value < 0.55 * needed else (1.0, 1.0)
             line.label.anchors = [anchor, anchor]
             line.label.setPosition(position)  # the y axis is inverted: near 1 is the bottom
+            # In a short plot the labels would cover the bars: the summary has the numbers.
+            line.label.setVisible(self.bars.vb.height() >= 150 or self.bars.vb.height() <= 1)
 
         while len(self._value_texts) < n:
             text = pg.TextItem(anchor=(0, 0.5), color=theme.foreground)
             self.bars.addItem(text, ignoreBounds=True)
             self._value_texts.append(text)
         for i, text in enumerate(self._value_texts):
-            visible = i < n and n <= 12
+            visible = i < n and row_px >= 24
             text.setVisible(visible)
             if visible:
                 text.setText(num(la[i], 3))
