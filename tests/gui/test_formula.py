@@ -196,3 +196,25 @@ def test_random_drags_never_show_nan_or_inf(qtbot, state):
     formula.flush()
     for text in visible_texts(host):
         assert not NOT_A_NUMBER.search(text), text
+
+
+def test_theme_switches_restyle_all_three(qtbot, state):
+    from bceviz.gui import theme
+
+    panels = [LossCurvePanel(state), SamplesPanel(state), FormulaPanel(state)]
+    for panel in panels:
+        qtbot.addWidget(panel)
+        panel.resize(500, 350)
+        panel.show()
+    manager = theme.manager()
+    try:
+        manager.set_dark(True)
+        manager.set_presentation(True)
+        for panel in panels:
+            assert panel.palette().window().color().name() == theme.DARK.background
+            panel.flush()
+        assert panel.text.font().pointSizeF() > theme.DARK.font_pt  # presentation: larger
+    finally:
+        manager.set_presentation(False)
+        manager.set_dark(False)
+    assert panels[0].palette().window().color().name() == theme.LIGHT.background
