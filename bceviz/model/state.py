@@ -21,6 +21,12 @@ status      a message for the status bar (``message``, ``level``)
 view        display options (units, axes, overlays) changed
 scenario    a scenario was applied (title, caption)
 ==========  ===============================================================
+
+Points loaded from a table (e.g. the bundled breast-cancer data) keep the
+table in ``state.table`` so the user can choose two other feature columns
+(:meth:`AppState.choose_features`); ``state.axes`` names the two features and
+holds the mean and std that convert standardised coordinates back to the
+file's units (generated data: ``x1``, ``x2``, no scaling).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import numpy as np
 from bceviz.engine.losses import LossSpec, grad_from_logits, loss_from_logits, validate_labels
 from bceviz.engine import datasets as _datasets
 from bceviz.engine import logistic as _logistic
+from bceviz.model import datafiles as _datafiles
 from bceviz.model.events import EventGroup
 
 #: The loss-curve handle stays within this logit range so p never reaches 0 or 1.
@@ -93,6 +100,52 @@ class ViewOptions:
     show_heldout: bool = True
 
 
+@dataclass(frozen=True)
+class DataAxes:
+    """What the two point coordinates are: feature names and the scaling back to file units.
+
+    ``original = x * std + mean`` per axis (mean 0, std 1 when not standardised).
+    """
+
+    names: tuple[str, str] = ("x1", "x2")
+    mean: tuple[float, float] = (0.0, 0.0)
+    std: tuple[float, float] = (1.0, 1.0)
+    standardized: bool = False
+    label_name: str = "label"
+
+    @classmethod
+    def of_points(cls, points: "_datafiles.PointsData") -> "DataAxes":
+        return cls(names=tuple(points.feature_names),
+                   mean=(float(points.feature_mean[0]), float(points.feature_mean[1])),
+                   std=(float(points.feature_std[0]), float(points.feature_std[1])),
+                   standardized=bool(points.standardized), label_name=points.label_name)
+
+    def axis_label(self, i: int) -> str:
+        """E.g. ``"mean_radius (standardised)"`` for axis i (0 or 1)."""
+        return f"{self.names[i]} (standardised)" if self.standardized else self.names[i]
+
+    def to_original_units(self, X) -> np.ndarray:
+        """Points (..., 2) in model coordinates, back in the file's units."""
+        return np.asarray(X, dtype=np.float64) * np.asarray(self.std) + np.asarray(self.mean)
+
+
+@dataclass(frozen=True, eq=False)
+class TableChoice:
+    """A loaded table and how two of its columns were turned into points."""
+
+    table: "_datafiles.Table"
+    label: str
+    standardize: bool = True
+    heldout_fraction: float = 0.3
+    seed: int = 0
+    source: str = "file"
+
+    @property
+    def feature_columns(self) -> list[str]:
+        """Every column that can be a feature (all but the label)."""
+        return [c for c in self.table.columns if c != self.label]
+
+
 class StateError(ValueError):
     """A rejected change; the message is meant for the user (status bar / dialog)."""
 
@@ -125,6 +178,10 @@ class AppState:
         #: Panel ids the current scenario shows (None = all panels).
         self.scenario_panels: Optional[tuple[str, ...]] = None
         self.data_source = "generated"
+        #: Names and scaling of the two point coordinates.
+        self.axes = DataAxes()
+        #: The table the points were chosen from (None for generated or 2-column data).
+        self.table: Optional[TableChoice] = None
         X, y = _datasets.make_dataset("overlap", 200, seed=0)
         self.X = np.asarray(X, dtype=np.float64)
         self.y = np.asarray(y, dtype=np.float64)
@@ -336,10 +393,17 @@ class AppState:
             raise StateError(str(exc)) from None
         self.dataset = new
         self.data_source = "generated"
+        self.axes = DataAxes()
+        self.table = None
         self._replace_data(X, y, heldout)
 
-    def set_data(self, X, y, heldout=None, *, source: str = "file") -> None:
-        """Replace all points (validated first: a refused set changes nothing)."""
+    def set_data(self, X, y, heldout=None, *, source: str = "file",
+                 axes: Optional[DataAxes] = None) -> None:
+        """Replace all points (validated first: a refused set changes nothing).
+
+        ``axes`` names the two features (default ``x1``, ``x2``); any table
+        chosen from before is forgotten (see :meth:`load_table`).
+        """
         X_arr = np.asarray(X, dtype=np.float64)
         y_arr = np.asarray(y, dtype=np.float64)
         if X_arr.ndim != 2 or X_arr.shape[1] != 2 or y_arr.shape != (X_arr.shape[0],):
@@ -355,7 +419,51 @@ class AppState:
         if heldout.shape != y_arr.shape:
             raise StateError("held-out mask must have one entry per point")
         self.data_source = source
+        self.axes = axes if axes is not None else DataAxes()
+        self.table = None
         self._replace_data(X_arr.copy(), y_arr.copy(), heldout.copy())
+
+    def load_table(self, table: "_datafiles.Table", feature1: str, feature2: str, label: str, *,
+                   standardize: bool = True, heldout_fraction: float = 0.3, seed: int = 0,
+                   source: Optional[str] = None) -> None:
+        """Use two feature columns of a table as the points, keeping the table for re-choosing.
+
+        Goes through ``datafiles.select_features`` (the user-CSV path: labels
+        checked, both classes required, population-std standardisation) and a
+        stratified held-out split that depends only on the labels and ``seed``,
+        so choosing other features keeps the same points held out. A refusal
+        raises StateError and changes nothing. Weights are kept.
+        """
+        frac = _finite("held-out fraction", heldout_fraction)
+        if not 0.0 <= frac < 1.0:
+            raise StateError("held-out fraction must be in [0, 1)")
+        try:
+            points = _datafiles.select_features(table, feature1, feature2, label,
+                                                standardize=standardize,
+                                                require_both_classes=True)
+            heldout = (_datasets.heldout_split(points.n, frac, seed=seed, y=points.y)
+                       if frac > 0 else np.zeros(points.n, bool))
+        except ValueError as exc:
+            raise StateError(str(exc)) from None
+        choice = TableChoice(table=table, label=points.label_name, standardize=standardize,
+                             heldout_fraction=frac, seed=int(seed),
+                             source=source or table.source)
+        # Listeners must see the table together with the new points: hold the
+        # events until both are in place (data first, then weights, as always).
+        with self.events.weights.blocked(replay_last=True):
+            with self.events.data.blocked(replay_last=True):
+                self.set_data(points.X, points.y, heldout, source=choice.source,
+                              axes=DataAxes.of_points(points))
+                self.table = choice
+
+    def choose_features(self, feature1: str, feature2: str) -> None:
+        """Re-load the current table with two other feature columns (same split and scaling)."""
+        choice = self.table
+        if choice is None:
+            raise StateError("no table is loaded: features can only be chosen from a data table")
+        self.load_table(choice.table, feature1, feature2, choice.label,
+                        standardize=choice.standardize, heldout_fraction=choice.heldout_fraction,
+                        seed=choice.seed, source=choice.source)
 
     def _replace_data(self, X, y, heldout) -> None:
         self.X, self.y, self.heldout = X, y, heldout
@@ -539,6 +647,6 @@ def _labels(y: np.ndarray) -> None:
 
 
 __all__ = [
-    "AppState", "DatasetSettings", "TrainingSettings", "ViewOptions", "StateError",
+    "AppState", "DataAxes", "TableChoice", "DatasetSettings", "TrainingSettings", "ViewOptions", "StateError",
     "OPTIMIZERS", "OPTIMIZER_LABELS", "MAX_POINTS", "PROBE_Z_LIMIT", "asdict", "field",
 ]
