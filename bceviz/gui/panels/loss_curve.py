@@ -6,8 +6,9 @@ Reads from the state: ``probe_z``/``probe_p``/``probe_y`` (the handle), ``spec``
 ``show_entropy_floor``).
 
 Writes back: ``set_probe(p=...)`` or ``set_probe(z=...)`` while the prediction
-handle is dragged (it stays on the current-label curve because its position
-always comes from the state), ``set_probe(y=...)`` while the label handle on the
+handle is dragged or the plot is clicked (the handle stays on the current-label
+curve because its position always comes from the state; a right click during
+a drag puts it back), ``set_probe(y=...)`` while the label handle on the
 strip at the right is dragged or the strip is clicked, and ``set_view(...)``
 from the panel's own toggles.
 
