@@ -1,14 +1,243 @@
-"""Application entry point (placeholder until the live window lands)."""
+"""Entry point: the ``bceviz`` command (open the window, or train, report and screenshot headless).
+
+``--list-scenarios``, ``--version`` and ``--report`` never import Qt, so they
+start fast and work on machines without a display. ``--screenshot`` renders
+offscreen (``QT_QPA_PLATFORM=offscreen`` is chosen automatically when no
+platform is set).
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import math
+import os
 import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Optional, Sequence
+
+import bceviz
+
+PROG = "bceviz"
+SCREENSHOT_SIZE = (1280, 800)
 
 
-def main(argv=None) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr (no usage block)."""
 
-    app = QApplication.instance() or QApplication(sys.argv if argv is None else ["bceviz", *argv])
-    label = QLabel("bceviz")
-    label.show()
-    return app.exec()
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(
+        prog=PROG,
+        description="See and touch binary cross-entropy: drag predictions, labels and points, "
+                    "watch the loss, its gradient and a live logistic regression.",
+    )
+    parser.add_argument("--scenario", metavar="ID", help="start from this scenario (default: default)")
+    parser.add_argument("--list-scenarios", action="store_true",
+                        help="print the scenario ids and titles (id<TAB>title) and exit")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--train-steps", metavar="N", type=_non_negative_int, default=0,
+                        help="train N steps before anything else")
+    parser.add_argument("--report", metavar="PATH",
+                        help="write the state's summary (train_loss, accuracy, w, b, steps, ...) "
+                             "as JSON and exit")
+    parser.add_argument("--screenshot", metavar="PATH",
+                        help="write a PNG of the whole main window (1280 × 800) and exit")
+    return parser
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of steps, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"the number of steps must be >= 0, got {value}")
+    return value
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return code
+
+
+# --------------------------------------------------------------------------- state and window
+def create_state(scenario: Optional[str] = None):
+    """A fresh AppState with the scenario applied (raises ScenarioError for a bad id)."""
+    from bceviz.model.scenarios import apply_scenario, load_scenario
+    from bceviz.model.state import AppState
+
+    state = AppState()
+    apply_scenario(state, load_scenario(scenario or "default"))
+    return state
+
+
+def create_window(scenario: Optional[str] = None, state=None):
+    """The main window on a scenario (``default`` if None). A QApplication must exist.
+
+    Raises ScenarioError (a ValueError) for an unknown or malformed scenario.
+    """
+    from bceviz.gui.main_window import MainWindow
+
+    if state is None:
+        state = create_state(scenario)
+    return MainWindow(state)
+
+
+def _qapp(argv: Sequence[str]):
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([PROG, *argv])
+        app.setApplicationName("bceviz")
+        app.setApplicationVersion(bceviz.__version__)
+    return app
+
+
+def _settle(window, seconds: float = 0.4) -> None:
+    """Let panels draw (their redraws are coalesced into the event loop)."""
+    from PySide6.QtWidgets import QApplication
+
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        QApplication.processEvents()
+        for panel in getattr(window, "panels", {}).values():
+            panel.flush()
+        time.sleep(0.01)
+    QApplication.processEvents()
+
+
+def save_screenshot(window, path: str, size=SCREENSHOT_SIZE) -> tuple[int, int]:
+    """Render the whole window at ``size`` (or larger) to a PNG; returns the image size."""
+    window.resize(*size)
+    window.show()
+    _settle(window)
+    pixmap = window.grab()
+    if pixmap.width() < size[0] or pixmap.height() < size[1]:
+        raise RuntimeError(f"the window rendered at {pixmap.width()}×{pixmap.height()}, "
+                           f"smaller than {size[0]}×{size[1]}")
+    if not pixmap.save(str(path), "PNG"):
+        raise OSError(f"cannot write {path}")
+    return pixmap.width(), pixmap.height()
+
+
+def write_report(state, path: str) -> dict:
+    """Write ``state.summary()`` as JSON (atomically); non-finite numbers become null."""
+    summary = _json_safe(state.summary())
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=".bceviz-report-", suffix=".json",
+                               dir=str(target.parent if str(target.parent) else "."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(summary, fh, indent=2, allow_nan=False)
+            fh.write("\n")
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return summary
+
+
+def _json_safe(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # NumPy scalars
+        return _json_safe(value.item())
+    return value
+
+
+_showing_error = False
+
+
+def install_excepthook() -> None:
+    """Unexpected errors: the traceback goes to stderr, the user sees a short message box."""
+    def hook(exc_type, exc, tb):
+        global _showing_error
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        traceback.print_exception(exc_type, exc, tb, file=sys.stderr)
+        if _showing_error:
+            return
+        try:
+            from PySide6.QtWidgets import QApplication, QMessageBox
+
+            if QApplication.instance() is None:
+                return
+            _showing_error = True
+            QMessageBox.warning(
+                None, "bceviz: something went wrong",
+                f"{exc_type.__name__}: {exc}\n\nThe app keeps running; the details were written "
+                "to the terminal (stderr). Please report them if this repeats.")
+        except Exception:  # noqa: BLE001 - never let the hook itself fail
+            pass
+        finally:
+            _showing_error = False
+
+    sys.excepthook = hook
+
+
+# --------------------------------------------------------------------------- main
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    if args.version:
+        print(f"bceviz {bceviz.__version__}")
+        return 0
+    from bceviz.model.scenarios import ScenarioError, list_scenarios
+
+    if args.list_scenarios:
+        for sid, title in list_scenarios():
+            print(f"{sid}\t{title}")
+        return 0
+    try:
+        state = create_state(args.scenario)
+    except ScenarioError as exc:
+        return _fail(str(exc))
+    except FileNotFoundError as exc:
+        return _fail(str(exc), 1)
+    if args.train_steps:
+        state.step(args.train_steps)
+        if state.trainer.diverged:
+            print(f"{PROG}: warning: {state.trainer.status}", file=sys.stderr)
+    if args.report:
+        try:
+            write_report(state, args.report)
+        except OSError as exc:
+            return _fail(f"cannot write the report {args.report!r}: {exc.strerror or exc}", 1)
+    if args.screenshot:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        _qapp([])
+        window = create_window(state=state)
+        try:
+            save_screenshot(window, args.screenshot)
+        except (OSError, RuntimeError) as exc:
+            return _fail(f"screenshot failed: {exc}", 1)
+        finally:
+            window.close()
+            window.deleteLater()
+    if args.report or args.screenshot:
+        return 0
+
+    app = _qapp([])
+    install_excepthook()
+    window = create_window(state=state)
+    window.show()
+    return int(app.exec())
+
+
+__all__ = ["main", "create_window", "create_state", "build_parser", "save_screenshot",
+           "write_report", "install_excepthook"]

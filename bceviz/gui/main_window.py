@@ -1,0 +1,517 @@
+"""The main window: every panel in a dock, the caption bar, menus, status bar and the training loop.
+
+Reads from the state: the scenario (title, caption, which panels to show),
+``running`` (the training timer), ``view`` (units, loss-curve axis), status
+messages. Writes: play/pause/step/reset, view options, scenario choice. The
+window never draws numbers itself beyond the status bar; the panels do.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import shiboken6
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSizePolicy,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+import bceviz
+from bceviz.gui import format as fmt
+from bceviz.gui import theme as _theme
+from bceviz.gui.panels import registry
+from bceviz.gui.panels.base import Panel
+from bceviz.model import scenarios as _scenarios
+from bceviz.model.state import AppState, StateError
+
+#: Training timer period (ms): about 60 frames per second.
+FRAME_MS = 16
+DEFAULT_SIZE = QSize(1280, 800)
+
+KEYS_HELP = """<table cellspacing=4>
+<tr><td><b>Space</b></td><td>play / pause training</td></tr>
+<tr><td><b>S</b> or <b>→</b></td><td>one training step</td></tr>
+<tr><td><b>R</b></td><td>reset the weights to zero</td></tr>
+<tr><td><b>Drag</b> a point</td><td>move it (data panel)</td></tr>
+<tr><td><b>Click</b> empty space</td><td>add a point of the selected class</td></tr>
+<tr><td><b>Shift-click</b> a point</td><td>flip its label</td></tr>
+<tr><td><b>Right-click</b> / <b>Delete</b></td><td>delete the point under the mouse</td></tr>
+<tr><td><b>Ctrl+Q</b></td><td>quit</td></tr>
+</table>"""
+
+
+class CaptionBar(QLabel):
+    """The scenario's title (bold) and its one- or two-sentence caption, above the panels.
+
+    A word-wrapped label in a tool bar gets no height-for-width from Qt's
+    layouts, so the bar reports the height its text needs at its current width.
+    """
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("scenario_caption")
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setContentsMargins(6, 3, 6, 3)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.title = self.caption = ""
+        self._wanted = 0
+
+    def set_text(self, title: str, caption: str) -> None:
+        from html import escape
+
+        self.title, self.caption = title, caption
+        text = f"<b>{escape(title)}</b>"
+        if caption:
+            text += f" — {escape(caption)}"
+        self.setText(text)
+        self._refit()
+
+    def _height_for(self, width: int) -> int:
+        return self.heightForWidth(max(width, 300))
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
+        width = self.width() if self.width() > 300 else 1200
+        return QSize(width, self._height_for(width))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(300, self._height_for(self.width() if self.width() > 300 else 1200))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._refit()
+
+    def _refit(self) -> None:
+        wanted = self._height_for(self.width() if self.width() > 300 else 1200)
+        if wanted != self._wanted:
+            self._wanted = wanted
+            self.updateGeometry()
+
+
+class MainWindow(QMainWindow):
+    """All panels as docks around nothing: the docks are the window.
+
+    ``panels`` maps panel id → panel widget, ``docks`` panel id → QDockWidget
+    (objectName ``dock_<id>``, so ``saveState``/``restoreState`` work).
+    """
+
+    def __init__(self, state: AppState, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        _theme.manager()  # theme globals before any plot is made
+        self.state = state
+        self.setObjectName("bceviz_main_window")
+        self.setWindowTitle("bceviz")
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
+                            | QMainWindow.DockOption.AllowTabbedDocks
+                            | QMainWindow.DockOption.AllowNestedDocks)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+
+        self.panels: dict[str, Panel] = {}
+        self.docks: dict[str, QDockWidget] = {}
+        self.caption_bar = CaptionBar(self)
+        bar = QToolBar("Scenario", self)
+        bar.setObjectName("caption_toolbar")
+        bar.setMovable(False)
+        bar.setFloatable(False)
+        bar.addWidget(self.caption_bar)
+        self.caption_toolbar = bar
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+
+        self._build_docks()
+        self._default_layout()
+        self._build_menus()
+        self._build_status_bar()
+
+        self.train_timer = QTimer(self)
+        self.train_timer.setInterval(FRAME_MS)
+        self.train_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.train_timer.timeout.connect(self._on_frame)
+        self.frames = 0
+
+        ev = state.events
+        self._listeners = [
+            (ev.status, self._on_status), (ev.running, self._on_running),
+            (ev.scenario, self._on_scenario), (ev.view, self._on_view),
+            (ev.weights, self._on_weights),
+        ]
+        for event, callback in self._listeners:
+            event.connect(callback)
+
+        self.resize(DEFAULT_SIZE)
+        self._sized = False
+        self._on_scenario()
+        if state.status_message:
+            self._on_status(state.status_message)
+        self._on_view()
+        self._on_running()
+        self._update_readout()
+        for panel in self.panels.values():
+            panel.schedule()  # every panel draws itself once
+
+    # ----------------------------------------------------------------- docks
+    def _build_docks(self) -> None:
+        areas = {
+            "left": Qt.DockWidgetArea.LeftDockWidgetArea,
+            "right": Qt.DockWidgetArea.RightDockWidgetArea,
+            "top": Qt.DockWidgetArea.TopDockWidgetArea,
+            "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
+        }
+        for entry, cls in registry.available_panels():
+            panel = cls(self.state)
+            title = getattr(cls, "title", "") or entry.title
+            if title == Panel.title:
+                title = entry.title
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"dock_{entry.panel_id}")
+            dock.setWidget(panel)
+            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                             | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+            self.addDockWidget(areas.get(entry.area, Qt.DockWidgetArea.RightDockWidgetArea), dock)
+            self.panels[entry.panel_id] = panel
+            self.docks[entry.panel_id] = dock
+
+    #: Where each panel goes relative to panels placed before it: the first
+    #: existing anchor wins, so the layout degrades gracefully when a panel is
+    #: missing. "tab" stacks it behind the anchor. Order matters: columns
+    #: first, then rows inside each column.
+    #:
+    #: Metrics shares a tab with the surface: with a minimum of about
+    #: 530 × 385 px it cannot sit beside seven other readable panels at
+    #: 1280 × 800, and it is, like the surface, a large panel.
+    LAYOUT = (
+        ("surface", (("data", "right"),)),
+        ("loss_curve", (("data", "below"), ("surface", "below"))),
+        ("formula", (("loss_curve", "below"), ("data", "below"))),
+        ("samples", (("surface", "below"), ("loss_curve", "right"), ("data", "below"))),
+        ("training_curves", (("samples", "right"), ("surface", "below"), ("data", "below"))),
+        ("metrics", (("surface", "tab"), ("training_curves", "right"), ("data", "right"))),
+        ("imbalance", (("metrics", "tab"), ("surface", "tab"), ("data", "right"))),
+    )
+    #: Panels the layout does not name go behind the first of these that exists.
+    FALLBACK_TABS = ("surface", "data", "loss_curve")
+    #: Default sizes at 1280 × 800 (pixels; Qt scales them to fit).
+    SIZES = (
+        # (dock ids, sizes, orientation, skip the group when this dock exists)
+        (("data", "surface"), (440, 560), "h", None),
+        (("controls",), (270,), "h", None),
+        (("samples", "training_curves"), (280, 280), "h", None),
+        (("data", "loss_curve", "formula"), (350, 215, 95), "v", None),
+        (("data", "loss_curve"), (420, 230), "v", "formula"),
+        (("surface", "samples"), (420, 225), "v", None),
+    )
+
+    def _default_layout(self) -> None:
+        """Controls on the left; data and surface large; the smaller panels below them.
+
+        ::
+
+            controls | data           | surface [metrics]
+                     |                |
+                     |----------------|--------------------
+                     | loss curve     | samples | curves
+                     |----------------|
+                     | formula        |
+        """
+        d = self.docks
+        for dock in d.values():
+            dock.setFloating(False)
+            dock.show()
+        if "controls" in d:
+            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["controls"])
+        first = next((pid for pid in ("data", "surface", "loss_curve", "samples",
+                                      "training_curves", "metrics", "formula") if pid in d), None)
+        if first is None:
+            return
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d[first])
+        placed = {first}
+        directions = {"right": Qt.Orientation.Horizontal, "below": Qt.Orientation.Vertical}
+        tabbed = []
+        for pid, anchors in self.LAYOUT:
+            if pid not in d or pid in placed:
+                continue
+            for anchor, where in anchors:
+                if anchor in placed:
+                    if where == "tab":
+                        self.tabifyDockWidget(d[anchor], d[pid])
+                        tabbed.append((pid, anchor))
+                    else:
+                        self.splitDockWidget(d[anchor], d[pid], directions[where])
+                    break
+            else:
+                self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d[pid])
+            placed.add(pid)
+        named = {pid for pid, _ in self.LAYOUT} | {"controls", first}
+        for pid in d:
+            if pid in named or pid in placed:
+                continue
+            anchor = next((a for a in self.FALLBACK_TABS if a in placed), None)
+            if anchor is None:
+                self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d[pid])
+            else:
+                self.tabifyDockWidget(d[anchor], d[pid])
+                tabbed.append((pid, anchor))
+            placed.add(pid)
+        roots: dict[str, str] = {}
+        for pid, anchor in tabbed:
+            roots[pid] = roots.get(anchor, anchor)
+        for root in dict.fromkeys(roots.values()):
+            d[root].raise_()  # each tab group shows its first panel
+        self._size_docks()
+
+    def _size_docks(self) -> None:
+        d = self.docks
+        for ids, sizes, orient, unless in self.SIZES:
+            # Only when every dock of a group exists and shows: a lone dock's size
+            # would resize its whole column or row instead.
+            if not all(i in d and not d[i].isHidden() for i in ids):
+                continue
+            if unless in d and not d[unless].isHidden():
+                continue
+            self.resizeDocks([d[i] for i in ids], list(sizes),
+                             Qt.Orientation.Horizontal if orient == "h" else Qt.Orientation.Vertical)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if not self._sized:
+            # resizeDocks only takes once the window has a laid-out geometry
+            self._sized = True
+            QTimer.singleShot(0, self._size_docks)
+
+    def reset_layout(self) -> None:
+        """Put every dock back where it starts (View → Reset layout)."""
+        self._default_layout()
+        self._apply_panel_visibility(getattr(self.state, "scenario_panels", None))
+
+    def _apply_panel_visibility(self, panel_ids) -> None:
+        wanted = set(panel_ids) if panel_ids else set(self.docks)
+        for pid, dock in self.docks.items():
+            dock.setVisible(pid in wanted)
+
+    # ----------------------------------------------------------------- menus
+    def _action(self, menu, text: str, slot: Callable, shortcuts=(), tip: str = "",
+                checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcuts:
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.setCheckable(checkable)
+        if checkable:
+            action.toggled.connect(lambda on: self.guard(slot, on))
+        else:
+            action.triggered.connect(lambda: self.guard(slot))
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        file_menu = mb.addMenu("&File")
+        self._action(file_menu, "&Quit", self.close, ["Ctrl+Q"],
+                     "Close bceviz")
+
+        scen_menu = mb.addMenu("&Scenario")
+        self.scenario_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for sid, title in _scenarios.list_scenarios():
+            act = self._action(scen_menu, title, lambda sid=sid: self.load_scenario(sid),
+                               tip=f"Load the scenario '{sid}'")
+            act.setCheckable(True)
+            group.addAction(act)
+            self.scenario_actions[sid] = act
+
+        view_menu = mb.addMenu("&View")
+        self.view_menu = view_menu
+        for pid, dock in self.docks.items():
+            act = dock.toggleViewAction()
+            act.setText(f"{dock.windowTitle()} panel")
+            act.setStatusTip(f"Show or hide the {dock.windowTitle()} panel")
+            view_menu.addAction(act)
+        view_menu.addSeparator()
+        units = QActionGroup(self)
+        self.act_nats = self._action(view_menu, "Loss in &nats", lambda on: on and self.state.set_view(units="nats"),
+                                     tip="Show losses in nats (natural log)", checkable=True)
+        self.act_bits = self._action(view_menu, "Loss in &bits", lambda on: on and self.state.set_view(units="bits"),
+                                     tip="Show losses in bits (log base 2)", checkable=True)
+        units.addAction(self.act_nats)
+        units.addAction(self.act_bits)
+        view_menu.addSeparator()
+        axis = QActionGroup(self)
+        self.act_axis_p = self._action(view_menu, "Loss curve against &p",
+                                       lambda on: on and self.state.set_view(curve_axis="p"),
+                                       tip="Loss curve over the predicted probability p", checkable=True)
+        self.act_axis_z = self._action(view_menu, "Loss curve against the logit &z",
+                                       lambda on: on and self.state.set_view(curve_axis="z"),
+                                       tip="Loss curve over the logit z", checkable=True)
+        axis.addAction(self.act_axis_p)
+        axis.addAction(self.act_axis_z)
+        view_menu.addSeparator()
+        self.act_dark = self._action(view_menu, "&Dark theme", _theme.manager().set_dark,
+                                     tip="Switch between light and dark colours", checkable=True)
+        self.act_presentation = self._action(
+            view_menu, "&Presentation mode", _theme.manager().set_presentation, ["F11"],
+            tip="Larger fonts, lines and markers for a projector", checkable=True)
+        self._action(view_menu, "Reset &layout", self.reset_layout,
+                     tip="Put every panel back where it starts")
+
+        train_menu = mb.addMenu("&Training")
+        self.act_play = self._action(train_menu, "&Play", self.toggle_play, ["Space"],
+                                     tip="Start or pause training (Space)")
+        self.act_step = self._action(train_menu, "&Step", self.step_once, ["S", "Right"],
+                                     tip="Take one training step (S or →)")
+        self.act_reset = self._action(train_menu, "&Reset weights", self.reset_weights, ["R"],
+                                      tip="Put the weights back to zero and clear the history (R)")
+        # Shortcuts must work while the menu bar is hidden or docks have focus.
+        for act in (self.act_play, self.act_step, self.act_reset):
+            self.addAction(act)
+
+        help_menu = mb.addMenu("&Help")
+        self._action(help_menu, "&Keys", self.show_keys, ["F1"], tip="Keyboard and mouse keys")
+        self._action(help_menu, "&About bceviz", self.show_about, tip="Version and purpose")
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.status_label = QLabel(self)
+        self.status_label.setObjectName("status_message")
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.readout_label = QLabel(self)
+        self.readout_label.setObjectName("status_readout")
+        sb.addWidget(self.status_label, 1)
+        sb.addPermanentWidget(self.readout_label)
+        self._status_clear = QTimer(self)
+        self._status_clear.setSingleShot(True)
+        self._status_clear.timeout.connect(lambda: self.status_label.setText(""))
+        self._readout_timer = QTimer(self)
+        self._readout_timer.setSingleShot(True)
+        self._readout_timer.timeout.connect(self._update_readout)
+
+    # --------------------------------------------------------------- actions
+    def guard(self, fn: Callable, *args, **kwargs) -> None:
+        """Run a user action; a refused change goes to the status bar, not a traceback."""
+        try:
+            fn(*args, **kwargs)
+        except StateError as exc:
+            self.state.set_status(str(exc), "error")
+        except _scenarios.ScenarioError as exc:
+            self.state.set_status(str(exc), "error")
+
+    def toggle_play(self) -> None:
+        self.state.set_running(not self.state.running)
+
+    def step_once(self) -> None:
+        if self.state.running:
+            self.state.set_running(False)
+        self.state.step(1)
+
+    def reset_weights(self) -> None:
+        self.state.reset_weights()
+
+    def load_scenario(self, scenario_id: str) -> None:
+        """Apply a bundled scenario; on error the status bar says why and nothing changes."""
+        try:
+            scenario = _scenarios.load_scenario(scenario_id)
+            _scenarios.apply_scenario(self.state, scenario)
+        except _scenarios.ScenarioError as exc:
+            self.state.set_status(str(exc), "error")
+
+    def show_keys(self) -> None:
+        QMessageBox.information(self, "bceviz keys", KEYS_HELP)
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self, "About bceviz",
+            f"<b>bceviz {bceviz.__version__}</b><p>Binary cross-entropy you can touch: drag "
+            "predictions, labels and data points and watch the loss, its gradient and a live "
+            "logistic regression answer.</p>")
+
+    # ---------------------------------------------------------------- events
+    def _on_frame(self) -> None:
+        if not self.state.running:
+            self.train_timer.stop()
+            return
+        try:
+            self.state.step()
+        except StateError as exc:
+            self.state.set_running(False)
+            self.state.set_status(str(exc), "error")
+        self.frames += 1
+
+    def _on_running(self, **_) -> None:
+        if not shiboken6.isValid(self):
+            return
+        running = self.state.running
+        self.act_play.setText("&Pause" if running else "&Play")
+        if running and not self.train_timer.isActive():
+            self.train_timer.start()
+        elif not running:
+            self.train_timer.stop()
+            self._update_readout()
+
+    def _on_status(self, message: str = "", level: str = "info", **_) -> None:
+        if not shiboken6.isValid(self):
+            return
+        colours = {"error": "#c0392b", "warning": "#b9770e"}
+        colour = colours.get(level)
+        self.status_label.setStyleSheet(f"color: {colour}; font-weight: bold;" if colour else "")
+        self.status_label.setText(message)
+        self._status_clear.start(20000 if level in colours else 8000)
+
+    def _on_scenario(self, **_) -> None:
+        if not shiboken6.isValid(self):
+            return
+        st = self.state
+        title = st.scenario_title or "bceviz"
+        self.caption_bar.set_text(title, st.caption)
+        self.setWindowTitle(f"bceviz — {title}" if st.scenario_title else "bceviz")
+        for sid, act in getattr(self, "scenario_actions", {}).items():
+            act.setChecked(sid == st.scenario_id)
+        self._apply_panel_visibility(getattr(st, "scenario_panels", None))
+
+    def _on_view(self, **_) -> None:
+        if not shiboken6.isValid(self):
+            return
+        v = self.state.view
+        for act, on in ((self.act_nats, v.units == "nats"), (self.act_bits, v.units == "bits"),
+                        (self.act_axis_p, v.curve_axis == "p"), (self.act_axis_z, v.curve_axis == "z")):
+            act.blockSignals(True)
+            act.setChecked(on)
+            act.blockSignals(False)
+        self._update_readout()
+
+    def _on_weights(self, **_) -> None:
+        if shiboken6.isValid(self) and not self._readout_timer.isActive():
+            self._readout_timer.start(100)
+
+    def _update_readout(self) -> None:
+        st = self.state
+        if st.n_train == 0:
+            self.readout_label.setText("no training points")
+            return
+        t = st.trainer
+        loss = t.mean_loss()
+        text = f"step {t.steps:,}   train loss {fmt.loss(loss, st.view.units)}"
+        if st.running:
+            text = "▶ " + text
+        self.readout_label.setText(text)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.train_timer.stop()
+        for ev, callback in self._listeners:
+            ev.disconnect(callback)
+        for panel in self.panels.values():
+            panel.detach()
+        super().closeEvent(event)
+
+
+__all__ = ["MainWindow", "CaptionBar", "FRAME_MS", "KEYS_HELP"]

@@ -1,0 +1,548 @@
+"""The data panel: 2-D points you can drag, add, delete and relabel over the model's P(y=1) map.
+
+Reads from the state: ``X``, ``y``, ``heldout`` (the points), the model
+(``logits_of``, ``point_losses``, ``point_grads``), ``threshold`` (the
+contour), ``view`` (loss glyphs, gradient arrows, held-out points).
+Writes: ``move_point`` (drag), ``add_point`` (click on empty space),
+``remove_point`` (right-click or Delete on the point under the mouse),
+``flip_label`` (Shift-click), ``set_view`` (the glyph check boxes).
+
+Speed: the heatmap is one (200·200, d) @ (d,) product on a cached feature
+grid; the threshold contour is a vectorised marching-squares pass over the
+same logits (pyqtgraph's ``isocurve`` is pure Python, ~20 ms); the points use
+pixel-mode symbols with a small table of cached brushes and pens. During
+training only the image and the contour change unless loss glyphs or
+gradient arrows are on.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QWidget,
+)
+
+from bceviz.gui import theme as _theme
+from bceviz.gui.panels.base import Panel
+from bceviz.model.state import StateError
+
+#: Heatmap cells per side (≥ 200 by the panel's contract).
+GRID = 200
+#: Soft labels are drawn in this many blended colours between the two classes.
+LABEL_SHADES = 21
+#: Hit radius around a point, in screen pixels (added to half the marker size).
+HIT_SLOP_PX = 3.0
+HINT = "Drag a point · click empty space: add · Shift-click: flip · right-click or Del: remove"
+
+
+def contour_segments(values: np.ndarray, level: float, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Line segments (2k, 2) of the ``level`` set of ``values[i, j]`` sampled at (xs[i], ys[j]).
+
+    Vectorised marching squares; consecutive rows pair up into segments
+    (draw with ``connect="pairs"``). Saddle cells are resolved by the cell's
+    mean value. Non-finite values never cross.
+    """
+    f = values - level
+    a, b, c, d = f[:-1, :-1], f[1:, :-1], f[1:, 1:], f[:-1, 1:]
+    sa, sb, sc, sd = a >= 0, b >= 0, c >= 0, d >= 0
+    crossed = np.stack([sa != sb, sb != sc, sd != sc, sa != sd], axis=-1)  # bottom right top left
+    count = crossed.sum(axis=-1)
+    ii, jj = np.nonzero(count >= 2)
+    if ii.size == 0:
+        return np.empty((0, 2))
+    a, b, c, d = a[ii, jj], b[ii, jj], c[ii, jj], d[ii, jj]
+    x0, x1, y0, y1 = xs[ii], xs[ii + 1], ys[jj], ys[jj + 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.stack([a / (a - b), b / (b - c), d / (d - c), a / (a - d)], axis=-1)
+    t = np.clip(np.nan_to_num(t, nan=0.5), 0.0, 1.0)
+    px = np.stack([x0 + t[:, 0] * (x1 - x0), x1, x0 + t[:, 2] * (x1 - x0), x0], axis=-1)
+    py = np.stack([y0, y0 + t[:, 1] * (y1 - y0), y1, y0 + t[:, 3] * (y1 - y0)], axis=-1)
+    cr = crossed[ii, jj]
+    cnt = count[ii, jj]
+    rows = np.arange(ii.size)
+
+    two = cnt == 2
+    first = np.argmax(cr, axis=1)
+    last = 3 - np.argmax(cr[:, ::-1], axis=1)
+    segs = [np.stack([np.column_stack([px[rows, first], py[rows, first]])[two],
+                      np.column_stack([px[rows, last], py[rows, last]])[two]], axis=1)]
+    four = cnt == 4
+    if four.any():
+        k = rows[four]
+        centre_pos = (a[k] + b[k] + c[k] + d[k]) / 4.0 >= 0
+        # centre like corner a: the line separates b and d -> (bottom,right) and (top,left)
+        same = centre_pos == sa[ii[k], jj[k]]
+        pairs_same = ((0, 1), (2, 3))
+        pairs_diff = ((0, 3), (1, 2))
+        for (e1, e2), (f1, f2) in zip(pairs_same, pairs_diff):
+            ea = np.where(same, e1, f1)
+            eb = np.where(same, e2, f2)
+            segs.append(np.stack([np.column_stack([px[k, ea], py[k, ea]]),
+                                  np.column_stack([px[k, eb], py[k, eb]])], axis=1))
+    out = np.concatenate(segs, axis=0)
+    return out.reshape(-1, 2)
+
+
+class _DataViewBox(pg.ViewBox):
+    """A ViewBox whose left click on empty space adds a point (the points item accepts hits first)."""
+
+    def __init__(self, panel: "DataPanel") -> None:
+        super().__init__()
+        self._panel = panel
+
+    def mouseClickEvent(self, ev):  # noqa: N802 (pyqtgraph name)
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self._panel._add_at(self.mapSceneToView(ev.scenePos()), ev.modifiers())
+            return
+        super().mouseClickEvent(ev)
+
+
+class _PointsItem(pg.ScatterPlotItem):
+    """The data points; mouse drags, clicks and hovering are handled by the panel."""
+
+    def __init__(self, panel: "DataPanel") -> None:
+        super().__init__(pxMode=True, antialias=True)
+        self._panel = panel
+        self.setAcceptHoverEvents(True)
+
+    def mouseDragEvent(self, ev):  # noqa: N802
+        self._panel._drag(ev)
+
+    def mouseClickEvent(self, ev):  # noqa: N802
+        self._panel._click(ev)
+
+    def hoverEvent(self, ev):  # noqa: N802
+        self._panel._hover(ev)
+
+
+class DataPanel(Panel):
+    """Data and boundary: points over the probability map, with the threshold contour."""
+
+    title = "Data and boundary"
+    panel_id = "data"
+    listens = ("data", "weights", "features", "threshold", "view", "spec")
+
+    def __init__(self, state, parent: Optional[QWidget] = None) -> None:
+        super().__init__(state, parent)
+        theme = _theme.current()
+        layout = self.vbox(self)
+
+        # -- tool row: class to add, overlays
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        add_label = QLabel("Add")
+        add_label.setToolTip("Label of the points that clicks on empty space add")
+        row.addWidget(add_label)
+        self.class_group = QButtonGroup(self)
+        self.class_buttons = []
+        for label in (0, 1):
+            button = QToolButton()
+            button.setText(f"●{label}")
+            button.setCheckable(True)
+            button.setToolTip(f"Clicking empty space adds a point with label {label}")
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self.class_group.addButton(button, label)
+            self.class_buttons.append(button)
+            row.addWidget(button)
+        self.class_buttons[1].setChecked(True)
+        self.glyphs_box = QCheckBox("size ∝ loss")
+        self.glyphs_box.setToolTip("Marker area grows with the point's loss")
+        self.glyphs_box.toggled.connect(lambda on: self._set_view(show_loss_glyphs=on))
+        self.arrows_box = QCheckBox("arrows")
+        self.arrows_box.setToolTip("Arrow per point: the way −dL/dx would move it, length ∝ |dL/dz|")
+        self.arrows_box.toggled.connect(lambda on: self._set_view(show_grad_arrows=on))
+        self.heldout_box = QCheckBox("held-out")
+        self.heldout_box.setToolTip("Show the held-out points (hollow squares; not used for training)")
+        self.heldout_box.toggled.connect(lambda on: self._set_view(show_heldout=on))
+        for w in (self.glyphs_box, self.arrows_box, self.heldout_box):
+            w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            row.addWidget(w)
+        row.addStretch(1)
+        layout.addLayout(row)
+
+        # -- plot
+        self.view_box = _DataViewBox(self)
+        self.plot_widget = pg.PlotWidget(viewBox=self.view_box)
+        self.plot_widget.setToolTip(HINT)
+        self.plot_widget.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.plot_item = self.plot_widget.getPlotItem()
+        self.plot_item.setLabel("bottom", "x1")
+        self.plot_item.setLabel("left", "x2")
+        self.plot_item.setMenuEnabled(False)
+        self.plot_item.hideButtons()
+        self.view_box.setAspectLocked(True)
+        self.view_box.disableAutoRange()
+        layout.addWidget(self.plot_widget, 1)
+        self.hint_label = QLabel(HINT)
+        self.hint_label.setWordWrap(True)
+        font = self.hint_label.font()
+        font.setPointSizeF(font.pointSizeF() * 0.9)
+        self.hint_label.setFont(font)
+        layout.addWidget(self.hint_label)
+
+        self.image = pg.ImageItem(axisOrder="col-major")
+        self.image.setZValue(-10)
+        self.plot_item.addItem(self.image)
+        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=self._colormap(theme),
+                                        label="P(y=1)", interactive=False, width=14)
+        self.colorbar.setImageItem(self.image, insert_in=self.plot_item)
+        self.contour = pg.PlotCurveItem(connect="pairs", pen=theme.pen(theme.foreground, width=2.0))
+        self.contour.setZValue(5)
+        self.plot_item.addItem(self.contour)
+        # width 1: Qt's fast cosmetic-line path (thicker lines cost ~10x with thousands of arrows)
+        self.arrows = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(theme.foreground, width=1))
+        self.arrows.setZValue(8)
+        self.plot_item.addItem(self.arrows)
+        self.points = _PointsItem(self)
+        self.points.setZValue(10)
+        self.plot_item.addItem(self.points)
+        self.marker = pg.ScatterPlotItem(pxMode=True, size=18, symbol="o", brush=None,
+                                         pen=theme.pen(theme.accent, width=2.5))
+        self.marker.setZValue(12)
+        self.plot_item.addItem(self.marker)
+        _theme.style_plot(self.plot_item, theme)
+
+        # -- interaction state
+        self.hovered: Optional[int] = None
+        self.selected: Optional[int] = None
+        self._drag_index: Optional[int] = None
+        self._drag_offset = np.zeros(2)
+        for key in (QKeySequence.StandardKey.Delete, QKeySequence(Qt.Key.Key_Backspace)):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.delete_current)
+
+        # -- caches
+        self._styles(theme)
+        self._grid_key = None
+        self._grid_features: Optional[np.ndarray] = None
+        self._xs = self._ys = None
+        self._dirty_points = True
+        self._dirty_glyphs = False
+        self._dirty_range = True
+        self._dirty_map = True
+        self.view_box.sigRangeChanged.connect(self._on_range)
+        self.refresh()
+
+    # ---------------------------------------------------------------- styling
+    @staticmethod
+    def _colormap(theme: _theme.Theme) -> pg.ColorMap:
+        """The theme's diverging map, lightened towards the background so points stay visible."""
+        base = pg.colormap.get(theme.colormap)
+        colors = base.getLookupTable(0.0, 1.0, 256, alpha=False).astype(float)
+        bg = np.array(pg.mkColor(theme.background).getRgb()[:3], float)
+        colors = 0.6 * colors + 0.4 * bg
+        return pg.ColorMap(np.linspace(0.0, 1.0, 256), colors.astype(np.uint8))
+
+    def _styles(self, theme: _theme.Theme) -> None:
+        neg = np.array(pg.mkColor(theme.neg).getRgb()[:3], float)
+        pos = np.array(pg.mkColor(theme.pos).getRgb()[:3], float)
+        shades = [neg + (pos - neg) * k / (LABEL_SHADES - 1) for k in range(LABEL_SHADES)]
+        self._fill_brushes = np.empty(LABEL_SHADES, dtype=object)
+        self._hollow_pens = np.empty(LABEL_SHADES, dtype=object)
+        for k, rgb in enumerate(shades):
+            colour = pg.mkColor(*rgb.astype(int))
+            self._fill_brushes[k] = pg.mkBrush(colour)
+            self._hollow_pens[k] = pg.mkPen(colour, width=2.0 * theme.scale)
+        outline = "#ffffff" if theme.name == "light" else "#000000"
+        self._fill_pen = pg.mkPen(outline, width=1.0)
+        self._hollow_brush = pg.mkBrush(theme.background + "80") if theme.background.startswith("#") \
+            else pg.mkBrush(None)
+        self._base_size = theme.marker_size * theme.scale
+
+    def apply_theme(self, theme: _theme.Theme) -> None:
+        self._styles(theme)
+        self.colorbar.setColorMap(self._colormap(theme))
+        self.contour.setPen(theme.pen(theme.foreground, width=2.0))
+        self.arrows.setPen(pg.mkPen(theme.foreground, width=1))
+        self.marker.setPen(theme.pen(theme.accent, width=2.5))
+        self.plot_widget.setBackground(theme.background)
+        _theme.style_plot(self.plot_item, theme)
+        self._dirty_points = self._dirty_map = True
+
+    # ----------------------------------------------------------------- events
+    def on_event(self, name: str, **info) -> None:
+        if name == "data":
+            self._dirty_points = True
+            if info.get("kind") == "reset":
+                self._dirty_range = True
+                self.hovered = self.selected = None
+            elif info.get("kind") == "remove":
+                self.hovered = self.selected = None
+        elif name == "view":
+            self._dirty_points = True
+        elif name == "features":
+            self._grid_key = None
+        if name in ("data", "weights", "features", "threshold", "spec", "view"):
+            self._dirty_map = True
+        if name in ("weights", "spec") and (self.state.view.show_loss_glyphs
+                                            or self.state.view.show_grad_arrows):
+            self._dirty_glyphs = True
+
+    def _on_range(self, *_) -> None:
+        self._dirty_map = True
+        self.schedule()
+
+    def _set_view(self, **changes) -> None:
+        try:
+            self.state.set_view(**changes)
+        except StateError as exc:
+            self.state.set_status(str(exc), "error")
+
+    # ---------------------------------------------------------------- drawing
+    def refresh(self) -> None:
+        if self._dirty_range:
+            self._dirty_range = False
+            self.fit_view()
+        view = self.state.view
+        for box, on in ((self.glyphs_box, view.show_loss_glyphs),
+                        (self.arrows_box, view.show_grad_arrows),
+                        (self.heldout_box, view.show_heldout)):
+            if box.isChecked() != on:
+                box.blockSignals(True)
+                box.setChecked(on)
+                box.blockSignals(False)
+        if self._dirty_points:
+            self._dirty_points = self._dirty_glyphs = False
+            self._draw_points()
+        elif self._dirty_glyphs:
+            # the model moved, the points did not: only marker sizes and arrows change
+            self._dirty_glyphs = False
+            if view.show_loss_glyphs and len(self.points.data) == self.state.n_points:
+                self.points.setSize(self._glyph_sizes())
+            self._draw_arrows()
+        if self._dirty_map:
+            self._dirty_map = False
+            self._draw_map()
+
+    def fit_view(self) -> None:
+        """A fixed range around the data with some padding (not auto-ranged every frame)."""
+        X = self.state.X
+        if len(X) == 0:
+            lo, hi = np.array([-3.0, -3.0]), np.array([3.0, 3.0])
+        else:
+            lo, hi = X.min(axis=0), X.max(axis=0)
+        centre = (lo + hi) / 2
+        half = np.maximum((hi - lo) / 2, 1.0) * 1.12
+        self.view_box.setRange(xRange=(centre[0] - half[0], centre[0] + half[0]),
+                               yRange=(centre[1] - half[1], centre[1] + half[1]), padding=0)
+
+    def _draw_points(self) -> None:
+        st = self.state
+        X, y, held = st.X, st.y, st.heldout
+        n = len(y)
+        if n == 0:
+            self.points.clear()
+            self.arrows.setData([], [])
+            self._update_marker()
+            return
+        shade = np.clip(np.rint(y * (LABEL_SHADES - 1)).astype(int), 0, LABEL_SHADES - 1)
+        brushes = self._fill_brushes[shade]
+        brushes[held] = self._hollow_brush
+        pens = np.full(n, self._fill_pen, dtype=object)
+        pens[held] = self._hollow_pens[shade[held]]
+        symbols = np.where(held, "s", "o")
+        sizes = self._glyph_sizes() if st.view.show_loss_glyphs else np.full(n, self._base_size)
+        self.points.setData(pos=X, brush=brushes, pen=pens, symbol=symbols, size=sizes)
+        if not st.view.show_heldout and held.any():
+            self.points.setPointsVisible(~held)
+        self._draw_arrows()
+        self._update_marker()
+
+    def _glyph_sizes(self) -> np.ndarray:
+        """Marker diameters (px) with area ∝ the point's loss, in whole pixels (a small symbol cache)."""
+        losses = np.nan_to_num(self.state.point_losses(), nan=0.0, posinf=50.0)
+        scale = self._base_size / 8.0
+        return np.rint(np.clip((4.0 + 9.0 * np.sqrt(losses)) * scale, 4.0, 34.0 * scale))
+
+    def _draw_arrows(self) -> None:
+        st = self.state
+        if not st.view.show_grad_arrows or st.n_points == 0:
+            self.arrows.setData([], [])
+            self.arrows.setVisible(False)
+            return
+        self.arrows.setVisible(True)
+        X = st.X
+        grads = np.nan_to_num(st.point_grads())  # dL/dz
+        if st.features == "linear":
+            dz = np.broadcast_to(st.trainer.w[:2], X.shape)  # ∂z/∂x = w exactly
+        else:  # central differences, all four shifted copies in one feature evaluation
+            h = 1e-4
+            shifts = np.array([[h, 0.0], [-h, 0.0], [0.0, h], [0.0, -h]])
+            z = st.logits_of((X[None, :, :] + shifts[:, None, :]).reshape(-1, 2)).reshape(4, -1)
+            dz = np.column_stack([(z[0] - z[1]) / (2 * h), (z[2] - z[3]) / (2 * h)])
+        norm = np.hypot(dz[:, 0], dz[:, 1])
+        ok = np.isfinite(norm) & (norm > 1e-12)
+        if not st.view.show_heldout:
+            ok &= ~st.heldout
+        (x0, x1), (y0, y1) = self.view_box.viewRange()
+        unit = 0.08 * max(x1 - x0, y1 - y0)
+        direction = np.zeros_like(dz)
+        direction[ok] = dz[ok] / norm[ok, None]
+        # −dL/dx = −dL/dz · ∂z/∂x: length shows |dL/dz| (capped), direction the descent
+        length = unit * np.clip(np.abs(grads), 0.0, 1.5)
+        vec = -np.sign(grads)[:, None] * direction * length[:, None]
+        keep = ok & (length > unit * 0.02)
+        start, vec = X[keep], vec[keep]
+        end = start + vec
+        back = -vec * 0.3
+        perp = np.column_stack([-vec[:, 1], vec[:, 0]]) * 0.18
+        head1, head2 = end + back + perp, end + back - perp
+        pts = np.stack([start, end, end, head1, end, head2], axis=1).reshape(-1, 2)
+        self.arrows.setData(pts[:, 0], pts[:, 1])
+
+    def _draw_map(self) -> None:
+        st = self.state
+        (x0, x1), (y0, y1) = self.view_box.viewRange()
+        if not all(map(math.isfinite, (x0, x1, y0, y1))) or x1 <= x0 or y1 <= y0:
+            return
+        key = (x0, x1, y0, y1, st.features)
+        if key != self._grid_key:
+            dx, dy = (x1 - x0) / GRID, (y1 - y0) / GRID
+            self._xs = x0 + dx * (np.arange(GRID) + 0.5)  # cell centres
+            self._ys = y0 + dy * (np.arange(GRID) + 0.5)
+            gx, gy = np.meshgrid(self._xs, self._ys, indexing="ij")
+            self._grid_features = st.features_of(np.column_stack([gx.ravel(), gy.ravel()]))
+            self._grid_key = key
+            self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        w, b = st.trainer.w, st.trainer.b
+        if self._grid_features.shape[1] != len(w):  # features changed before our event
+            self._grid_key = None
+            self._dirty_map = True
+            self.schedule()
+            return
+        logits = (self._grid_features @ w + b).reshape(GRID, GRID)
+        proba = np.exp(-np.logaddexp(0.0, -logits))
+        self.image.setImage(proba, autoLevels=False, levels=(0.0, 1.0))
+        t = st.threshold
+        if 0.0 < t < 1.0 and np.ptp(logits) > 0:
+            level = math.log(t) - math.log1p(-t)
+            segs = contour_segments(logits, level, self._xs, self._ys)
+            self.contour.setData(segs[:, 0], segs[:, 1])
+        else:
+            self.contour.setData([], [])
+
+    def _update_marker(self) -> None:
+        i = self.hovered if self.hovered is not None else self.selected
+        if i is not None and 0 <= i < self.state.n_points:
+            self.marker.setData(pos=self.state.X[i:i + 1])
+        else:
+            self.marker.setData([], [])
+
+    # ------------------------------------------------------------ interaction
+    def point_at(self, pos: QPointF) -> Optional[int]:
+        """Index of the point under ``pos`` (view coordinates), nearest first; None if none."""
+        st = self.state
+        if st.n_points == 0:
+            return None
+        px, py = self.points.pixelVectors()
+        if px is None or py is None:
+            return None
+        sx, sy = px.length(), py.length()
+        if sx <= 0 or sy <= 0:
+            return None
+        dx = (st.X[:, 0] - pos.x()) / sx
+        dy = (st.X[:, 1] - pos.y()) / sy
+        d2 = dx * dx + dy * dy
+        if not st.view.show_heldout:
+            d2[st.heldout] = np.inf
+        i = int(np.argmin(d2))
+        sizes = self.points.data["size"] if len(self.points.data) == st.n_points else None
+        radius = (sizes[i] if sizes is not None else self._base_size) / 2 + HIT_SLOP_PX
+        return i if d2[i] <= radius * radius else None
+
+    def _drag(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        if ev.isStart():
+            i = self.point_at(ev.buttonDownPos())
+            if i is None:
+                ev.ignore()  # nothing hit: let the view pan
+                return
+            self._drag_index = i
+            self.selected = i
+            down = ev.buttonDownPos()
+            self._drag_offset = self.state.X[i] - np.array([down.x(), down.y()])
+        elif self._drag_index is None:
+            ev.ignore()
+            return
+        ev.accept()
+        pos = ev.pos()
+        target = np.array([pos.x(), pos.y()]) + self._drag_offset
+        try:
+            self.state.move_point(self._drag_index, float(target[0]), float(target[1]))
+        except StateError as exc:
+            self.state.set_status(str(exc), "error")
+            self._drag_index = None
+            return
+        if ev.isFinish():
+            self._drag_index = None
+
+    def _click(self, ev) -> None:
+        i = self.point_at(ev.pos())
+        if i is None:
+            ev.ignore()  # empty space: the view box adds a point
+            return
+        ev.accept()
+        try:
+            if ev.button() == Qt.MouseButton.RightButton:
+                self.state.remove_point(i)
+                self.hovered = self.selected = None
+            elif ev.button() == Qt.MouseButton.LeftButton:
+                if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+                    self.state.flip_label(i)
+                self.selected = i
+                self._update_marker()
+        except StateError as exc:
+            self.state.set_status(str(exc), "error")
+
+    def _hover(self, ev) -> None:
+        if ev.isExit():
+            new = None
+        else:
+            new = self.point_at(ev.pos())
+            if new is not None:
+                # claim clicks and drags so the view does not take them
+                ev.acceptDrags(Qt.MouseButton.LeftButton)
+                ev.acceptClicks(Qt.MouseButton.LeftButton)
+                ev.acceptClicks(Qt.MouseButton.RightButton)
+        if new != self.hovered:
+            self.hovered = new
+            self._update_marker()
+
+    def _add_at(self, pos: QPointF, modifiers=None) -> None:
+        label = float(self.class_group.checkedId())
+        try:
+            i = self.state.add_point(pos.x(), pos.y(), label)
+        except StateError as exc:
+            self.state.set_status(str(exc), "error")
+            return
+        self.selected = i
+
+    def delete_current(self) -> None:
+        """Delete the hovered point, else the selected one (Delete / Backspace)."""
+        i = self.hovered if self.hovered is not None else self.selected
+        if i is None or not 0 <= i < self.state.n_points:
+            return
+        try:
+            self.state.remove_point(i)
+        except StateError as exc:
+            self.state.set_status(str(exc), "error")
+        self.hovered = self.selected = None
+        self._update_marker()
+
+
+__all__ = ["DataPanel", "contour_segments", "GRID"]

@@ -1,0 +1,237 @@
+"""The training-curves panel: loss (train and held-out), accuracy, gradient norm and ‖w‖ per step.
+
+Reads from the state: ``trainer.history`` (steps, train loss, objective,
+gradient norm, ‖w‖ and the weight path; bounded and thinned by the engine),
+the held-out and training points (to score each recorded weight vector),
+``spec``, ``threshold`` and ``view.units``. Writes nothing.
+
+Held-out loss and both accuracies are not in the engine's history, so the
+panel scores each *new* history record once, on the data as it was at that
+moment (the same convention as the recorded train loss), and keeps the
+values keyed by step; when the history thins, the kept steps are looked up,
+so a frame costs O(new records), not O(history).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QWidget
+
+from bceviz.engine.losses import NATS_PER_BIT, loss_from_logits
+from bceviz.gui import format as fmt
+from bceviz.gui import theme as _theme
+from bceviz.gui.panels.base import Panel
+
+#: Smallest gradient norm drawn on the log axis (an exact optimum has norm 0).
+GRAD_FLOOR = 1e-12
+
+
+class TrainingCurvesPanel(Panel):
+    """Four small plots sharing the step axis."""
+
+    title = "Training curves"
+    panel_id = "training_curves"
+    listens = ("weights", "data", "spec", "threshold", "view", "features")
+    min_interval_ms = 30
+
+    def __init__(self, state, parent: Optional[QWidget] = None) -> None:
+        super().__init__(state, parent)
+        theme = _theme.current()
+        layout = self.vbox(self)
+        self.readout = QLabel()
+        self.readout.setObjectName("curves_readout")
+        self.readout.setWordWrap(True)
+        self.readout.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.readout)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.ci.setContentsMargins(0, 0, 0, 0)
+        self.graphics.ci.setSpacing(0)
+        layout.addWidget(self.graphics, 1)
+
+        self.loss_plot = self._plot("loss")
+        self.acc_plot = self._plot("accuracy")
+        self.grad_plot = self._plot("‖∇‖", log_y=True)
+        self.wnorm_plot = self._plot("‖w‖")
+        self.plots = (self.loss_plot, self.acc_plot, self.grad_plot, self.wnorm_plot)
+        self.acc_plot.setYRange(0.0, 1.0, padding=0.02)
+        self.acc_plot.enableAutoRange(axis="y", enable=False)
+        for p in self.plots[1:]:
+            p.setXLink(self.loss_plot)
+        self._columns = 0
+        self._arrange(2)
+
+        def curve(plot, colour, style=None):
+            item = plot.plot([], [], pen=theme.pen(colour, width=1.6, style=style))
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
+            return item
+
+        dash = Qt.PenStyle.DashLine
+        self.loss_train = curve(self.loss_plot, theme.accent)
+        self.loss_heldout = curve(self.loss_plot, theme.soft, dash)
+        self.objective = curve(self.loss_plot, theme.muted, Qt.PenStyle.DotLine)
+        self.acc_train = curve(self.acc_plot, theme.accent)
+        self.acc_heldout = curve(self.acc_plot, theme.soft, dash)
+        self.grad_curve = curve(self.grad_plot, theme.foreground)
+        self.wnorm_curve = curve(self.wnorm_plot, theme.foreground)
+        self._theme = theme
+
+        # per-step scores of history records: steps and (heldout_loss, train_acc, heldout_acc)
+        self._cache_steps = np.empty(0, dtype=np.int64)
+        self._cache_vals = np.empty((0, 3))
+        self._last_step = -1
+        self._reset_pending = True
+        self.refresh()
+
+    def _plot(self, label: str, log_y: bool = False) -> pg.PlotItem:
+        plot = pg.PlotItem()
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setLabel("left", label, **{"font-size": "8pt"})
+        left, bottom = plot.getAxis("left"), plot.getAxis("bottom")
+        left.enableAutoSIPrefix(False)
+        bottom.enableAutoSIPrefix(False)
+        left.setWidth(46)
+        bottom.setHeight(22)
+        left.setStyle(maxTickLevel=1)
+        bottom.setStyle(maxTickLevel=1)
+        if log_y:
+            plot.setLogMode(y=True)
+        _theme.style_plot(plot)
+        plot.getViewBox().setMouseEnabled(x=True, y=False)
+        plot.getViewBox().setDefaultPadding(0.04)
+        return plot
+
+    def _arrange(self, columns: int) -> None:
+        """Four plots as 2 × 2, or in one row when the panel is wide and short."""
+        if columns == self._columns:
+            return
+        self._columns = columns
+        layout = self.graphics.ci
+        for plot in self.plots:
+            if plot.scene() is not None:
+                layout.removeItem(plot)
+        for i, plot in enumerate(self.plots):
+            layout.addItem(plot, row=i // columns, col=i % columns)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        size = self.graphics.size()
+        self._arrange(4 if size.width() > 3.2 * size.height() else 2)
+
+    def apply_theme(self, theme: _theme.Theme) -> None:
+        self.graphics.setBackground(theme.background)
+        for plot in self.plots:
+            _theme.style_plot(plot, theme)
+        self._theme = theme
+
+    # ----------------------------------------------------------------- events
+    def on_event(self, name: str, **info) -> None:
+        if name == "weights" and info.get("reason") in ("reset", "features"):
+            self._reset_pending = True
+
+    # ---------------------------------------------------------------- scoring
+    def _score(self, W: np.ndarray, B: np.ndarray) -> np.ndarray:
+        """(k, 3): held-out loss (nats), train accuracy, held-out accuracy for weight rows."""
+        st = self.state
+        k = len(B)
+        out = np.full((k, 3), np.nan)
+        t = st.threshold
+        with np.errstate(divide="ignore"):
+            cut = math.log(t) - math.log1p(-t) if 0 < t < 1 else (-math.inf if t <= 0 else math.inf)
+        for col, mask in ((1, ~st.heldout), (2, st.heldout)):
+            if not mask.any():
+                continue
+            F = st.features_of(st.X[mask])
+            if F.shape[1] != W.shape[1]:
+                return out
+            Z = F @ W.T + B  # (m, k)
+            y = st.y[mask][:, None]
+            out[:, col] = np.mean((Z >= cut) == (y >= 0.5), axis=0)
+            if col == 2:
+                out[:, 0] = np.mean(loss_from_logits(Z, y, st.spec), axis=0)
+        return out
+
+    def _update_cache(self, steps: np.ndarray, W: np.ndarray, B: np.ndarray) -> np.ndarray:
+        if self._reset_pending or (len(self._cache_steps) and len(steps)
+                                   and steps[-1] < self._cache_steps[-1]):
+            self._cache_steps = np.empty(0, dtype=np.int64)
+            self._cache_vals = np.empty((0, 3))
+            self._reset_pending = False
+        cs = self._cache_steps
+        idx = np.searchsorted(cs, steps)
+        idx_c = np.minimum(idx, max(len(cs) - 1, 0))
+        found = (idx < len(cs)) & (cs[idx_c] == steps) if len(cs) else np.zeros(len(steps), bool)
+        if len(steps):
+            found[-1] = False  # the newest record may have been replaced (a drag, a new spec)
+        vals = np.empty((len(steps), 3))
+        if found.any():
+            vals[found] = self._cache_vals[idx_c[found]]
+        new = ~found
+        if new.any():
+            vals[new] = self._score(W[new], B[new])
+        self._cache_steps, self._cache_vals = steps.copy(), vals
+        return vals
+
+    # ---------------------------------------------------------------- drawing
+    def refresh(self) -> None:
+        st = self.state
+        hist = st.trainer.history
+        steps = np.asarray(hist.step)
+        k = len(steps)
+        if k == 0:
+            for c in (self.loss_train, self.loss_heldout, self.objective, self.acc_train,
+                      self.acc_heldout, self.grad_curve, self.wnorm_curve):
+                c.setData([], [])
+            self.readout.setText("no training yet")
+            return
+        vals = self._update_cache(steps, np.asarray(hist.w), np.asarray(hist.b))
+        scale = 1.0 / NATS_PER_BIT if st.view.units == "bits" else 1.0
+        x = steps.astype(float)
+        loss = np.asarray(hist.loss) * scale
+        objective = np.asarray(hist.objective) * scale
+        self.loss_train.setData(x, _finite(loss), connect="finite")
+        has_penalty = bool(np.any(np.abs(objective - loss) > 1e-12))
+        if has_penalty:
+            self.objective.setData(x, _finite(objective), connect="finite")
+        else:
+            self.objective.setData([], [])
+        self.objective.setVisible(has_penalty)
+        has_heldout = bool(st.heldout.any())
+        self.loss_heldout.setVisible(has_heldout)
+        self.acc_heldout.setVisible(has_heldout)
+        if has_heldout:
+            self.loss_heldout.setData(x, _finite(vals[:, 0] * scale), connect="finite")
+            self.acc_heldout.setData(x, vals[:, 2], connect="finite")
+        self.acc_train.setData(x, vals[:, 1], connect="finite")
+        self.grad_curve.setData(x, np.maximum(_finite(np.asarray(hist.grad_norm)), GRAD_FLOOR))
+        self.wnorm_curve.setData(x, _finite(np.asarray(hist.w_norm)))
+        self.loss_plot.setLabel("left", f"loss, {st.view.units}")
+
+        newest = vals[-1]
+        th = self._theme
+        key = (f'<span style="color:{th.accent}">━ train</span>'
+               + (f' <span style="color:{th.soft}">╍ held-out</span>' if has_heldout else "")
+               + (f' <span style="color:{th.muted}">┈ +penalty</span>' if has_penalty else ""))
+        parts = [f"step {int(steps[-1]):,}",
+                 f"train {fmt.loss(float(hist.loss[-1]), st.view.units)}"]
+        if has_heldout:
+            parts.append(f"held-out {fmt.loss(float(newest[0]), st.view.units)}")
+        if math.isfinite(newest[1]):
+            parts.append(f"acc. {fmt.num(100 * newest[1], 3)} %")
+        self.readout.setText(key + " &nbsp; " + " · ".join(parts))
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    """Non-finite values become NaN, which the curves skip (never drawn as inf)."""
+    out = np.array(values, dtype=float)
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+__all__ = ["TrainingCurvesPanel"]
