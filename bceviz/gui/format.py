@@ -21,7 +21,7 @@ def num(value: float, digits: int = 4) -> str:
         return "0"
     if abs(v) >= 1e5 or abs(v) < 1e-4:
         return f"{v:.{max(digits - 1, 1)}e}"
-    return f"{v:.{digits}g}" if abs(v) >= 1 else f"{v:.{digits}f}".rstrip("0").rstrip(".") or "0"
+    return f"{v:.{digits}g}"
 
 
 def loss(nats: float, units: str = "nats", digits: int = 4) -> str:

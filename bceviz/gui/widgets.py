@@ -190,18 +190,8 @@ def label_color(theme: Theme, y: float, alpha: int = 255) -> QColor:
 
 
 def num(value: float, digits: int = 4) -> str:
-    """``format.num`` with ``digits`` significant digits also for small numbers.
-
-    ``format.num`` keeps ``digits`` decimals below 1, so 0.00502 would lose all but
-    one digit ("0.005"); here it keeps them ("0.00502").
-    """
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return fmt.num(value, digits)
-    if math.isfinite(v) and 1e-4 <= abs(v) < 0.1:
-        digits += -math.floor(math.log10(abs(v))) - 1
-    return fmt.num(v, digits)
+    """``format.num``: ``digits`` significant digits, never nan or inf."""
+    return fmt.num(value, digits)
 
 
 def loss_text(nats: float, units: str = "nats", digits: int = 4) -> str:
