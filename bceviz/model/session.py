@@ -29,7 +29,9 @@ Format ``"format": "bceviz-session"``, ``"format_version": 1``::
       "format": "bceviz-session", "format_version": 1,
       "app_version": "0.1.0",                 # informational
       "data": {"X": [[x1, x2], ...], "y": [...], "heldout": [false, ...],
-               "source": "generated"},
+               "source": "generated",
+               "axes": {"names": ["x1", "x2"], "mean": [0.0, 0.0], "std": [1.0, 1.0],
+                        "standardized": false, "label_name": "label"}},
       "dataset": {kind, n, noise, pos_fraction, label_noise, seed, heldout_fraction},
       "loss": {"label_smoothing", "pos_weight", "focal_gamma", "focal_alpha"},
       "features": "linear",
@@ -48,8 +50,11 @@ Format ``"format": "bceviz-session"``, ``"format_version": 1``::
     }
 
 Every field is required, except that a field missing from ``dataset``,
-``training`` or ``view`` takes the app's default (these sections grow with
-the app; an older session must still open). Unknown fields are refused.
+``training`` or ``view``, and a missing ``data.axes``, take the app's
+defaults (these grow with the app; an older session must still open).
+Unknown fields are refused. A data table loaded from a file (``state.table``,
+which lets the user re-choose the two feature columns) is not saved: the
+points and their axes are, and re-choosing features needs the file again.
 Optimizer memory (momentum velocity, Adam moments, mini-batch order) is not
 saved: training continued from a session starts it afresh, which makes no
 difference for gradient descent and Newton.
@@ -163,6 +168,7 @@ class SessionData:
     caption: str
     scenario_panels: Optional[tuple[str, ...]]
     layout: Optional[str]
+    axes: Any = None  # DataAxes (None: the default x1, x2)
     app_version: str = ""
     file: Optional[str] = None
 
@@ -208,6 +214,8 @@ def session_to_dict(state: "AppState", *, layout: Optional[str] = None) -> dict:
             "y": _floats(state.y),
             "heldout": [bool(h) for h in state.heldout],
             "source": str(state.data_source),
+            **({"axes": _axes_to_dict(state.axes)} if getattr(state, "axes", None) is not None
+               else {}),
         },
         "dataset": dataclasses.asdict(state.dataset),
         "loss": state.spec.to_dict(),
@@ -234,6 +242,16 @@ def session_to_dict(state: "AppState", *, layout: Optional[str] = None) -> dict:
             "panels": None if panels is None else list(panels),
         },
         "layout": layout,
+    }
+
+
+def _axes_to_dict(axes) -> dict:
+    return {
+        "names": [str(n) for n in axes.names],
+        "mean": _floats(axes.mean),
+        "std": _floats(axes.std),
+        "standardized": bool(axes.standardized),
+        "label_name": str(axes.label_name),
     }
 
 
@@ -594,7 +612,8 @@ def _parse(doc: Any, file: Optional[PathLike]) -> SessionData:
     app_version = _text(doc["app_version"], "app_version", max_len=100)
 
     # data
-    data = _obj(doc["data"], "data", ("X", "y", "heldout", "source"))
+    data = _obj(doc["data"], "data", ("X", "y", "heldout", "source", "axes"),
+                optional=("axes",))
     X = _matrix(data["X"], "data.X", None, 2)
     n = X.shape[0]
     if n > _state.MAX_POINTS:
@@ -611,6 +630,7 @@ def _parse(doc: Any, file: Optional[PathLike]) -> SessionData:
         raise _FieldError("data.heldout",
                           "every point is held out: at least one must be a training point")
     source = _text(data["source"], "data.source", max_len=1000)
+    axes = _parse_axes(data["axes"], "data.axes", _state) if "axes" in data else None
 
     dataset = _dataclass_section(doc["dataset"], "dataset", _state.DatasetSettings, {
         "kind": lambda v, p: _text(v, p, _datasets.DATASET_KINDS),
@@ -707,9 +727,21 @@ def _parse(doc: Any, file: Optional[PathLike]) -> SessionData:
         probe_z=probe_z, probe_y=probe_y, samples_p=samples_p, samples_y=samples_y,
         samples_ref_p=ref_p, threshold=threshold, view=view, scenario_id=scenario_id,
         scenario_title=scenario_title, caption=caption, scenario_panels=panels,
-        layout=layout, app_version=app_version,
+        layout=layout, axes=axes, app_version=app_version,
         file=os.fspath(file) if file is not None else None,
     )
+
+
+def _parse_axes(value: Any, path: str, state_module: Any) -> Any:
+    obj = _obj(value, path, ("names", "mean", "std", "standardized", "label_name"))
+    names = tuple(_text(v, f"{path}.names[{i}]", max_len=1000)
+                  for i, v in enumerate(_list(obj["names"], f"{path}.names", 2)))
+    mean = _vector(obj["mean"], f"{path}.mean", 2)
+    std = _vector(obj["std"], f"{path}.std", 2)
+    return state_module.DataAxes(
+        names=names, mean=(float(mean[0]), float(mean[1])), std=(float(std[0]), float(std[1])),
+        standardized=_boolean(obj["standardized"], f"{path}.standardized"),
+        label_name=_text(obj["label_name"], f"{path}.label_name", max_len=1000))
 
 
 def _positive(value: Any, path: str, what: str) -> float:
@@ -875,6 +907,11 @@ def apply_session(state: "AppState", data: Union[SessionData, dict]) -> None:
     state.y = data.y.copy()
     state.heldout = data.heldout.copy()
     state.data_source = data.data_source
+    if hasattr(state, "axes"):
+        from bceviz.model.state import DataAxes
+
+        state.axes = data.axes if data.axes is not None else DataAxes()
+        state.table = None  # the loaded table is not part of a session
     state.dataset = data.dataset
     state.spec = data.spec
     state.features = data.features

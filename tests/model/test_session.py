@@ -17,7 +17,7 @@ from bceviz.model.session import (
     save_session,
     session_to_dict,
 )
-from bceviz.model.state import AppState
+from bceviz.model.state import AppState, DataAxes
 
 CORPUS = Path(__file__).parent / "bad_sessions"
 
@@ -68,6 +68,12 @@ def rich_state() -> AppState:
     """A state where every saved field differs from the defaults."""
     state = AppState()
     state.generate(kind="moons", n=160, noise=0.2, seed=3, heldout_fraction=0.2)
+    points = np.column_stack([np.linspace(-2, 2, 160), np.sin(np.arange(160.0))])
+    labels = (points[:, 1] > 0).astype(float)
+    heldout = np.arange(160) % 5 == 0
+    state.set_data(points, labels, heldout, source="cells.csv",
+                   axes=DataAxes(names=("mean radius", "texture"), mean=(14.1, 19.3),
+                                 std=(3.5, 4.3), standardized=True, label_name="malignant"))
     state.move_point(5, 0.123456789, -1.0 / 3.0)
     state.set_label(7, 0.3)  # a soft label
     state.add_point(0.5, 0.25, 1.0, heldout=True)
@@ -126,6 +132,7 @@ def test_round_trip_is_exact(tmp_path):
     assert fresh.scenario_panels == ("controls", "data")
     assert fresh.caption == state.caption
     assert fresh.data_source == state.data_source
+    assert fresh.axes == state.axes and fresh.axes.names == ("mean radius", "texture")
 
 
 def test_round_trip_of_awkward_floats(tmp_path):
@@ -216,6 +223,22 @@ def test_missing_optional_settings_take_defaults():
     del doc["training"]["momentum"]
     data = S.session_from_dict(doc)
     assert data.view.show_mse is False and data.training.momentum == 0.9
+
+
+def test_session_without_axes_gets_the_default_axes():
+    doc = session_to_dict(rich_state())
+    del doc["data"]["axes"]
+    fresh = rich_state()
+    apply_session(fresh, doc)
+    assert fresh.axes == DataAxes()
+
+
+def test_bad_axes_are_refused():
+    doc = session_to_dict(AppState())
+    doc["data"]["axes"]["names"] = ["x1"]
+    with pytest.raises(SessionError) as info:
+        S.session_from_dict(doc)
+    assert info.value.field == "data.axes.names"
 
 
 def test_bom_and_int_literals_are_accepted(tmp_path):
