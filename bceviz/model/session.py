@@ -185,6 +185,21 @@ def _floats(a) -> list:
     return np.asarray(a, dtype=np.float64).tolist()
 
 
+def _plain(value: Any) -> Any:
+    """Settings as plain JSON types (a NumPy scalar from a widget would not serialise)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    return value
+
+
 def session_to_dict(state: "AppState", *, layout: Optional[str] = None) -> dict:
     """The state as a JSON-ready dict (format version 1); ``layout`` is base64 text."""
     if layout is not None and not isinstance(layout, str):
@@ -217,10 +232,10 @@ def session_to_dict(state: "AppState", *, layout: Optional[str] = None) -> dict:
             **({"axes": _axes_to_dict(state.axes)} if getattr(state, "axes", None) is not None
                else {}),
         },
-        "dataset": dataclasses.asdict(state.dataset),
+        "dataset": _plain(dataclasses.asdict(state.dataset)),
         "loss": state.spec.to_dict(),
         "features": state.features,
-        "training": dataclasses.asdict(state.training),
+        "training": _plain(dataclasses.asdict(state.training)),
         "model": {
             "w": _floats(trainer.w),
             "b": float(trainer.b),
@@ -234,7 +249,7 @@ def session_to_dict(state: "AppState", *, layout: Optional[str] = None) -> dict:
             "ref_p": None if ref is None else _floats(ref),
         },
         "threshold": float(state.threshold),
-        "view": dataclasses.asdict(state.view),
+        "view": _plain(dataclasses.asdict(state.view)),
         "scenario": {
             "id": state.scenario_id,
             "title": state.scenario_title,
@@ -282,6 +297,9 @@ def dumps_session(state: "AppState", *, layout: Optional[str] = None) -> str:
     except ValueError:
         bad = _find_non_finite(doc) or "?"
         raise SessionError(f"the state holds a non-finite number at {bad}; not saved") from None
+    except TypeError as exc:  # a value of a type JSON cannot hold
+        raise SessionError(f"the state holds a value JSON cannot store ({exc}); not saved") \
+            from None
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 

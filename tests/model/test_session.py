@@ -370,6 +370,15 @@ def test_save_refuses_non_finite_numbers_without_writing(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_numpy_scalars_in_settings_are_saved_as_plain_numbers(tmp_path):
+    state = AppState()
+    state.set_training(steps_per_frame=np.int64(3), lr=np.float64(0.25), seed=np.int32(2))
+    save_session(state, tmp_path / "s.json")
+    training = load_session(tmp_path / "s.json").training
+    assert (training.steps_per_frame, training.lr, training.seed) == (3, 0.25, 2)
+    assert type(training.steps_per_frame) is int
+
+
 def test_saved_file_has_no_nan_tokens(tmp_path):
     save_session(rich_state(), tmp_path / "s.json")
     text = (tmp_path / "s.json").read_text()
