@@ -400,7 +400,8 @@ def _validate_real_data(real: Any, fail) -> dict:
     _check_keys(real, _REAL_DATA_KEYS, "real_data", fail)
     source = real.get("source")
     if source not in REAL_DATA_SOURCES:
-        fail("real_data.source", f"unknown source {source!r} (one of {', '.join(REAL_DATA_SOURCES)})")
+        fail("real_data.source",
+             f"unknown source {source!r} (one of {', '.join(REAL_DATA_SOURCES)})")
     features = real.get("features")
     if (not isinstance(features, list) or len(features) != 2
             or not all(isinstance(f, str) and f for f in features)):
@@ -513,6 +514,6 @@ def _apply(state: AppState, sc: dict) -> None:
 
 
 __all__ = [
-    "FORMAT_VERSION", "PANEL_IDS", "REAL_DATA_SOURCES", "ScenarioError", "apply_scenario", "list_scenarios",
-    "load_scenario", "load_scenario_file", "scenarios_dir", "validate_scenario",
+    "FORMAT_VERSION", "PANEL_IDS", "REAL_DATA_SOURCES", "ScenarioError", "apply_scenario",
+    "list_scenarios", "load_scenario", "load_scenario_file", "scenarios_dir", "validate_scenario",
 ]

@@ -647,6 +647,7 @@ def _labels(y: np.ndarray) -> None:
 
 
 __all__ = [
-    "AppState", "DataAxes", "TableChoice", "DatasetSettings", "TrainingSettings", "ViewOptions", "StateError",
-    "OPTIMIZERS", "OPTIMIZER_LABELS", "MAX_POINTS", "PROBE_Z_LIMIT", "asdict", "field",
+    "AppState", "DataAxes", "TableChoice", "DatasetSettings", "TrainingSettings", "ViewOptions",
+    "StateError", "OPTIMIZERS", "OPTIMIZER_LABELS", "MAX_POINTS", "PROBE_Z_LIMIT", "asdict",
+    "field",
 ]

@@ -1,4 +1,4 @@
-"""The breast-cancer and imbalance scenarios: real data through the user-CSV path, choosing features."""
+"""Breast-cancer and imbalance scenarios: real data through the user-CSV path, feature choice."""
 
 from __future__ import annotations
 
@@ -61,7 +61,8 @@ def test_breast_cancer_trains_to_a_good_heldout_auc(cancer_state):
 def test_choosing_features_reloads_the_points_with_the_same_split(cancer_state):
     st = cancer_state
     seen = []
-    st.events.data.connect(lambda **info: seen.append(("data", st.axes.names, st.table is not None)))
+    st.events.data.connect(
+        lambda **info: seen.append(("data", st.axes.names, st.table is not None)))
     st.events.weights.connect(lambda **info: seen.append(("weights", info.get("reason"))))
     split_before = st.heldout.copy()
     st.choose_features("worst_radius", "worst_concave_points")
@@ -118,7 +119,8 @@ def test_user_table_goes_through_the_same_path(tmp_path):
     ({"source": "iris", "features": ["a", "b"]}, "unknown source"),
     ({"source": "breast-cancer", "features": ["mean_radius"]}, "two column names"),
     ({"source": "breast-cancer", "features": ["mean_radius", "mean_radius"]}, "two different"),
-    ({"source": "breast-cancer", "features": ["a", "b"], "heldout_fraction": 1.0}, "heldout_fraction"),
+    ({"source": "breast-cancer", "features": ["a", "b"], "heldout_fraction": 1.0},
+     "heldout_fraction"),
     ({"source": "breast-cancer", "features": ["a", "b"], "colour": 1}, "unknown key"),
 ])
 def test_real_data_section_is_validated(bad, message):

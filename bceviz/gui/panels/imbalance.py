@@ -1,0 +1,484 @@
+"""The imbalance lab: make positives rare and compare plain BCE, weighted BCE and focal loss.
+
+Reads from the state: the points, labels and held-out mask, the generator
+settings (``dataset``: positive share and size), ``spec``, ``features``, the
+L1/L2 strengths (``training``), ``threshold`` and the current model
+(``proba_of``).
+
+Writes to the state: ``generate(pos_fraction=..., n=...)`` (the slider and
+the size box regenerate the synthetic data), ``set_spec`` (the suggested
+pos_weight = n_neg / n_pos with one click; three buttons switching between
+plain BCE, weighted BCE and focal loss) and ``set_weights`` ("Fit now": a
+short Newton fit of the current loss, so the boundary moves at once).
+
+The comparison table fits each variant for ``FIT_STEPS`` Newton steps on the
+same training points (``engine.logistic.fit_logistic``) and scores it on the
+held-out split (the training split when the held-out one lacks a class) at
+the current threshold: recall, precision, AP and accuracy, beside the current
+model and the all-negative baseline, whose accuracy is the share of
+negatives. At 1 % positives that baseline scores 99 % while finding no
+positive at all: accuracy alone misleads. Fits run again only when the data,
+the feature map, the penalty or the label smoothing change (automatically up
+to ``AUTO_FIT_MAX`` training points; above, on request).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Optional
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QSlider,
+    QSpinBox,
+    QWidget,
+)
+
+from bceviz.engine import logistic as _logistic
+from bceviz.engine import metrics as _metrics
+from bceviz.engine.losses import LossSpec
+from bceviz.gui import format as fmt
+from bceviz.gui import theme as _theme
+from bceviz.gui.panels.base import Panel
+from bceviz.model.state import MAX_POINTS, StateError
+
+#: Focusing parameter of the focal-loss variant (torchvision's default).
+FOCAL_GAMMA = 2.0
+#: Newton steps per variant in the comparison (and for "Fit now").
+FIT_STEPS = 30
+#: Above this many training points the comparison is refitted only on request.
+AUTO_FIT_MAX = 5000
+#: The positive-share slider, in whole percent.
+MIN_PERCENT, MAX_PERCENT = 1, 50
+VARIANTS = ("plain", "weighted", "focal")
+ROWS = (*VARIANTS, "current", "baseline")
+COLUMNS = (
+    ("recall", "recall", "Share of the positives found (at the threshold)"),
+    ("precision", "precision", "Share of the points called positive that are positive"),
+    ("ap", "AP", "Average precision: how well the scores rank positives first "
+                 "(independent of the threshold)"),
+    ("accuracy", "accuracy",
+     "Share of all points classified right: misleads when positives are rare"),
+    ("ece", "ECE", "Expected calibration error (10 bins): how far P(y=1) is from the observed "
+                   "share of positives; weighting the positives inflates P(y=1)"),
+)
+
+
+def pct(value: float, digits: int = 3) -> str:
+    return f"{fmt.num(100.0 * value, digits)} %"
+
+
+def variant_spec(base: LossSpec, variant: str, pos_weight: float) -> LossSpec:
+    """The loss of a variant, keeping the base's label smoothing."""
+    if variant == "weighted":
+        return replace(base, pos_weight=pos_weight, focal_gamma=0.0, focal_alpha=None)
+    if variant == "focal":
+        return replace(base, pos_weight=1.0, focal_gamma=FOCAL_GAMMA, focal_alpha=None)
+    return replace(base, pos_weight=1.0, focal_gamma=0.0, focal_alpha=None)
+
+
+def spec_variant(spec: LossSpec) -> Optional[str]:
+    """Which variant a spec is (None for any other combination)."""
+    if spec.focal_alpha is not None:
+        return None
+    if spec.focal_gamma == 0.0:
+        return "plain" if spec.pos_weight == 1.0 else "weighted"
+    if spec.focal_gamma == FOCAL_GAMMA and spec.pos_weight == 1.0:
+        return "focal"
+    return None
+
+
+def scores_at(labels: np.ndarray, probs: np.ndarray, threshold: float) -> dict:
+    """Recall, precision, accuracy at the threshold; AP (None if a class is missing); ECE."""
+    report = _metrics.classification_report(labels, probs, threshold)
+    both = 0 < np.count_nonzero(labels) < labels.size
+    return {
+        "recall": report["recall"], "precision": report["precision"],
+        "accuracy": report["accuracy"], "predicted": report["tp"] + report["fp"],
+        "ap": _metrics.average_precision(labels, probs) if both else None,
+        "ece": _metrics.expected_calibration_error(labels, probs),
+    }
+
+
+class ImbalancePanel(Panel):
+    """Positive-share slider, suggested pos_weight, loss variants and their side-by-side scores."""
+
+    title = "Imbalance lab"
+    panel_id = "imbalance"
+    listens = ("data", "weights", "spec", "settings", "features", "threshold")
+    min_interval_ms = 150
+
+    def __init__(self, state, parent: Optional[QWidget] = None) -> None:
+        super().__init__(state, parent)
+        self._updating = False
+        self._fits_key = None
+        self._fits_dirty = True
+        self._data_version = 0
+        #: Per-variant fit: spec, w, b and the probabilities on the evaluation split.
+        self.fits: dict[str, dict] = {}
+        #: The numbers in the table: row -> column -> value (None = undefined).
+        self.rows: dict[str, dict] = {}
+        layout = self.vbox(self, margins=4)
+
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Positives"))
+        self.share_slider = QSlider(Qt.Orientation.Horizontal)
+        self.share_slider.setObjectName("pos_share_slider")
+        self.share_slider.setRange(MIN_PERCENT, MAX_PERCENT)
+        self.share_slider.setTracking(False)  # regenerate on release, preview while dragging
+        self.share_slider.setToolTip("Share of positives in the generated data (1 % to 50 %)")
+        self.share_slider.valueChanged.connect(self._on_share)
+        self.share_slider.sliderMoved.connect(self._preview_share)
+        row.addWidget(self.share_slider, 1)
+        self.share_label = QLabel("")
+        self.share_label.setObjectName("share_label")
+        self.share_label.setMinimumWidth(150)
+        row.addWidget(self.share_label)
+        row.addWidget(QLabel("of"))
+        self.n_box = QSpinBox()
+        self.n_box.setObjectName("n_points")
+        self.n_box.setRange(20, MAX_POINTS)
+        self.n_box.setSingleStep(100)
+        self.n_box.setKeyboardTracking(False)
+        self.n_box.setToolTip("Number of generated points: rare positives need many points")
+        self.n_box.valueChanged.connect(self._on_n)
+        row.addWidget(self.n_box)
+        row.addWidget(QLabel("points"))
+        layout.addLayout(row)
+        self.source_label = QLabel("")
+        self.source_label.setObjectName("source_label")
+        self.source_label.setWordWrap(True)
+        layout.addWidget(self.source_label)
+
+        row = QHBoxLayout()
+        self.suggest_label = QLabel("")
+        self.suggest_label.setObjectName("suggest_label")
+        row.addWidget(self.suggest_label, 1)
+        self.apply_button = QPushButton("Apply")
+        self.apply_button.setObjectName("apply_pos_weight")
+        self.apply_button.setToolTip("Set pos_weight to n_neg / n_pos of the training points")
+        self.apply_button.clicked.connect(self.apply_suggested)
+        row.addWidget(self.apply_button)
+        layout.addLayout(row)
+
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Loss"))
+        self.variant_group = QButtonGroup(self)
+        self.variant_buttons: dict[str, QRadioButton] = {}
+        for i, variant in enumerate(VARIANTS):
+            button = QRadioButton()
+            button.setObjectName(f"variant_{variant}")
+            self.variant_group.addButton(button, i)
+            self.variant_buttons[variant] = button
+            button.clicked.connect(lambda _=False, v=variant: self.set_variant(v))
+            row.addWidget(button)
+        self.variant_buttons["plain"].setText("plain BCE")
+        self.variant_buttons["weighted"].setText("weighted BCE")
+        self.variant_buttons["focal"].setText(f"focal (γ = {fmt.num(FOCAL_GAMMA, 2)})")
+        self.variant_buttons["plain"].setToolTip("pos_weight 1, no focal term")
+        self.variant_buttons["weighted"].setToolTip(
+            "pos_weight = n_neg / n_pos: both classes weigh the same in total")
+        self.variant_buttons["focal"].setToolTip(
+            "Focal loss: (1 − p_t)^γ down-weights the points the model already gets right")
+        row.addStretch(1)
+        self.fit_button = QPushButton(f"Fit now ({FIT_STEPS} Newton steps)")
+        self.fit_button.setObjectName("fit_now")
+        self.fit_button.setToolTip("Put the model at a short Newton fit of the current loss on the "
+                                   "training points, so the boundary and the metrics move at once")
+        self.fit_button.clicked.connect(self.fit_now)
+        row.addWidget(self.fit_button)
+        layout.addLayout(row)
+
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(2)
+        self.table_title = QLabel("")
+        self.table_title.setObjectName("table_title")
+        grid.addWidget(self.table_title, 0, 0)
+        for j, (key, text, tip) in enumerate(COLUMNS, start=1):
+            header = QLabel(text)
+            header.setToolTip(tip)
+            header.setAlignment(Qt.AlignmentFlag.AlignRight)
+            grid.addWidget(header, 0, j)
+        #: Row name labels and value labels by (row, column key).
+        self.row_labels: dict[str, QLabel] = {}
+        self.cells: dict[tuple[str, str], QLabel] = {}
+        for i, row_name in enumerate(ROWS, start=1):
+            name = QLabel("")
+            name.setObjectName(f"row_{row_name}")
+            self.row_labels[row_name] = name
+            grid.addWidget(name, i, 0)
+            for j, (key, _, tip) in enumerate(COLUMNS, start=1):
+                cell = QLabel("")
+                cell.setObjectName(f"cell_{row_name}_{key}")
+                cell.setAlignment(Qt.AlignmentFlag.AlignRight)
+                cell.setToolTip(tip)
+                self.cells[(row_name, key)] = cell
+                grid.addWidget(cell, i, j)
+        self.row_labels["current"].setToolTip("The model as it is now in the other panels")
+        self.row_labels["baseline"].setToolTip("A 'model' that says negative for everyone")
+        layout.addLayout(grid)
+        row = QHBoxLayout()
+        self.refit_button = QPushButton("Compare again")
+        self.refit_button.setObjectName("refit")
+        self.refit_button.setToolTip(f"Refit the three variants ({FIT_STEPS} Newton steps each)")
+        self.refit_button.clicked.connect(self.refit)
+        self.refit_button.setVisible(False)
+        row.addWidget(self.refit_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.lesson_label = QLabel("")
+        self.lesson_label.setObjectName("lesson_label")
+        self.lesson_label.setWordWrap(True)
+        layout.addWidget(self.lesson_label)
+        layout.addStretch(1)
+        self.apply_theme(_theme.current())
+        self.refresh()
+
+    def apply_theme(self, theme: _theme.Theme) -> None:
+        self._theme = theme
+        for label in (self.source_label, self.table_title):
+            label.setStyleSheet(f"color: {theme.muted};")
+        self._dirty = True
+
+    # ------------------------------------------------------------------ events
+    def on_event(self, name: str, **info) -> None:
+        if name == "data":
+            self._data_version += 1
+        if name in ("data", "settings", "features", "spec"):
+            self._fits_dirty = True
+
+    def _guard(self, action, *args, **kwargs) -> bool:
+        try:
+            action(*args, **kwargs)
+        except StateError as exc:
+            self.state.set_status(str(exc), "error")
+            return False
+        return True
+
+    def _preview_share(self, percent: int) -> None:
+        n = int(self.n_box.value())
+        n_pos = min(max(int(round(n * percent / 100.0)), 1), n - 1)
+        self.share_label.setText(f"{percent} % → {n_pos:,} positives")
+
+    def _on_share(self, percent: int) -> None:
+        if not self._updating:
+            self._guard(self.state.generate, pos_fraction=percent / 100.0)
+
+    def _on_n(self, n: int) -> None:
+        if not self._updating:
+            self._guard(self.state.generate, n=int(n))
+
+    # ------------------------------------------------------------------ actions
+    def apply_suggested(self) -> None:
+        """Set pos_weight to n_neg / n_pos of the training points."""
+        self._guard(self.state.set_spec, pos_weight=self.state.balanced_pos_weight())
+
+    def set_variant(self, variant: str) -> None:
+        """Switch the loss to plain BCE, weighted BCE (suggested pos_weight) or focal loss."""
+        spec = variant_spec(self.state.spec, variant, self.state.balanced_pos_weight())
+        self._guard(self.state.set_spec, spec)
+
+    def fit_now(self) -> None:
+        """Put the model at a ``FIT_STEPS``-step Newton fit of the current loss."""
+        st = self.state
+        if st.n_train == 0:
+            st.set_status("Nothing to fit: there are no training points", "warning")
+            return
+        fit = self._fit(st.spec)
+        if self._guard(st.set_weights, fit.w, fit.b):
+            st.set_status(f"Weights set to a {FIT_STEPS}-step Newton fit of the current loss; "
+                          "press Space to keep training", "info")
+
+    def refit(self) -> None:
+        self._fits_key = None
+        self._fits_dirty = True
+        self._compute_fits(force=True)
+        self._draw()
+
+    # ------------------------------------------------------------------ computing
+    def _fit(self, spec: LossSpec):
+        st = self.state
+        return _logistic.fit_logistic(
+            st.features_of(st.X_train), st.y_train, spec, l2=st.training.l2, l1=st.training.l1,
+            optimizer="newton", steps=FIT_STEPS)
+
+    def _eval_split(self) -> tuple[np.ndarray, str]:
+        """The mask scored in the table, and its name: held-out if it has both classes."""
+        st = self.state
+        held = st.heldout
+        labels = st.y[held] >= 0.5
+        if held.any() and 0 < np.count_nonzero(labels) < labels.size:
+            return held, "held-out"
+        return ~held, "training"
+
+    def _compute_fits(self, force: bool = False) -> None:
+        st = self.state
+        key = (self._data_version, st.features, st.training.l1, st.training.l2,
+               st.spec.label_smoothing)
+        self._fits_dirty = False
+        if key == self._fits_key and self.fits:
+            return
+        if st.n_train > AUTO_FIT_MAX and not force:
+            self.fits = {}
+            self._fits_key = None
+            return
+        self._fits_key = key
+        pos_weight = st.balanced_pos_weight()
+        self.fits = {}
+        if st.n_train == 0:
+            return
+        for variant in VARIANTS:
+            spec = variant_spec(st.spec, variant, pos_weight)
+            fit = self._fit(spec)
+            self.fits[variant] = {"spec": spec, "w": fit.w, "b": fit.b}
+
+    def _score_rows(self) -> None:
+        st = self.state
+        mask, self.eval_name = self._eval_split()
+        labels = _metrics.hard_labels(st.y[mask])
+        self.eval_n = int(labels.size)
+        self.eval_pos = int(np.count_nonzero(labels))
+        self.rows = {}
+        if labels.size == 0:
+            return
+        F = st.features_of(st.X[mask])
+        t = st.threshold
+        for variant, fit in self.fits.items():
+            if fit["w"].shape[0] != F.shape[1]:
+                continue
+            probs = _logistic.predict_proba(F, fit["w"], fit["b"])
+            self.rows[variant] = scores_at(labels, probs, t)
+        current = np.asarray(st.proba_of(st.X[mask]), dtype=np.float64)
+        if np.all(np.isfinite(current)):
+            self.rows["current"] = scores_at(labels, np.clip(current, 0.0, 1.0), t)
+        baseline = scores_at(labels, np.zeros(labels.size), 0.5)
+        baseline["precision"] = None  # nothing is called positive: undefined, not 0
+        baseline["ece"] = None  # a rule, not a probability
+        self.rows["baseline"] = baseline
+
+    # ------------------------------------------------------------------ drawing
+    def refresh(self) -> None:
+        if self._fits_dirty:
+            self._compute_fits()
+        self._score_rows()
+        self._draw()
+
+    def _draw(self) -> None:
+        st = self.state
+        theme = self._theme
+        ds = st.dataset
+        self._updating = True
+        try:
+            self.share_slider.setValue(int(round(min(max(ds.pos_fraction * 100, MIN_PERCENT),
+                                                     MAX_PERCENT))))
+            self.n_box.setValue(int(ds.n))
+        finally:
+            self._updating = False
+        n_pos_all = int(np.count_nonzero(st.y >= 0.5))
+        share = n_pos_all / st.n_points if st.n_points else 0.0
+        self.share_label.setText(f"{pct(share)}: {n_pos_all:,} positives")
+        if st.data_source != "generated":
+            self.source_label.setText(f"Data now: {st.data_source}. The slider and the size box "
+                                      "switch to generated data.")
+        else:
+            self.source_label.setText("")
+        self.source_label.setVisible(st.data_source != "generated")
+
+        y_train = st.y_train >= 0.5
+        n_pos, n_neg = int(np.count_nonzero(y_train)), int(np.count_nonzero(~y_train))
+        if n_pos and n_neg:
+            suggested = st.balanced_pos_weight()
+            self.suggest_label.setText(
+                f"Suggested pos_weight = n_neg / n_pos = {n_neg:,} / {n_pos:,} = "
+                f"{fmt.num(suggested, 4)}   (now {fmt.num(st.spec.pos_weight, 4)})")
+            self.apply_button.setEnabled(True)
+        else:
+            self.suggest_label.setText("The training points hold one class only: no pos_weight "
+                                       "to suggest")
+            self.apply_button.setEnabled(False)
+
+        variant = spec_variant(st.spec)
+        self.variant_group.setExclusive(False)
+        for name, button in self.variant_buttons.items():
+            button.setChecked(name == variant)
+        self.variant_group.setExclusive(True)
+
+        pos_weight = st.balanced_pos_weight()
+        names = {
+            "plain": "plain BCE",
+            "weighted": f"weighted BCE (pos_weight {fmt.num(pos_weight, 3)})",
+            "focal": f"focal loss (γ = {fmt.num(FOCAL_GAMMA, 2)})",
+            "current": "current model",
+            "baseline": "all-negative baseline",
+        }
+        for row_name, label in self.row_labels.items():
+            label.setText(names[row_name])
+        for row_name in ROWS:
+            values = self.rows.get(row_name)
+            for key, _, tip in COLUMNS:
+                cell = self.cells[(row_name, key)]
+                if values is None:
+                    cell.setText("…" if row_name in VARIANTS and not self.fits else "—")
+                    continue
+                value = values[key]
+                if value is None:
+                    cell.setText("—")
+                    cell.setToolTip({"precision": "undefined: nothing is predicted positive",
+                                     "ece": "the baseline gives no probabilities"}.get(
+                                         key, "needs both classes"))
+                else:  # ECE is a distance between probabilities, the rest are shares
+                    cell.setText(fmt.num(value, 3) if key == "ece" else pct(value))
+                    cell.setToolTip(tip)
+        strong = f"font-weight: bold; color: {theme.pos};"
+        for row_name in ROWS:
+            self.cells[(row_name, "accuracy")].setStyleSheet("")
+        base = self.rows.get("baseline")
+        misleading = base is not None and base["accuracy"] >= 0.9
+        if misleading:
+            self.cells[("baseline", "accuracy")].setStyleSheet(strong)
+            self.cells[("baseline", "recall")].setStyleSheet(strong)
+        else:
+            self.cells[("baseline", "recall")].setStyleSheet("")
+        self.row_labels["current"].setStyleSheet("font-style: italic;")
+
+        manual = st.n_train > AUTO_FIT_MAX
+        self.refit_button.setVisible(manual)
+        self.table_title.setText(
+            f"on {self.eval_name} ({getattr(self, 'eval_n', 0):,} points, "
+            f"{getattr(self, 'eval_pos', 0):,} positive) at t = {fmt.num(st.threshold, 3)}")
+        lines = []
+        if not self.fits and st.n_train:
+            lines.append(f"More than {AUTO_FIT_MAX:,} training points: press 'Compare again' to "
+                         "fit the three variants.")
+        if misleading:
+            lines.append(f"Saying 'negative' to everyone is {pct(base['accuracy'])} accurate and "
+                         "finds no positive: with rare positives read recall, precision and AP, "
+                         "not accuracy.")
+        aps = [self.rows[v]["ap"] for v in VARIANTS
+               if v in self.rows and self.rows[v]["ap"] is not None]
+        if len(aps) == len(VARIANTS) and max(aps) - min(aps) < 0.05:
+            lines.append("AP hardly differs between the losses: weighting mostly shifts the "
+                         "probabilities (as a lower threshold would) rather than ranking better.")
+        weighted = self.rows.get("weighted")
+        plain = self.rows.get("plain")
+        if weighted and plain and weighted["ece"] > plain["ece"] + 0.05:
+            lines.append("Weighting buys recall with calibration: its P(y=1) overstates the risk "
+                         "(ECE column; the reliability diagram shows it).")
+        if self.eval_name == "training" and st.heldout.any():
+            lines.append("The held-out split lacks a class, so the table scores the training "
+                         "points.")
+        if getattr(self, "eval_pos", 0) and self.eval_pos < 10:
+            lines.append(f"Only {self.eval_pos} positives are scored: add points for steadier "
+                         "numbers.")
+        self.lesson_label.setText("\n".join(lines))
+
+
+__all__ = ["ImbalancePanel", "variant_spec", "spec_variant", "FIT_STEPS", "FOCAL_GAMMA"]

@@ -1,0 +1,784 @@
+"""The threshold-and-metrics panel: turn probabilities into decisions and see what each costs.
+
+Reads from the state: the points ``X``, labels ``y`` and ``heldout`` mask, the
+model's probabilities (``proba_of``), ``threshold``, and, when the points
+were chosen from a table (``state.table``, e.g. the breast-cancer scenario),
+the table's columns and ``state.axes`` (feature names and the mean and std
+that convert standardised coordinates back to the file's units).
+
+Writes to the state: ``set_threshold`` (the slider, the draggable line on
+the score histogram, the "best threshold" buttons) and ``choose_features``
+(the two feature pickers, shown only when a table is loaded).
+
+Shows, for the training and the held-out split: the confusion matrix (counts
+and rates) of one split, precision / recall / specificity / F1 / accuracy at
+the threshold, ROC with AUC and PR with AP (current threshold's point
+marked), the reliability diagram with ECE and Brier score, and the scores'
+distribution per class. Every number comes from ``bceviz.engine.metrics``.
+
+"Best threshold" chooses on the **held-out** split only, and then reports
+how the same threshold does on the training split: a threshold tuned on the
+data the model was fitted to flatters it, so it is chosen on separate data.
+
+Soft labels are read as classes at 0.5 (``metrics.hard_labels``), and the
+panel says so. A split with one class (or no points) gets a plain message in
+place of its curves, never NaN. Curves cost a few milliseconds, so the panel
+redraws at most every ``min_interval_ms`` during training; a threshold change
+alone only redraws the cheap parts, at once.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bceviz.engine import metrics as _metrics
+from bceviz.gui import format as fmt
+from bceviz.gui import theme as _theme
+from bceviz.gui.panels.base import Panel
+from bceviz.model.state import StateError
+
+SPLITS = ("train", "heldout")
+SPLIT_NAMES = {"train": "training", "heldout": "held-out"}
+SHORT_NAMES = {"train": "train", "heldout": "held-out"}
+#: Shortest time between two redraws of the curves (ms); longer when a redraw is slow.
+MIN_INTERVAL_MS = 100
+#: Slider resolution: thresholds 0, 0.001, ..., 1 (the buttons set exact values).
+SLIDER_STEPS = 1000
+HIST_BINS = 40
+CALIBRATION_BINS = 10
+#: Default cost of a missed positive, in units of a false alarm.
+DEFAULT_COST_RATIO = 10.0
+CHOICE_HINT = ("The buttons choose a threshold on the held-out points and show how it does on "
+               "the training points.")
+#: Rows of the metrics table: key in the split summary, label, tooltip.
+METRIC_ROWS = (
+    ("precision", "precision", "Of the points called positive, the share that are positive"),
+    ("recall", "recall", "Of the positives, the share called positive (sensitivity, TPR)"),
+    ("specificity", "specificity", "Of the negatives, the share called negative (TNR)"),
+    ("f1", "F1", "Harmonic mean of precision and recall"),
+    ("accuracy", "accuracy", "Share of all points classified right; misleads when a class is rare"),
+    ("auc", "ROC AUC", "Chance that a random positive scores above a random negative"),
+    ("ap", "AP", "Average precision: area under the PR curve, step-wise (scikit-learn)"),
+    ("ece", "ECE", "Expected calibration error over 10 equal-width bins"),
+    ("brier", "Brier", "Mean squared error of the probabilities against the labels"),
+)
+BEST_METRICS = {
+    "f1": ("F1", "Threshold with the highest F1 on the held-out split"),
+    "youden": ("Youden's J", "Threshold with the highest J = recall + specificity − 1 "
+                             "on the held-out split (the ROC point farthest above the diagonal)"),
+    "cost": ("Least cost", "Threshold with the lowest mean cost on the held-out split, a missed "
+                           "positive costing the given multiple of a false alarm"),
+}
+
+
+def pct(value: float, digits: int = 3) -> str:
+    """A share in [0, 1] as a percentage, e.g. ``"81.2 %"``."""
+    return f"{fmt.num(100.0 * value, digits)} %"
+
+
+def score_split(name: str, labels: np.ndarray, probs: np.ndarray,
+                threshold: float) -> dict:
+    """Every number the panel shows for one split (``labels`` hard 0/1, ``probs`` in [0, 1]).
+
+    Keys: ``name, n, n_pos, problem`` (a message when ranking metrics are
+    undefined, else ""), the ``classification_report`` keys at ``threshold``
+    (when n > 0), ``auc, ap, roc, pr`` (None when a class is missing),
+    ``calibration, ece, brier`` (None when n == 0).
+    """
+    n = int(labels.size)
+    n_pos = int(np.count_nonzero(labels))
+    out: dict = {"name": name, "n": n, "n_pos": n_pos, "problem": "", "auc": None, "ap": None,
+                 "roc": None, "pr": None, "calibration": None, "ece": None, "brier": None}
+    shown = SPLIT_NAMES[name]
+    if n == 0:
+        out["problem"] = f"{shown} split: no points"
+        return out
+    out.update(_metrics.classification_report(labels, probs, threshold))
+    out["calibration"] = _metrics.calibration_curve(labels, probs, CALIBRATION_BINS)
+    out["ece"] = _metrics.expected_calibration_error(labels, probs, CALIBRATION_BINS)
+    out["brier"] = _metrics.brier_score(labels, probs)
+    if n_pos in (0, n):
+        only = 1 if n_pos else 0
+        out["problem"] = f"{shown} split has only label {only} ({n:,} points)"
+        return out
+    out["roc"] = fpr, tpr, _ = _metrics.roc_curve(labels, probs)
+    out["pr"] = precision, recall, _ = _metrics.pr_curve(labels, probs)
+    # roc_auc and average_precision are these one-line sums over the same curves
+    # (see engine.metrics); reusing the curves saves two sorts per split per frame.
+    out["auc"] = float(np.trapezoid(tpr, fpr))
+    out["ap"] = float(max(0.0, -np.sum(np.diff(recall) * precision[:-1])))
+    return out
+
+
+def metric_value(report: dict, metric: str, cost_fn: float = 1.0, cost_fp: float = 1.0) -> float:
+    """F1, Youden's J or the mean cost per point from a ``classification_report``."""
+    if metric == "f1":
+        return float(report["f1"])
+    if metric == "youden":
+        return float(report["recall"] + report["specificity"] - 1.0)
+    n = report["tn"] + report["fp"] + report["fn"] + report["tp"]
+    return float((cost_fn * report["fn"] + cost_fp * report["fp"]) / n) if n else 0.0
+
+
+def metric_text(metric: str, value: float) -> str:
+    if metric == "f1":
+        return f"F1 {fmt.num(value, 3)}"
+    if metric == "youden":
+        return f"J {fmt.num(value, 3)}"
+    return f"mean cost {fmt.num(value, 3)} per point"
+
+
+class MetricsPanel(Panel):
+    """Threshold slider, confusion matrix, metrics table, ROC, PR, calibration, best thresholds."""
+
+    title = "Threshold and metrics"
+    panel_id = "metrics"
+    listens = ("weights", "data", "spec", "features", "threshold")
+    min_interval_ms = MIN_INTERVAL_MS
+
+    def __init__(self, state, parent: Optional[QWidget] = None) -> None:
+        super().__init__(state, parent)
+        theme = _theme.current()
+        self._curves_dirty = True
+        self.splits: dict[str, dict] = {}
+        #: The last best-threshold choice: metric, threshold, held-out and training values.
+        self.choice: Optional[dict] = None
+        self._updating = False
+
+        layout = self.vbox(self)
+        layout.addWidget(self._build_feature_row())
+        layout.addLayout(self._build_threshold_row())
+        layout.addLayout(self._build_best_row())
+        self.choice_label = QLabel(CHOICE_HINT)
+        self.choice_label.setObjectName("choice_readout")
+        self.choice_label.setWordWrap(True)
+        layout.addWidget(self.choice_label)
+
+        body = QHBoxLayout()
+        body.setSpacing(6)
+        body.addWidget(self._build_left_column(), 0)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.ci.setContentsMargins(0, 0, 0, 0)
+        self.graphics.ci.setSpacing(2)
+        self.graphics.setMinimumSize(260, 220)
+        body.addWidget(self.graphics, 1)
+        layout.addLayout(body, 1)
+        self._build_plots(theme)
+        self.apply_theme(theme)
+        self.refresh()
+
+    # ------------------------------------------------------------------ building
+    def _build_feature_row(self) -> QWidget:
+        self.feature_row = QWidget()
+        rows = QVBoxLayout(self.feature_row)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(0)
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        rows.addLayout(row)
+        row.addWidget(QLabel("Features"))
+        self.feature_boxes = []
+        for axis in (0, 1):
+            box = QComboBox()
+            box.setObjectName(f"feature{axis + 1}")
+            box.setToolTip(f"Column of the table shown as x{axis + 1} (standardised)")
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            box.activated.connect(self._on_feature_chosen)
+            self.feature_boxes.append(box)
+            row.addWidget(box)
+            if axis == 0:
+                row.addWidget(QLabel("×"))
+        row.addStretch(1)
+        self.units_label = QLabel("")
+        self.units_label.setObjectName("units_label")
+        self.units_label.setWordWrap(True)
+        rows.addWidget(self.units_label)
+        self.feature_row.setVisible(False)
+        return self.feature_row
+
+    def _build_threshold_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        row.addWidget(QLabel("Threshold"))
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setObjectName("threshold_slider")
+        self.slider.setRange(0, SLIDER_STEPS)
+        self.slider.setPageStep(SLIDER_STEPS // 20)
+        self.slider.setToolTip("Decision threshold: P(y=1) at or above it predicts 1")
+        self.slider.valueChanged.connect(self._on_slider)
+        row.addWidget(self.slider, 1)
+        self.threshold_label = QLabel("")
+        self.threshold_label.setObjectName("threshold_value")
+        self.threshold_label.setMinimumWidth(64)
+        row.addWidget(self.threshold_label)
+        return row
+
+    def _build_best_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        row.addWidget(QLabel("Best on held-out:"))
+        self.best_buttons: dict[str, QPushButton] = {}
+        for metric, (text, tip) in BEST_METRICS.items():
+            button = QPushButton(text)
+            button.setObjectName(f"best_{metric}")
+            button.setToolTip(tip)
+            button.clicked.connect(lambda _=False, m=metric: self.choose_best(m))
+            self.best_buttons[metric] = button
+            row.addWidget(button)
+        self.cost_ratio = QDoubleSpinBox()
+        self.cost_ratio.setObjectName("cost_ratio")
+        self.cost_ratio.setRange(0.01, 1000.0)
+        self.cost_ratio.setDecimals(2)
+        self.cost_ratio.setValue(DEFAULT_COST_RATIO)
+        self.cost_ratio.setPrefix("FN = ")
+        self.cost_ratio.setSuffix(" × FP")
+        self.cost_ratio.setToolTip("Cost of a missed positive (false negative) in units of a "
+                                   "false alarm (false positive), for the 'Least cost' button")
+        row.addWidget(self.cost_ratio)
+        row.addStretch(1)
+        return row
+
+    def _build_left_column(self) -> QWidget:
+        column = QWidget()
+        column.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        col = QVBoxLayout(column)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(3)
+        split_row = QHBoxLayout()
+        split_row.addWidget(QLabel("Confusion matrix of"))
+        self.split_box = QComboBox()
+        self.split_box.setObjectName("split_box")
+        self.split_box.addItem("held-out", "heldout")
+        self.split_box.addItem("training", "train")
+        self.split_box.setToolTip("Split shown in the confusion matrix and the score histogram")
+        self.split_box.activated.connect(lambda _: self._redraw_after_split())
+        split_row.addWidget(self.split_box)
+        split_row.addStretch(1)
+        col.addLayout(split_row)
+
+        grid = QGridLayout()
+        grid.setSpacing(2)
+        self.matrix_headers = {
+            "pred1": QLabel("pred. 1"), "pred0": QLabel("pred. 0"),
+            "true1": QLabel("true 1"), "true0": QLabel("true 0"),
+        }
+        for key, (r, c) in (("pred1", (0, 1)), ("pred0", (0, 2)), ("true1", (1, 0)),
+                            ("true0", (2, 0))):
+            label = self.matrix_headers[key]
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            grid.addWidget(label, r, c)
+        #: Confusion cells by name: "tp", "fn" (true 1 row), "fp", "tn" (true 0 row).
+        self.cells: dict[str, QLabel] = {}
+        for name, (r, c) in (("tp", (1, 1)), ("fn", (1, 2)), ("fp", (2, 1)), ("tn", (2, 2))):
+            cell = QLabel("")
+            cell.setObjectName(f"cell_{name}")
+            cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            cell.setMinimumSize(86, 44)
+            cell.setFrameShape(QFrame.Shape.StyledPanel)
+            self.cells[name] = cell
+            grid.addWidget(cell, r, c)
+        col.addLayout(grid)
+
+        table = QGridLayout()
+        table.setHorizontalSpacing(8)
+        table.setVerticalSpacing(0)
+        table.addWidget(QLabel("at threshold"), 0, 0)
+        self.split_headers = {}
+        for j, split in enumerate(SPLITS, start=1):
+            header = QLabel(SPLIT_NAMES[split])
+            header.setAlignment(Qt.AlignmentFlag.AlignRight)
+            self.split_headers[split] = header
+            table.addWidget(header, 0, j)
+        #: Metric value labels by (metric key, split).
+        self.value_labels: dict[tuple[str, str], QLabel] = {}
+        for i, (key, text, tip) in enumerate(METRIC_ROWS, start=1):
+            name = QLabel(text)
+            name.setToolTip(tip)
+            table.addWidget(name, i, 0)
+            for j, split in enumerate(SPLITS, start=1):
+                value = QLabel("")
+                value.setObjectName(f"value_{key}_{split}")
+                value.setAlignment(Qt.AlignmentFlag.AlignRight)
+                value.setToolTip(tip)
+                self.value_labels[(key, split)] = value
+                table.addWidget(value, i, j)
+        col.addLayout(table)
+        self.note_label = QLabel("")
+        self.note_label.setObjectName("note_label")
+        self.note_label.setWordWrap(True)
+        self.note_label.setMaximumWidth(290)
+        col.addWidget(self.note_label)
+        col.addStretch(1)
+        return column
+
+    def _plot(self, row: int, col: int, x_label: str, y_label: str) -> pg.PlotItem:
+        plot = self.graphics.addPlot(row=row, col=col)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setMouseEnabled(x=False, y=False)
+        plot.setLabel("bottom", x_label)
+        plot.setLabel("left", y_label)
+        plot.getAxis("left").setWidth(44)
+        plot.getAxis("bottom").setHeight(30)
+        for axis in ("left", "bottom"):
+            plot.getAxis(axis).enableAutoSIPrefix(False)
+        return plot
+
+    def _build_plots(self, theme: _theme.Theme) -> None:
+        self.hist_plot = self._plot(0, 0, "P(y=1)", "share of class")
+        self.roc_plot = self._plot(0, 1, "false-positive rate", "recall (TPR)")
+        self.pr_plot = self._plot(1, 0, "recall", "precision")
+        self.cal_plot = self._plot(1, 1, "mean P(y=1) in bin", "fraction positive")
+        self.plots = (self.hist_plot, self.roc_plot, self.pr_plot, self.cal_plot)
+        for plot in self.plots:
+            plot.setXRange(0.0, 1.0, padding=0.02)
+            if plot is not self.hist_plot:
+                plot.setYRange(0.0, 1.0, padding=0.02)
+            else:
+                plot.enableAutoRange(axis="y", enable=True)
+
+        # score histogram: one step curve per class, and the draggable threshold
+        self.hist_neg = pg.PlotDataItem(stepMode="center", fillLevel=0)
+        self.hist_pos = pg.PlotDataItem(stepMode="center", fillLevel=0)
+        self.hist_plot.addItem(self.hist_neg)
+        self.hist_plot.addItem(self.hist_pos)
+        self.threshold_line = pg.InfiniteLine(pos=self.state.threshold, angle=90, movable=True,
+                                              bounds=(0.0, 1.0))
+        self.threshold_line.setToolTip("Drag to move the decision threshold")
+        self.threshold_line.setZValue(20)
+        self.threshold_line.sigPositionChanged.connect(self._on_line_moved)
+        self.hist_plot.addItem(self.threshold_line)
+
+        # ROC and PR: a curve and a current-threshold marker per split
+        self.roc_chance = pg.PlotDataItem([0, 1], [0, 1])
+        self.roc_plot.addItem(self.roc_chance)
+        self.pr_base = pg.PlotDataItem()
+        self.pr_plot.addItem(self.pr_base)
+        self.cal_diagonal = pg.PlotDataItem([0, 1], [0, 1])
+        self.cal_plot.addItem(self.cal_diagonal)
+        self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
+        self.markers: dict[tuple[str, str], pg.ScatterPlotItem] = {}
+        for plot_name, plot in (("roc", self.roc_plot), ("pr", self.pr_plot),
+                                ("cal", self.cal_plot)):
+            for split in SPLITS:
+                curve = pg.PlotDataItem(name=SPLIT_NAMES[split])
+                plot.addItem(curve)
+                self.curves[(plot_name, split)] = curve
+                if plot_name != "cal":
+                    marker = pg.ScatterPlotItem(size=10, symbol="o")
+                    marker.setZValue(10)
+                    plot.addItem(marker)
+                    self.markers[(plot_name, split)] = marker
+
+        # plain messages in place of curves (single class, no points)
+        self.messages: dict[str, pg.TextItem] = {}
+        for plot_name, plot, pos in (("hist", self.hist_plot, None),
+                                     ("roc", self.roc_plot, (0.5, 0.5)),
+                                     ("pr", self.pr_plot, (0.5, 0.5)),
+                                     ("cal", self.cal_plot, (0.5, 0.5))):
+            text = pg.TextItem("", anchor=(0.5, 0.5))
+            text.setZValue(30)
+            plot.addItem(text, ignoreBounds=True)
+            if pos is not None:
+                text.setPos(*pos)
+            self.messages[plot_name] = text
+
+    def apply_theme(self, theme: _theme.Theme) -> None:
+        self.graphics.setBackground(theme.background)
+        for plot in self.plots:
+            _theme.style_plot(plot, theme)
+        split_colour = {"train": theme.accent, "heldout": theme.soft}
+        split_style = {"train": None, "heldout": Qt.PenStyle.DashLine}
+        for (plot_name, split), curve in self.curves.items():
+            pen = theme.pen(split_colour[split], width=1.8, style=split_style[split])
+            if plot_name == "cal":
+                curve.setPen(pen)
+                curve.setSymbol("o")
+                curve.setSymbolSize(6 * theme.scale)
+                curve.setSymbolBrush(theme.brush(split_colour[split]))
+                curve.setSymbolPen(None)
+            else:
+                curve.setPen(pen)
+        for (_, split), marker in self.markers.items():
+            marker.setBrush(theme.brush(split_colour[split]))
+            marker.setPen(theme.pen(theme.foreground, width=1.2))
+            marker.setSize(10 * theme.scale)
+        muted = theme.pen(theme.muted, width=1.0, style=Qt.PenStyle.DotLine)
+        for item in (self.roc_chance, self.pr_base, self.cal_diagonal):
+            item.setPen(muted)
+        self.hist_neg.setPen(theme.pen(theme.neg, width=1.5))
+        self.hist_neg.setBrush(theme.brush(theme.neg, 60))
+        self.hist_pos.setPen(theme.pen(theme.pos, width=1.5))
+        self.hist_pos.setBrush(theme.brush(theme.pos, 60))
+        self.threshold_line.setPen(theme.pen(theme.foreground, width=2.0))
+        self.threshold_line.setHoverPen(theme.pen(theme.accent, width=3.0))
+        for text in self.messages.values():
+            text.setColor(pg.mkColor(theme.foreground))
+        self.note_label.setStyleSheet(f"color: {theme.muted};")
+        for split, header in self.split_headers.items():
+            header.setStyleSheet(f"color: {split_colour[split]}; font-weight: bold;")
+        self.units_label.setStyleSheet(f"color: {theme.muted};")
+        self._theme = theme
+        self._curves_dirty = True  # titles carry the split colours
+
+    # ------------------------------------------------------------------ events
+    def on_event(self, name: str, **info) -> None:
+        if name != "threshold":
+            self._curves_dirty = True
+
+    def schedule(self) -> None:
+        # A threshold change alone redraws only counts and markers (cheap): at once.
+        if self._curves_dirty:
+            super().schedule()
+            return
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start(0)
+
+    def _on_slider(self, value: int) -> None:
+        if self._updating:
+            return
+        self._set_threshold(value / SLIDER_STEPS)
+
+    def _on_line_moved(self) -> None:
+        if self._updating:
+            return
+        self._set_threshold(float(self.threshold_line.value()))
+
+    def _set_threshold(self, t: float) -> None:
+        try:
+            self.state.set_threshold(t)
+        except StateError as exc:
+            self.state.set_status(str(exc), "error")
+
+    def _on_feature_chosen(self, _index: int = 0) -> None:
+        f1, f2 = (box.currentText() for box in self.feature_boxes)
+        if f1 == f2:
+            self.state.set_status("Choose two different features", "warning")
+            self._show_features()
+            return
+        try:
+            self.state.choose_features(f1, f2)
+        except StateError as exc:
+            self.state.set_status(str(exc), "error")
+            self._show_features()
+            return
+        self.state.set_status(f"Features: {f1} × {f2} (standardised)", "info")
+
+    def _redraw_after_split(self) -> None:
+        self._curves_dirty = True
+        self._dirty = True
+        self.flush()
+
+    # ------------------------------------------------------------------ actions
+    def choose_best(self, metric: str) -> Optional[float]:
+        """Set the threshold that optimises ``metric`` on the held-out split; returns it.
+
+        Shows how the same threshold does on the training split. Without a
+        usable held-out split it says so and changes nothing (returns None).
+        """
+        if self._curves_dirty or not self.splits:
+            self._dirty = True
+            self.flush()
+        held = self.splits.get("heldout")
+        if held is None or held["problem"]:
+            why = held["problem"] if held else "held-out split: no points"
+            self.choice = None
+            self.choice_label.setText(
+                f"Cannot choose: {why}. A threshold must be chosen on points the model was not "
+                "trained on; give the data a held-out share (Controls → held-out).")
+            return None
+        cost_fn = float(self.cost_ratio.value())
+        labels, probs = self._split_arrays("heldout")
+        t, value = _metrics.best_threshold(labels, probs, metric, cost_fn=cost_fn, cost_fp=1.0)
+        t = min(max(t, 0.0), 1.0)
+        self.choice = {"metric": metric, "threshold": t, "heldout": value, "train": None,
+                       "cost_fn": cost_fn}
+        train_labels, train_probs = self._split_arrays("train")
+        if train_labels.size:
+            report = _metrics.classification_report(train_labels, train_probs, t)
+            self.choice["train"] = metric_value(report, metric, cost_fn, 1.0)
+        self._set_threshold(t)
+        self._show_choice()
+        return t
+
+    def _show_choice(self) -> None:
+        c = self.choice
+        if c is None:
+            return
+        what = BEST_METRICS[c["metric"]][0]
+        if c["metric"] == "cost":
+            what = f"least cost (FN = {fmt.num(c['cost_fn'], 3)} × FP)"
+        n_held = self.splits["heldout"]["n"]
+        text = (f"{what}: t = {fmt.num(c['threshold'], 4)}, chosen on held-out "
+                f"({n_held:,} points): {metric_text(c['metric'], c['heldout'])}.")
+        if c["train"] is not None:
+            text += f" Same t on training: {metric_text(c['metric'], c['train'])}."
+        if abs(self.state.threshold - c["threshold"]) > 1e-12:
+            text += " (threshold moved since)"
+        self.choice_label.setText(text)
+
+    # ------------------------------------------------------------------ computing
+    def _split_arrays(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        st = self.state
+        mask = st.heldout if split == "heldout" else ~st.heldout
+        if not mask.any():
+            return np.empty(0), np.empty(0)
+        labels = _metrics.hard_labels(st.y[mask])
+        return labels, self._probs[mask]
+
+    def _compute_curves(self) -> None:
+        """Probabilities and everything threshold-independent, for both splits."""
+        st = self.state
+        probs = np.asarray(st.proba_of(st.X), dtype=np.float64) if st.n_points else np.empty(0)
+        self._model_ok = bool(np.all(np.isfinite(probs)))
+        self._probs = np.clip(np.nan_to_num(probs, nan=0.5), 0.0, 1.0)
+        self._soft = bool(np.any((st.y > 0) & (st.y < 1)))
+        for split in SPLITS:
+            labels, p = self._split_arrays(split)
+            self.splits[split] = score_split(split, labels, p, st.threshold)
+        self._curves_dirty = False
+
+    def _update_threshold_parts(self) -> None:
+        t = self.state.threshold
+        for split in SPLITS:
+            labels, p = self._split_arrays(split)
+            if labels.size:
+                self.splits[split].update(_metrics.classification_report(labels, p, t))
+
+    # ------------------------------------------------------------------ drawing
+    def refresh(self) -> None:
+        if self._curves_dirty or not self.splits:
+            started = time.perf_counter()
+            self._compute_curves()
+            self._draw_curves()
+            # Adaptive throttle: with many points a redraw takes tens of ms; keep the
+            # panel under about a fifth of the interface's time while training runs.
+            elapsed_ms = (time.perf_counter() - started) * 1000.0
+            self.min_interval_ms = max(MIN_INTERVAL_MS, min(int(5 * elapsed_ms), 1000))
+        else:
+            self._update_threshold_parts()
+        self._draw_threshold()
+        self._show_features()
+
+    def _current_split(self) -> str:
+        split = self.split_box.currentData()
+        if split == "heldout" and self.splits.get("heldout", {}).get("n", 0) == 0:
+            return "train"
+        return split
+
+    @staticmethod
+    def _set_title(plot: pg.PlotItem, text: str) -> None:
+        # laying out a title costs ~2 ms: only when it changes
+        if getattr(plot, "_shown_title", None) != text:
+            plot.setTitle(text, size="9pt")
+            plot._shown_title = text
+
+    def _draw_curves(self) -> None:
+        st = self.state
+        theme = self._theme
+        problems = [s["problem"] for s in self.splits.values() if s["problem"]]
+
+        # score histogram of the chosen split, per class as a share of the class
+        split = self._current_split()
+        labels, p = self._split_arrays(split)
+        edges = np.linspace(0.0, 1.0, HIST_BINS + 1)
+        for item, cls in ((self.hist_neg, 0.0), (self.hist_pos, 1.0)):
+            members = p[labels == cls]
+            if members.size:
+                counts, _ = np.histogram(members, bins=edges)
+                item.setData(edges, counts / members.size)
+            else:
+                item.setData([], [])
+        self._set_title(self.hist_plot, f"scores, {SPLIT_NAMES[split]} split")
+        hist_msg = "" if labels.size else "no points"
+        self.messages["hist"].setText(hist_msg)
+        if hist_msg:
+            self.messages["hist"].setPos(0.5, 0.5)
+
+        # ROC, PR, calibration for both splits
+        for split in SPLITS:
+            s = self.splits[split]
+            if s["roc"] is not None:
+                fpr, tpr, _ = s["roc"]
+                self.curves[("roc", split)].setData(fpr, tpr)
+                precision, recall, _ = s["pr"]
+                # drawn as the staircase whose area is scikit-learn's step-wise AP
+                self.curves[("pr", split)].setData(np.repeat(recall, 2)[1:],
+                                                   np.repeat(precision, 2)[:-1])
+            else:
+                self.curves[("roc", split)].setData([], [])
+                self.curves[("pr", split)].setData([], [])
+            if s["calibration"] is not None:
+                mean_p, frac, counts = s["calibration"]
+                filled = counts > 0
+                self.curves[("cal", split)].setData(mean_p[filled], frac[filled])
+            else:
+                self.curves[("cal", split)].setData([], [])
+
+        held = self.splits["heldout"]
+        base_split = held if held["n"] and not held["problem"] else self.splits["train"]
+        if base_split["n"] and not base_split["problem"]:
+            prevalence = base_split["n_pos"] / base_split["n"]
+            self.pr_base.setData([0.0, 1.0], [prevalence, prevalence])
+        else:
+            self.pr_base.setData([], [])
+
+        colours = {"train": theme.accent, "heldout": theme.soft}
+
+        def title(key: str, name: str, digits: int = 3) -> str:
+            # numbers in the colour of their split's curve (training, then held-out)
+            parts = [f'<span style="color: {colours[sp]}">'
+                     f'{fmt.num(self.splits[sp][key], digits)}</span>'
+                     for sp in SPLITS if self.splits[sp][key] is not None]
+            return f"{name} " + " &nbsp;".join(parts) if parts else name
+
+        self._set_title(self.roc_plot, title("auc", "ROC · AUC"))
+        self._set_title(self.pr_plot, title("ap", "PR · AP"))
+        self._set_title(self.cal_plot, title("ece", "reliability · ECE", digits=2))
+
+        ranking_msg = "\n".join(f"{pr}: no curve" for pr in problems)
+        if not self._model_ok:
+            ranking_msg = "the model's outputs are not finite numbers"
+        for name in ("roc", "pr"):
+            self.messages[name].setText(ranking_msg)
+            # keep the message clear of a curve that is drawn
+            both_missing = all(self.splits[sp]["roc"] is None for sp in SPLITS)
+            self.messages[name].setPos(0.5, 0.5 if both_missing else 0.12)
+        no_points = [f"{SPLIT_NAMES[sp]} split: no points" for sp in SPLITS
+                     if self.splits[sp]["n"] == 0]
+        self.messages["cal"].setText("\n".join(no_points))
+        self.messages["cal"].setPos(0.5, 0.5 if len(no_points) == 2 else 0.12)
+
+        for sp in SPLITS:
+            s = self.splits[sp]
+            if s["n"]:
+                self.split_headers[sp].setText(
+                    f"{SPLIT_NAMES[sp]}\n{s['n']:,} ({s['n_pos']:,} pos.)")
+            else:
+                self.split_headers[sp].setText(f"{SPLIT_NAMES[sp]}\nno points")
+
+        notes = []
+        if self._soft:
+            notes.append("Soft labels are read as classes at 0.5.")
+        if self.splits["heldout"]["n"] == 0:
+            notes.append("No held-out points: every number here is on the training data.")
+        self.note_label.setText(" ".join(notes))
+
+    def _draw_threshold(self) -> None:
+        st = self.state
+        t = st.threshold
+        self._updating = True
+        try:
+            self.slider.setValue(int(round(t * SLIDER_STEPS)))
+            self.threshold_line.setValue(t)
+        finally:
+            self._updating = False
+        self.threshold_label.setText(f"t = {fmt.num(t, 4)}")
+
+        # markers at the threshold
+        for sp in SPLITS:
+            s = self.splits[sp]
+            if s["roc"] is not None and "recall" in s:
+                self.markers[("roc", sp)].setData([s["fpr"]], [s["recall"]])
+                # the PR point of "nothing predicted positive" is (0, 1) by convention
+                precision = s["precision"] if (s["tp"] + s["fp"]) else 1.0
+                self.markers[("pr", sp)].setData([s["recall"]], [precision])
+            else:
+                self.markers[("roc", sp)].setData([], [])
+                self.markers[("pr", sp)].setData([], [])
+
+        # metrics table
+        for key, _, _ in METRIC_ROWS:
+            for sp in SPLITS:
+                s = self.splits[sp]
+                value = s.get(key)
+                label = self.value_labels[(key, sp)]
+                if value is None:
+                    label.setText("—")
+                    label.setToolTip("needs both classes" if s["n"] else "no points")
+                else:
+                    label.setText(fmt.num(value, 3))
+
+        # confusion matrix of the chosen split, counts and rates within the true class
+        split = self._current_split()
+        s = self.splits[split]
+        label_name = st.axes.label_name
+        named = label_name.casefold() not in ("label", "y", "class", "target")
+        self.matrix_headers["true1"].setText(f"true 1\n{label_name}" if named else "true 1")
+        self.matrix_headers["true0"].setText("true 0\nnot " + label_name if named else "true 0")
+        theme = self._theme
+        self._show_choice()
+        if s["n"] == 0:
+            for cell in self.cells.values():
+                cell.setText("—")
+                cell.setStyleSheet("")
+            return
+        n_pos, n_neg = s["tp"] + s["fn"], s["tn"] + s["fp"]
+        rates = {
+            "tp": (s["tp"], n_pos, "of true 1"), "fn": (s["fn"], n_pos, "of true 1"),
+            "fp": (s["fp"], n_neg, "of true 0"), "tn": (s["tn"], n_neg, "of true 0"),
+        }
+        captions = {"tp": "TP", "fn": "FN (missed)", "fp": "FP (false alarm)", "tn": "TN"}
+        for name, (count, total, of_what) in rates.items():
+            rate = count / total if total else None
+            rate_text = f"{pct(rate)} {of_what}" if rate is not None else f"no {of_what[3:]}"
+            self.cells[name].setText(f"{captions[name]}\n{count:,}\n{rate_text}")
+            good = name in ("tp", "tn")
+            colour = theme.good if good else theme.pos
+            alpha = int(20 + 90 * (rate if rate is not None else 0.0))
+            c = pg.mkColor(colour)
+            # translucent over whatever the window's background is; text keeps the palette
+            style = f"background-color: rgba({c.red()}, {c.green()}, {c.blue()}, {alpha});"
+            if self.cells[name].styleSheet() != style:  # restyling costs ~1 ms a cell
+                self.cells[name].setStyleSheet(style)
+
+    def _show_features(self) -> None:
+        st = self.state
+        choice = getattr(st, "table", None)
+        if choice is None:
+            self.feature_row.setVisible(False)
+            return
+        columns = choice.feature_columns
+        axes = st.axes
+        for axis, box in enumerate(self.feature_boxes):
+            if [box.itemText(i) for i in range(box.count())] != columns:
+                box.blockSignals(True)
+                box.clear()
+                box.addItems(columns)
+                box.blockSignals(False)
+            if box.currentText() != axes.names[axis]:
+                box.blockSignals(True)
+                box.setCurrentIndex(max(box.findText(axes.names[axis]), 0))
+                box.blockSignals(False)
+        if axes.standardized:
+            parts = [f"{axes.names[i]} = {fmt.num(axes.mean[i], 4)} + {fmt.num(axes.std[i], 4)}"
+                     f" × x{i + 1}" for i in (0, 1)]
+            self.units_label.setText("x1, x2 are standardised; in the file's units "
+                                     + ",  ".join(parts))
+            self.units_label.setToolTip("Plots show standardised features (x − mean) / std; "
+                                        "these convert them back to the file's units")
+        else:
+            self.units_label.setText("axes in the file's units")
+        self.feature_row.setVisible(True)
+
+
+__all__ = ["MetricsPanel", "score_split", "metric_value", "pct"]
