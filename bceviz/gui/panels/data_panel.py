@@ -212,7 +212,7 @@ class DataPanel(Panel):
                                          pen=theme.pen(theme.accent, width=2.5))
         self.marker.setZValue(12)
         self.plot_item.addItem(self.marker)
-        _theme.style_plot(self.plot_item, theme)
+        self._style_plot(theme)
 
         # -- interaction state
         self.hovered: Optional[int] = None
@@ -262,6 +262,13 @@ class DataPanel(Panel):
             else pg.mkBrush(None)
         self._base_size = theme.marker_size * theme.scale
 
+    def _style_plot(self, theme: _theme.Theme) -> None:
+        _theme.style_plot(self.plot_item, theme)
+        # No grid over the heatmap: grid lines make each axis span the plot, so
+        # every heatmap update would repaint the axes' text too (the costliest
+        # part of a frame in software rendering).
+        self.plot_item.showGrid(x=False, y=False)
+
     def apply_theme(self, theme: _theme.Theme) -> None:
         self._styles(theme)
         self.colorbar.setColorMap(self._colormap(theme))
@@ -269,7 +276,7 @@ class DataPanel(Panel):
         self.arrows.setPen(pg.mkPen(theme.foreground, width=1))
         self.marker.setPen(theme.pen(theme.accent, width=2.5))
         self.plot_widget.setBackground(theme.background)
-        _theme.style_plot(self.plot_item, theme)
+        self._style_plot(theme)
         self._dirty_points = self._dirty_map = True
 
     # ----------------------------------------------------------------- events

@@ -59,9 +59,10 @@ class TrainingCurvesPanel(Panel):
         self.wnorm_plot = self._plot("‖w‖")
         self.plots = (self.loss_plot, self.acc_plot, self.grad_plot, self.wnorm_plot)
         self.acc_plot.setYRange(0.0, 1.0, padding=0.02)
-        self.acc_plot.enableAutoRange(axis="y", enable=False)
         for p in self.plots[1:]:
             p.setXLink(self.loss_plot)
+        self._ranges: dict = {}
+        self._units = ""
         self._columns = 0
         self._arrange(2)
 
@@ -103,8 +104,11 @@ class TrainingCurvesPanel(Panel):
         if log_y:
             plot.setLogMode(y=True)
         _theme.style_plot(plot)
-        plot.getViewBox().setMouseEnabled(x=True, y=False)
-        plot.getViewBox().setDefaultPadding(0.04)
+        # Grid lines would make each axis span its plot and repaint its text on
+        # every curve update; the curves read well without them.
+        plot.showGrid(x=False, y=False)
+        plot.getViewBox().setMouseEnabled(x=False, y=False)
+        plot.disableAutoRange()
         return plot
 
     def _arrange(self, columns: int) -> None:
@@ -128,6 +132,7 @@ class TrainingCurvesPanel(Panel):
         self.graphics.setBackground(theme.background)
         for plot in self.plots:
             _theme.style_plot(plot, theme)
+            plot.showGrid(x=False, y=False)
         self._theme = theme
 
     # ----------------------------------------------------------------- events
@@ -178,6 +183,33 @@ class TrainingCurvesPanel(Panel):
         self._cache_steps, self._cache_vals = steps.copy(), vals
         return vals
 
+    # ---------------------------------------------------------------- ranges
+    # Axes are held still while the data stays well inside them: a range that
+    # moved every frame would re-render every tick label every frame (and jitter).
+    def _hold_x(self, first: float, last: float) -> None:
+        cur = self._ranges.get("x")
+        if cur is not None and cur[0] == first and last <= cur[1] and last - first >= 0.3 * (cur[1] - cur[0]):
+            return
+        new = (first, first + max(1.5 * (last - first), 10.0))
+        self._ranges["x"] = new
+        self.loss_plot.setXRange(*new, padding=0)
+
+    def _hold_y(self, plot: pg.PlotItem, *series, log: bool = False) -> None:
+        span = _span(*series)
+        if span is None:
+            return
+        lo, hi = span
+        if log:
+            lo, hi = math.log10(max(lo, GRAD_FLOOR)), math.log10(max(hi, GRAD_FLOOR))
+        cur = self._ranges.get(id(plot))
+        if cur is not None and cur[0] <= lo and hi <= cur[1] and hi - lo >= 0.4 * (cur[1] - cur[0]):
+            return
+        width = hi - lo
+        pad = 0.1 * width if width > 0 else (0.5 if log else max(0.05 * abs(hi), 0.05))
+        new = (lo - pad, hi + pad)
+        self._ranges[id(plot)] = new
+        plot.setYRange(*new, padding=0)
+
     # ---------------------------------------------------------------- drawing
     def refresh(self) -> None:
         st = self.state
@@ -211,7 +243,14 @@ class TrainingCurvesPanel(Panel):
         self.acc_train.setData(x, vals[:, 1], connect="finite")
         self.grad_curve.setData(x, np.maximum(_finite(np.asarray(hist.grad_norm)), GRAD_FLOOR))
         self.wnorm_curve.setData(x, _finite(np.asarray(hist.w_norm)))
-        self.loss_plot.setLabel("left", f"loss, {st.view.units}")
+        if st.view.units != self._units:
+            self._units = st.view.units
+            self.loss_plot.setLabel("left", f"loss, {st.view.units}", **{"font-size": "8pt"})
+        self._hold_x(float(x[0]), float(x[-1]))
+        self._hold_y(self.loss_plot, loss, objective if has_penalty else None,
+                     vals[:, 0] * scale if has_heldout else None)
+        self._hold_y(self.grad_plot, np.maximum(np.asarray(hist.grad_norm), GRAD_FLOOR), log=True)
+        self._hold_y(self.wnorm_plot, np.asarray(hist.w_norm))
 
         newest = vals[-1]
         th = self._theme
@@ -225,6 +264,14 @@ class TrainingCurvesPanel(Panel):
         if math.isfinite(newest[1]):
             parts.append(f"acc. {fmt.num(100 * newest[1], 3)} %")
         self.readout.setText(key + " &nbsp; " + " · ".join(parts))
+
+
+def _span(*series) -> Optional[tuple[float, float]]:
+    finite = [np.asarray(v, float)[np.isfinite(v)] for v in series if v is not None]
+    finite = [v for v in finite if v.size]
+    if not finite:
+        return None
+    return float(min(v.min() for v in finite)), float(max(v.max() for v in finite))
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
