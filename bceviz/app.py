@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "as JSON and exit")
     parser.add_argument("--screenshot", metavar="PATH",
                         help="write a PNG of the whole main window (1280 × 800) and exit")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check that this installation works (offscreen) and exit")
     return parser
 
 
@@ -197,6 +199,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.version:
         print(f"bceviz {bceviz.__version__}")
         return 0
+    if args.self_test:
+        from bceviz.selftest import run_selftest
+
+        return run_selftest()
     from bceviz.model.scenarios import ScenarioError, list_scenarios
 
     if args.list_scenarios:

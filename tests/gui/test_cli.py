@@ -109,3 +109,9 @@ def test_unwritable_report_path_is_one_line(tmp_path):
     proc = run("--report", str(tmp_path / "missing-dir" / "r.json"))
     assert proc.returncode != 0
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_self_test_passes():
+    proc = run("--self-test", timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "SELFTEST OK" in proc.stdout
