@@ -134,9 +134,11 @@ def test_delete_key_removes_the_hovered_point(panel, state, qtbot):
     _prepare(panel)
     _send(panel, QEvent.Type.MouseMove, _viewport_pos(panel, 1.5, -2.0), NONE, NONE)
     assert panel.hovered == 4
+    panel.activateWindow()
     panel.plot_widget.setFocus()
-    panel.delete_current()
+    qtbot.keyClick(panel.plot_widget, Qt.Key.Key_Delete)
     assert state.n_points == 4 and panel.hovered is None
+    assert not np.any(np.all(state.X == [1.5, -2.0], axis=1))
 
 
 # -- drawing -------------------------------------------------------------------------------

@@ -207,3 +207,23 @@ def test_every_control_has_a_tooltip(main_window):
     assert len(widgets) > 25
     missing = [w for w in widgets if not w.toolTip()]
     assert not missing, [type(w).__name__ for w in missing]
+
+
+def test_unexpected_errors_show_a_short_message_and_log_the_traceback(monkeypatch, capsys):
+    import sys
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from bceviz import app
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    app.install_excepthook()
+    try:
+        raise RuntimeError("boom in a slot")
+    except RuntimeError:
+        sys.excepthook(*sys.exc_info())
+    assert len(shown) == 1 and "RuntimeError: boom in a slot" in shown[0]
+    assert "Traceback" not in shown[0]
+    assert "Traceback" in capsys.readouterr().err

@@ -43,7 +43,7 @@ GRID = 200
 LABEL_SHADES = 21
 #: Hit radius around a point, in screen pixels (added to half the marker size).
 HIT_SLOP_PX = 3.0
-HINT = "Drag a point · click empty space: add · Shift-click: flip · right-click or Del: remove"
+HINT = "Drag points · click empty space: add · Shift-click: flip · right-click: delete"
 
 
 def contour_segments(values: np.ndarray, level: float, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:

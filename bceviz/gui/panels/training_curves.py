@@ -205,10 +205,21 @@ class TrainingCurvesPanel(Panel):
         if cur is not None and cur[0] <= lo and hi <= cur[1] and hi - lo >= 0.4 * (cur[1] - cur[0]):
             return
         width = hi - lo
-        pad = 0.1 * width if width > 0 else (0.5 if log else max(0.05 * abs(hi), 0.05))
-        new = (lo - pad, hi + pad)
+        if log and width < 2.0:
+            # under two decades pyqtgraph labels the minor ticks too and they overlap
+            mid = (lo + hi) / 2
+            new = (mid - 1.0, mid + 1.0)
+        else:
+            pad = 0.1 * width if width > 0 else max(0.05 * abs(hi), 0.05)
+            new = (lo - pad, hi + pad)
         self._ranges[id(plot)] = new
         plot.setYRange(*new, padding=0)
+        if log:
+            # decades only: in a small plot pyqtgraph's minor-tick labels overlap
+            decades = range(math.ceil(new[0]), math.floor(new[1]) + 1)
+            step = max(1, len(decades) // 4)
+            ticks = [(d, f"{10.0 ** d:g}" if -3 <= d <= 3 else f"1e{d}") for d in decades][::step]
+            plot.getAxis("left").setTicks([ticks, []])
 
     # ---------------------------------------------------------------- drawing
     def refresh(self) -> None:
