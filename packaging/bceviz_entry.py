@@ -1,19 +1,13 @@
-"""PyInstaller's entry script: the frozen ``bceviz`` executable.
+"""PyInstaller's entry script: the frozen ``bceviz`` executable is ``bceviz.app.main``.
 
-Everything is ``bceviz.app.main`` (the same CLI as the ``bceviz`` command),
-except ``--self-test``, dispatched here to ``bceviz.selftest.run_selftest``
-directly: the bundle's smoke test must not depend on how the window's
-command line is wired, and it is the same function ``bceviz --self-test`` runs
-from a source install.
+The same command line as the ``bceviz`` command of a pip install, including
+``--self-test``. (``bceviz/__main__.py`` would serve too; a separate script
+keeps freezing concerns out of the package.)
 """
 
 import sys
 
+from bceviz.app import main
+
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--self-test"]:
-        from bceviz.selftest import run_selftest
-
-        sys.exit(run_selftest())
-    from bceviz.app import main
-
     sys.exit(main())
