@@ -273,6 +273,10 @@ class ControlsPanel(Panel):
 
         # -- data set
         data_box, form = self._group("Data set")
+        self.source_label = QLabel()
+        self.source_label.setWordWrap(True)
+        self.source_label.setObjectName("data_source")
+        form.addRow(self.source_label)
         self.kind = QComboBox()
         self.kind.setToolTip("Shape of the generated data set")
         for kind in _datasets.DATASET_KINDS:
@@ -409,6 +413,16 @@ class ControlsPanel(Panel):
         self.heldout.set_value(ds.heldout_fraction)
         with _blocked(self.seed):
             self.seed.setValue(int(ds.seed))
+        if st.data_source == "generated":
+            self.source_label.hide()
+        else:
+            from pathlib import Path
+
+            name = Path(st.data_source).name if st.data_source else "a file"
+            self.source_label.setText(
+                f"<i>The {st.n_points:,} points come from {name}; the settings below "
+                "generate new ones.</i>")
+            self.source_label.show()
 
 
 class _blocked:

@@ -313,6 +313,7 @@ class DataPanel(Panel):
         if self._dirty_range:
             self._dirty_range = False
             self.fit_view()
+            self._label_axes()
         view = self.state.view
         for box, on in ((self.glyphs_box, view.show_loss_glyphs),
                         (self.arrows_box, view.show_grad_arrows),
@@ -333,6 +334,18 @@ class DataPanel(Panel):
         if self._dirty_map:
             self._dirty_map = False
             self._draw_map()
+
+    def _label_axes(self) -> None:
+        """Feature names of the points (e.g. a table's columns), else x1 and x2."""
+        axes = getattr(self.state, "axes", None)
+        names = ["x1", "x2"]
+        if axes is not None and hasattr(axes, "axis_label"):
+            try:
+                names = [str(axes.axis_label(0)), str(axes.axis_label(1))]
+            except (IndexError, TypeError, ValueError):
+                pass
+        self.plot_item.setLabel("bottom", names[0])
+        self.plot_item.setLabel("left", names[1])
 
     def fit_view(self) -> None:
         """A fixed range around the data with some padding (not auto-ranged every frame)."""
