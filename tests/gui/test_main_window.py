@@ -227,3 +227,52 @@ def test_unexpected_errors_show_a_short_message_and_log_the_traceback(monkeypatc
     assert len(shown) == 1 and "RuntimeError: boom in a slot" in shown[0]
     assert "Traceback" not in shown[0]
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_training_curves_match_the_state_summary(show_panel):
+    from bceviz.gui.panels.training_curves import TrainingCurvesPanel
+    from bceviz.model.state import AppState
+
+    st = AppState()
+    panel = show_panel(TrainingCurvesPanel, st, size=(520, 300))
+    for _ in range(5):
+        st.step(7)
+        panel.flush()
+    summary = st.summary()
+    xs, ys = panel.loss_train.getData()
+    assert xs[-1] == 35 and ys[-1] == pytest.approx(summary["train_loss"])
+    _, held = panel.loss_heldout.getData()
+    assert held[-1] == pytest.approx(summary["heldout_loss"])
+    _, acc = panel.acc_train.getData()
+    assert acc[-1] == pytest.approx(summary["accuracy"])
+    _, acc_h = panel.acc_heldout.getData()
+    assert acc_h[-1] == pytest.approx(summary["heldout_accuracy"])
+    # bits: the loss curve is rescaled, accuracy is not
+    st.set_view(units="bits")
+    panel.flush()
+    _, ys_bits = panel.loss_train.getData()
+    assert ys_bits[-1] == pytest.approx(summary["train_loss"] / np.log(2))
+    # a reset starts the curves again
+    st.reset_weights()
+    panel.flush()
+    xs, _ = panel.loss_train.getData()
+    assert list(xs) == [0]
+
+
+def test_training_curves_stay_cheap_when_history_thins(show_panel):
+    from bceviz.gui.panels.training_curves import TrainingCurvesPanel
+    from bceviz.model.state import AppState
+
+    st = AppState()
+    panel = show_panel(TrainingCurvesPanel, st, size=(520, 300))
+    st.step(40_000)  # past the history's capacity: it thins itself
+    panel.flush()
+    hist = st.trainer.history
+    assert len(hist) < 40_000
+    xs = panel.loss_train.xData  # the data set; getData() is the downsampled view
+    assert len(xs) == len(hist) and xs[-1] == 40_000
+    st.step(1)
+    panel.flush()
+    held = panel.loss_heldout.yData
+    assert held[-1] == pytest.approx(st.summary()["heldout_loss"])
+    assert np.all(np.isfinite(held))

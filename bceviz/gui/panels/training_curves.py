@@ -137,7 +137,9 @@ class TrainingCurvesPanel(Panel):
 
     # ----------------------------------------------------------------- events
     def on_event(self, name: str, **info) -> None:
-        if name == "weights" and info.get("reason") in ("reset", "features"):
+        # Past records keep the scores they had (like the engine's recorded train
+        # loss); only a reset, which restarts the step count, clears them.
+        if name == "weights" and info.get("reason") == "reset":
             self._reset_pending = True
 
     # ---------------------------------------------------------------- scoring
