@@ -145,6 +145,7 @@ class MainWindow(QMainWindow):
         ]
         for event, callback in self._listeners:
             event.connect(callback)
+        _theme.manager().changed.connect(self._on_theme)
 
         self.resize(DEFAULT_SIZE)
         self._sized = False
@@ -477,6 +478,21 @@ class MainWindow(QMainWindow):
         for sid, act in getattr(self, "scenario_actions", {}).items():
             act.setChecked(sid == st.scenario_id)
         self._apply_panel_visibility(getattr(st, "scenario_panels", None))
+
+    def _on_theme(self) -> None:
+        if not shiboken6.isValid(self):
+            return
+        from bceviz.gui.widgets import apply_palette
+
+        theme = _theme.current()
+        apply_palette(self, theme)
+        font = self.font()
+        font.setPointSizeF(theme.font_pt)
+        self.caption_bar.setFont(font)
+        self.caption_bar._refit()
+        self.act_dark.blockSignals(True)
+        self.act_dark.setChecked(theme.name == "dark")
+        self.act_dark.blockSignals(False)
 
     def _on_view(self, **_) -> None:
         if not shiboken6.isValid(self):

@@ -276,3 +276,21 @@ def test_training_curves_stay_cheap_when_history_thins(show_panel):
     held = panel.loss_heldout.yData
     assert held[-1] == pytest.approx(st.summary()["heldout_loss"])
     assert np.all(np.isfinite(held))
+
+
+def test_dark_theme_restyles_the_window_and_my_panels(main_window):
+    from bceviz.gui import theme as _theme
+
+    try:
+        main_window.act_dark.trigger()
+        dark = _theme.current()
+        assert dark.name == "dark"
+        bg = main_window.panels["controls"].palette().window().color().name()
+        assert bg == dark.background
+        curves = main_window.panels["training_curves"]
+        assert curves.grad_curve.opts["pen"].color().name() == dark.foreground
+        data = main_window.panels["data"]
+        assert data.colorbar.getAxis("left").textPen().color().name() == dark.foreground
+    finally:
+        _theme.manager().set_dark(False)
+    assert _theme.current().name == "light"

@@ -378,6 +378,20 @@ class ControlsPanel(Panel):
         self.lr.setEnabled(name != "newton")
         self.state.set_training(optimizer=name, batch_size=batch)
 
+    def apply_theme(self, theme) -> None:
+        from bceviz.gui.widgets import apply_palette
+
+        apply_palette(self, theme)
+        # the shared palette paints every colour group alike: greyed-out
+        # (inapplicable) settings must still look disabled
+        from PySide6.QtGui import QColor, QPalette
+
+        palette = self.palette()
+        for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text,
+                     QPalette.ColorRole.ButtonText):
+            palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(theme.muted))
+        self.setPalette(palette)
+
     # ---------------------------------------------------------------- refresh
     def refresh(self) -> None:
         """Show the state's values (signals blocked: showing is not changing)."""

@@ -264,12 +264,20 @@ class DataPanel(Panel):
 
     def _style_plot(self, theme: _theme.Theme) -> None:
         _theme.style_plot(self.plot_item, theme)
+        for name in ("left", "right", "top", "bottom"):
+            axis = self.colorbar.getAxis(name)
+            if axis is not None:
+                axis.setPen(theme.pen(theme.foreground, width=1))
+                axis.setTextPen(theme.pen(theme.foreground, width=1))
         # No grid over the heatmap: grid lines make each axis span the plot, so
         # every heatmap update would repaint the axes' text too (the costliest
         # part of a frame in software rendering).
         self.plot_item.showGrid(x=False, y=False)
 
     def apply_theme(self, theme: _theme.Theme) -> None:
+        from bceviz.gui.widgets import apply_palette
+
+        apply_palette(self, theme)
         self._styles(theme)
         self.colorbar.setColorMap(self._colormap(theme))
         self.contour.setPen(theme.pen(theme.foreground, width=2.0))

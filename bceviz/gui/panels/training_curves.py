@@ -128,7 +128,20 @@ class TrainingCurvesPanel(Panel):
         size = self.graphics.size()
         self._arrange(4 if size.width() > 3.2 * size.height() else 2)
 
+    def _pens(self, theme: _theme.Theme) -> None:
+        dash, dot = Qt.PenStyle.DashLine, Qt.PenStyle.DotLine
+        for item, colour, style in (
+                (self.loss_train, theme.accent, None), (self.loss_heldout, theme.soft, dash),
+                (self.objective, theme.muted, dot), (self.acc_train, theme.accent, None),
+                (self.acc_heldout, theme.soft, dash), (self.grad_curve, theme.foreground, None),
+                (self.wnorm_curve, theme.foreground, None)):
+            item.setPen(theme.pen(colour, width=1.6, style=style))
+
     def apply_theme(self, theme: _theme.Theme) -> None:
+        from bceviz.gui.widgets import apply_palette
+
+        apply_palette(self, theme)
+        self._pens(theme)
         self.graphics.setBackground(theme.background)
         for plot in self.plots:
             _theme.style_plot(plot, theme)
