@@ -294,3 +294,20 @@ def test_dark_theme_restyles_the_window_and_my_panels(main_window):
     finally:
         _theme.manager().set_dark(False)
     assert _theme.current().name == "light"
+
+
+def test_registry_skips_missing_modules_but_surfaces_broken_ones(tmp_path, monkeypatch):
+    (tmp_path / "bceviz_broken_panel.py").write_text("import bceviz_no_such_dependency\n")
+    (tmp_path / "bceviz_classless_panel.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    missing = registry.PanelEntry("ghost", "bceviz.gui.panels.not_written_yet:Ghost", "right", "G")
+    broken = registry.PanelEntry("broken", "bceviz_broken_panel:Broken", "right", "B")
+    classless = registry.PanelEntry("classless", "bceviz_classless_panel:Panel", "right", "C")
+    assert missing.load() is None and not missing.exists()
+    with pytest.raises(ImportError, match="bceviz_no_such_dependency"):
+        broken.load()
+    with pytest.raises(ImportError, match="no panel class"):
+        classless.load()
+    monkeypatch.setattr(registry, "PANELS", registry.PANELS + (missing,))
+    ids = [e.panel_id for e, _ in registry.available_panels()]
+    assert "ghost" not in ids and "controls" in ids
