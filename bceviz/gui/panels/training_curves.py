@@ -205,9 +205,10 @@ class TrainingCurvesPanel(Panel):
         cur = self._ranges.get("x")
         if cur is not None and cur[0] == first and last <= cur[1] and last - first >= 0.3 * (cur[1] - cur[0]):
             return
-        new = (first, first + max(1.5 * (last - first), 10.0))
-        self._ranges["x"] = new
-        self.loss_plot.setXRange(*new, padding=0)
+        span = max(1.5 * (last - first), 10.0)
+        self._ranges["x"] = (first, first + span)
+        # a little room on the left so the first record is not under the axis
+        self.loss_plot.setXRange(first - 0.03 * span, first + span, padding=0)
 
     def _hold_y(self, plot: pg.PlotItem, *series, log: bool = False) -> None:
         span = _span(*series)
@@ -225,7 +226,9 @@ class TrainingCurvesPanel(Panel):
             mid = (lo + hi) / 2
             new = (mid - 1.0, mid + 1.0)
         else:
-            pad = 0.1 * width if width > 0 else max(0.05 * abs(hi), 0.05)
+            # a flat series (step 0, or a loss stuck at ln 2) still gets a readable span
+            magnitude = max(abs(lo), abs(hi))
+            pad = max(0.1 * width, 0.05 * magnitude if magnitude > 0 else 0.05)
             new = (lo - pad, hi + pad)
         self._ranges[id(plot)] = new
         plot.setYRange(*new, padding=0)
@@ -249,6 +252,15 @@ class TrainingCurvesPanel(Panel):
             self.readout.setText("no training yet")
             return
         vals = self._update_cache(steps, np.asarray(hist.w), np.asarray(hist.b))
+        single = k == 1  # one record draws no line: show it as a dot
+        if single != getattr(self, "_single", None):
+            self._single = single
+            for c in (self.loss_train, self.loss_heldout, self.acc_train, self.acc_heldout,
+                      self.grad_curve, self.wnorm_curve):
+                c.setSymbol("o" if single else None)
+                c.setSymbolSize(5)
+                c.setSymbolPen(c.opts["pen"])
+                c.setSymbolBrush(c.opts["pen"].color())
         scale = 1.0 / NATS_PER_BIT if st.view.units == "bits" else 1.0
         x = steps.astype(float)
         loss = np.asarray(hist.loss) * scale
