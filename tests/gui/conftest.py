@@ -1,4 +1,4 @@
-"""Fixtures for the GUI tests: a shown main window and a shown panel."""
+"""Fixtures for the GUI tests: a state on a scenario, a shown main window, a shown panel."""
 
 from __future__ import annotations
 
@@ -8,6 +8,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
+
+@pytest.fixture
+def scenario_state():
+    """A fresh AppState on a scenario: ``scenario_state("xor-linear")``."""
+    from bceviz.app import create_state
+
+    return create_state
 
 @pytest.fixture
 def main_window(qtbot):
