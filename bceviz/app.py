@@ -42,8 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--list-scenarios", action="store_true",
                         help="print the scenario ids and titles (id<TAB>title) and exit")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--session", metavar="PATH",
+                        help="start from a saved session (.bceviz.json) instead of a scenario")
+    parser.add_argument("--data", metavar="PATH",
+                        help="use the points of a CSV file: two feature columns and a label "
+                             "in [0, 1]")
     parser.add_argument("--train-steps", metavar="N", type=_non_negative_int, default=0,
-                        help="train N steps before anything else")
+                        help="train N steps (continuing from --session's weights) before "
+                             "anything else")
+    parser.add_argument("--save-session", metavar="PATH",
+                        help="write the session (after --train-steps) to PATH and exit")
     parser.add_argument("--report", metavar="PATH",
                         help="write the state's summary (train_loss, accuracy, w, b, steps, ...) "
                              "as JSON and exit")
@@ -209,16 +217,41 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for sid, title in list_scenarios():
             print(f"{sid}\t{title}")
         return 0
+    if args.scenario and args.session:
+        return _fail("give --scenario or --session, not both")
     try:
         state = create_state(args.scenario)
     except ScenarioError as exc:
         return _fail(str(exc))
     except FileNotFoundError as exc:
         return _fail(str(exc), 1)
+    from bceviz.model import datafiles, session
+    from bceviz.model.state import StateError
+
+    session_data = None
+    if args.session:
+        try:
+            session_data = session.load_session(args.session)
+            session.apply_session(state, session_data)
+        except session.SessionError as exc:
+            return _fail(str(exc))
+    if args.data:
+        try:
+            state.load_points_file(args.data)
+        except datafiles.DataFileError as exc:
+            return _fail(str(exc))
+        except StateError as exc:
+            return _fail(f"{args.data}: {exc}")
     if args.train_steps:
         state.step(args.train_steps)
         if state.trainer.diverged:
             print(f"{PROG}: warning: {state.trainer.status}", file=sys.stderr)
+    if args.save_session:
+        try:  # a session loaded from a file keeps its window layout
+            session.save_session(state, args.save_session,
+                                 layout=session_data.layout if session_data else None)
+        except session.SessionError as exc:
+            return _fail(str(exc), 1)
     if args.report:
         try:
             write_report(state, args.report)
@@ -228,6 +261,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         _qapp([])
         window = create_window(state=state)
+        if session_data is not None:
+            window.file_actions.restore_layout(session_data.layout_bytes())
         try:
             save_screenshot(window, args.screenshot)
         except (OSError, RuntimeError) as exc:
@@ -235,12 +270,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         finally:
             window.close()
             window.deleteLater()
-    if args.report or args.screenshot:
+    if args.report or args.screenshot or args.save_session:
         return 0
 
     app = _qapp([])
     install_excepthook()
     window = create_window(state=state)
+    # Preferences, layout and autosave on quit; with nothing asked for on the
+    # command line, the session autosaved on the last quit comes back.
+    window.file_actions.enable_persistence(
+        restore_session=not (args.scenario or args.session or args.data))
+    if session_data is not None:
+        window.file_actions.restore_layout(session_data.layout_bytes())
     window.show()
     return int(app.exec())
 

@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 import bceviz
+from bceviz.gui import file_actions as _file_actions
 from bceviz.gui import format as fmt
+from bceviz.gui import keys as _keys
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels import registry
 from bceviz.gui.panels.base import Panel
@@ -130,6 +132,9 @@ class MainWindow(QMainWindow):
         self._default_layout()
         self._build_menus()
         self._build_status_bar()
+        # File/Edit menus (sessions, data, export, undo, copy as code), presentation
+        # mode and window-wide shortcuts: bceviz.gui.file_actions.
+        self.file_actions = _file_actions.install(self)
 
         self.train_timer = QTimer(self)
         self.train_timer.setInterval(FRAME_MS)
@@ -427,7 +432,8 @@ class MainWindow(QMainWindow):
             self.state.set_status(str(exc), "error")
 
     def show_keys(self) -> None:
-        QMessageBox.information(self, "bceviz keys", KEYS_HELP)
+        """Help ▸ Keys: every shortcut of the window's actions and the mouse gestures."""
+        _keys.show_keys(self)
 
     def show_about(self) -> None:
         QMessageBox.about(

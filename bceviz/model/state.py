@@ -32,6 +32,7 @@ file's units (generated data: ``x1``, ``x2``, no scaling).
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Optional
 
@@ -455,6 +456,26 @@ class AppState:
                 self.set_data(points.X, points.y, heldout, source=choice.source,
                               axes=DataAxes.of_points(points))
                 self.table = choice
+
+    def load_points_file(self, path, *, progress=None) -> None:
+        """Replace the points with a CSV file: two features and a label (Open data, --data).
+
+        Read by ``datafiles.read_points_csv`` with at most MAX_POINTS rows
+        (``progress`` as there); all points train, none is held out. A refused
+        file raises DataFileError (file, line, column) or StateError and
+        changes nothing. Weights are kept.
+        """
+        points = _datafiles.read_points_csv(path, max_rows=MAX_POINTS, progress=progress)
+        self.set_data(points.X, points.y, None, source=os.path.basename(os.fspath(path)),
+                      axes=DataAxes.of_points(points))
+
+    def load_samples_file(self, path) -> None:
+        """Replace the samples panel's pairs with a CSV file of (p, y) pairs (at most 64).
+
+        Raises DataFileError or StateError; a refused file changes nothing.
+        """
+        p, y = _datafiles.read_pairs_csv(path, max_rows=64)
+        self.set_samples(p, y, keep_ref=False)
 
     def choose_features(self, feature1: str, feature2: str) -> None:
         """Re-load the current table with two other feature columns (same split and scaling)."""

@@ -1,0 +1,88 @@
+"""Presentation mode (F11): full screen, larger fonts and lines, no controls; F11 or Esc leaves.
+
+Reads the main window's ``act_presentation`` (the checkable View action with
+F11) and follows it: on, the window goes full screen, the theme switches to
+its presentation scale (``theme.set_presentation``: plot fonts, lines and
+markers), the window's own font grows for labels and readouts, and the
+controls dock and the menu bar are hidden. Every shortcut keeps working
+because the window owns its actions (see ``keys.bind_shortcuts``). Off puts
+back exactly what was there before: window state, font, controls and menu
+bar visibility.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow
+
+from bceviz.gui import theme as _theme
+
+#: Widget fonts grow by this factor (plots grow by the theme's own scale).
+FONT_SCALE = 1.5
+
+
+class PresentationMode(QObject):
+    """Switches a MainWindow in and out of presentation mode."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.active = False
+        self._saved: Optional[dict] = None
+        self.leave_action = QAction("Leave presentation mode", window)
+        self.leave_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.leave_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.leave_action.setEnabled(False)  # Esc means nothing else in the window otherwise
+        self.leave_action.triggered.connect(lambda: self.set(False))
+        window.addAction(self.leave_action)
+        self.toggle_action: Optional[QAction] = getattr(window, "act_presentation", None)
+        if self.toggle_action is not None:
+            window.addAction(self.toggle_action)  # F11 works with the menu bar hidden
+            self.toggle_action.toggled.connect(self.set)
+
+    def set(self, on: bool) -> None:
+        on = bool(on)
+        if on == self.active:
+            return
+        w = self.window
+        controls = getattr(w, "docks", {}).get("controls")
+        if on:
+            self._saved = {
+                "states": w.windowState(),
+                "font": w.font(),
+                "controls": controls is not None and not controls.isHidden(),
+                "menu": not w.menuBar().isHidden(),
+            }
+            self.active = True
+            _theme.manager().set_presentation(True)
+            font = w.font()
+            font.setPointSizeF(font.pointSizeF() * FONT_SCALE)
+            w.setFont(font)
+            if controls is not None:
+                controls.hide()
+            w.menuBar().hide()
+            w.showFullScreen()
+        else:
+            saved = self._saved or {}
+            self.active = False
+            _theme.manager().set_presentation(False)
+            if "font" in saved:
+                w.setFont(saved["font"])
+            if controls is not None and saved.get("controls", True):
+                controls.show()
+            if saved.get("menu", True):
+                w.menuBar().show()
+            states = saved.get("states", Qt.WindowState.WindowNoState)
+            w.setWindowState(states)
+            if not states & (Qt.WindowState.WindowFullScreen | Qt.WindowState.WindowMaximized):
+                w.showNormal()
+            self._saved = None
+        self.leave_action.setEnabled(on)
+        if self.toggle_action is not None and self.toggle_action.isChecked() != on:
+            self.toggle_action.setChecked(on)  # Esc: keep the View menu's tick in step
+
+
+__all__ = ["PresentationMode", "FONT_SCALE"]
