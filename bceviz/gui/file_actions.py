@@ -185,8 +185,10 @@ class FileActions(QObject):
         stack = self.undo.stack
         self.act_undo = stack.createUndoAction(w, "&Undo")
         self.act_undo.setShortcuts([QKeySequence("Ctrl+Z")])
+        self.act_undo.setData("Undo the last point edit or setting change")  # for Help ▸ Keys
         self.act_redo = stack.createRedoAction(w, "&Redo")
         self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.act_redo.setData("Redo what was undone")
         for act in (self.act_undo, self.act_redo):
             act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             edit_menu.addAction(act)

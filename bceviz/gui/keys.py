@@ -60,6 +60,12 @@ def menu_actions(window: QMainWindow) -> list[tuple[tuple[str, ...], QAction]]:
     return found
 
 
+def _what(action: QAction) -> str:
+    """An action's name for the sheet: its text, or its ``data()`` when the text changes (undo)."""
+    data = action.data()
+    return data if isinstance(data, str) and data else _plain(action.text())
+
+
 def shortcut_rows(window: QMainWindow) -> list[tuple[str, str, str]]:
     """(keys, what, where) for every action of the window that has a shortcut."""
     rows, seen = [], set()
@@ -67,12 +73,12 @@ def shortcut_rows(window: QMainWindow) -> list[tuple[str, str, str]]:
         keys = action.shortcuts()
         if keys and id(action) not in seen:
             seen.add(id(action))
-            rows.append((_keys_text(keys), _plain(action.text()), " ▸ ".join(path)))
+            rows.append((_keys_text(keys), _what(action), " ▸ ".join(path)))
     for action in window.actions():
         keys = action.shortcuts()
         if keys and id(action) not in seen:
             seen.add(id(action))
-            rows.append((_keys_text(keys), _plain(action.text()), "window"))
+            rows.append((_keys_text(keys), _what(action), "window"))
     return rows
 
 

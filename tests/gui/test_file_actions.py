@@ -84,7 +84,8 @@ def test_keys_sheet_lists_every_shortcut(main_window):
     for action in with_keys:
         for seq in action.shortcuts():
             assert seq.toString() in text, action.text()
-    for needle in ("Ctrl+Z", "Ctrl+Y", "F11", "Esc", "Space", "Drag a point", "Shift-click"):
+    for needle in ("Ctrl+Z", "Ctrl+Y", "F11", "Esc", "Space", "Drag a point", "Shift-click",
+                   "Undo the last point edit or setting change"):
         assert needle in text
     dialog.close()
 
