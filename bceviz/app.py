@@ -108,7 +108,21 @@ def _qapp(argv: Sequence[str]):
         app = QApplication([PROG, *argv])
         app.setApplicationName("bceviz")
         app.setApplicationVersion(bceviz.__version__)
+        app.setDesktopFileName("bceviz")
+        _set_window_icon(app)
     return app
+
+
+def _set_window_icon(app) -> None:
+    """The bceviz icon for every window; a missing icon file is not worth failing for."""
+    from PySide6.QtGui import QIcon
+
+    from bceviz.resources import resource_path
+
+    try:
+        app.setWindowIcon(QIcon(str(resource_path("icons", "bceviz.svg"))))
+    except FileNotFoundError:
+        pass
 
 
 def _settle(window, seconds: float = 0.4) -> None:
