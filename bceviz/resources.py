@@ -1,8 +1,9 @@
 """One locator for bundled files (scenarios, data, icons) in every way bceviz runs.
 
-Order: the PyInstaller bundle (``sys._MEIPASS/resources``), the source tree
-(``<repo>/resources``, which also serves editable installs), then the package
-data of a wheel install (``bceviz/_resources``).
+Order: the PyInstaller bundle (``sys._MEIPASS/resources``), the package data
+of a wheel install (``bceviz/_resources``), then the source tree
+(``<repo>/resources``, which also serves editable installs, where
+``bceviz/_resources`` does not exist on disk).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ def resources_dir() -> Path:
     if frozen:
         candidates.append(Path(frozen) / "resources")
     here = Path(__file__).resolve().parent
-    candidates.append(here.parent / "resources")
     candidates.append(here / "_resources")
+    candidates.append(here.parent / "resources")
     for cand in candidates:
         if (cand / "data").is_dir():
             return cand
