@@ -582,8 +582,7 @@ class AppState:
     # -------------------------------------------------------------- derived
     def features_of(self, X) -> np.ndarray:
         """The model's feature columns for raw 2-D points X (N, 2)."""
-        return self.trainer.transform(np.asarray(X, dtype=np.float64)) \
-            if hasattr(self.trainer, "transform") else _logistic.make_features(X, self.features)
+        return _logistic.make_features(np.asarray(X, dtype=np.float64), self.features)
 
     def logits_of(self, X) -> np.ndarray:
         F = self.features_of(X)
