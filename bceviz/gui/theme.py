@@ -103,9 +103,18 @@ def current() -> Theme:
     return manager().theme
 
 
-def style_plot(plot_item: "pg.PlotItem", theme: Theme | None = None) -> None:
-    """Apply the theme's colours and font sizes to a PlotItem's axes and title."""
+def style_plot(plot_item: "pg.PlotItem", theme: Theme | None = None,
+               grid: bool | str = True) -> None:
+    """Apply the theme's colours and font sizes to a PlotItem's axes and title, and its grid.
+
+    ``grid``: True (both directions), "x" (vertical lines), "y" or False. The
+    grid is drawn by a :class:`bceviz.gui.rendering.GridLines` item inside the
+    view, not by the axes: an axis that draws the grid spans the whole plot and
+    so repaints its tick labels on every change inside the plot.
+    """
     from PySide6.QtGui import QFont
+
+    from bceviz.gui.rendering import GridLines
 
     theme = theme or current()
     font = QFont()
@@ -118,4 +127,12 @@ def style_plot(plot_item: "pg.PlotItem", theme: Theme | None = None) -> None:
         axis.setTextPen(theme.pen(theme.foreground, width=1))
         axis.setTickFont(font)
         axis.label.setFont(font)
-    plot_item.showGrid(x=True, y=True, alpha=theme.grid_alpha)
+    plot_item.showGrid(x=False, y=False)
+    want_x, want_y = grid in (True, "x"), grid in (True, "y")
+    pen = theme.pen(theme.foreground, width=1, alpha=int(round(255 * theme.grid_alpha)))
+    lines = getattr(plot_item, "_bceviz_grid", None)
+    if lines is None and (want_x or want_y):
+        lines = plot_item._bceviz_grid = GridLines(plot_item, x=want_x, y=want_y, pen=pen)
+    if lines is not None:
+        lines.setPen(pen)
+        lines.set_axes(want_x, want_y)

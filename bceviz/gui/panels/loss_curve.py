@@ -254,9 +254,8 @@ class LossCurvePanel(Panel):
     # ------------------------------------------------------------------ theme
     def apply_theme(self, theme: _theme.Theme) -> None:
         self.graphics.setBackground(theme.background)
-        for plot in (self.plot, self.strip):
-            _theme.style_plot(plot, theme)
-        self.strip.showGrid(x=False, y=False)
+        _theme.style_plot(self.plot, theme)
+        _theme.style_plot(self.strip, theme, grid=False)
         self.curve_y0.setPen(theme.pen(theme.neg, width=1.2, alpha=170))
         self.curve_y1.setPen(theme.pen(theme.pos, width=1.2, alpha=170))
         self.curve_mse.setPen(theme.pen(theme.good, width=1.6, style=Qt.PenStyle.DashLine))

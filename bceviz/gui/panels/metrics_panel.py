@@ -350,10 +350,10 @@ class MetricsPanel(Panel):
         self.plots = (self.hist_plot, self.roc_plot, self.pr_plot, self.cal_plot)
         for plot in self.plots:
             plot.setXRange(0.0, 1.0, padding=0.02)
-            if plot is not self.hist_plot:
-                plot.setYRange(0.0, 1.0, padding=0.02)
-            else:
-                plot.enableAutoRange(axis="y", enable=True)
+            plot.setYRange(0.0, 1.0, padding=0.02)
+        # The histogram's height is held (see _hold_hist_top): an auto-ranged axis would
+        # re-label itself on every redraw while training.
+        self._hist_top = 1.0
 
         # score histogram: one step curve per class, and the draggable threshold
         self.hist_neg = pg.PlotDataItem(stepMode="center", fillLevel=0)
@@ -601,13 +601,17 @@ class MetricsPanel(Panel):
         split = self._current_split()
         labels, p = self._split_arrays(split)
         edges = np.linspace(0.0, 1.0, HIST_BINS + 1)
+        top = 0.0
         for item, cls in ((self.hist_neg, 0.0), (self.hist_pos, 1.0)):
             members = p[labels == cls]
             if members.size:
                 counts, _ = np.histogram(members, bins=edges)
-                item.setData(edges, counts / members.size)
+                shares = counts / members.size
+                top = max(top, float(shares.max()))
+                item.setData(edges, shares)
             else:
                 item.setData([], [])
+        self._hold_hist_top(top)
         self._set_title(self.hist_plot, f"scores, {SPLIT_NAMES[split]} split")
         hist_msg = "" if labels.size else "no points"
         self.messages["hist"].setText(hist_msg)
@@ -682,6 +686,14 @@ class MetricsPanel(Panel):
         if self.splits["heldout"]["n"] == 0:
             notes.append("No held-out points: every number here is on the training data.")
         self.note_label.setText(" ".join(notes))
+
+    def _hold_hist_top(self, top: float) -> None:
+        """Y range of the histogram: changed only when the tallest bar leaves 45–100 % of it."""
+        if top <= 0.0:
+            return
+        if top > self._hist_top or top < 0.45 * self._hist_top:
+            self._hist_top = min(1.0, 1.25 * top)
+            self.hist_plot.setYRange(0.0, self._hist_top, padding=0.02)
 
     def _draw_threshold(self) -> None:
         st = self.state

@@ -163,10 +163,8 @@ class SamplesPanel(Panel):
 
     def apply_theme(self, theme: _theme.Theme) -> None:
         self.graphics.setBackground(theme.background)
-        _theme.style_plot(self.strip, theme)
-        _theme.style_plot(self.bars, theme)
-        self.strip.showGrid(x=True, y=False, alpha=theme.grid_alpha)
-        self.bars.showGrid(x=True, y=False, alpha=theme.grid_alpha)
+        _theme.style_plot(self.strip, theme, grid="x")
+        _theme.style_plot(self.bars, theme, grid="x")
         self.rails.setPen(theme.pen(theme.muted, width=1, style=Qt.PenStyle.DotLine, alpha=120))
         for note in self.rail_notes:
             note.setColor(theme.muted)

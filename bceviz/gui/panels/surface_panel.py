@@ -48,8 +48,10 @@ from bceviz.engine.logistic import feature_names
 from bceviz.engine.losses import LossSpec
 from bceviz.engine.surface import LossSurface
 from bceviz.gui import format as fmt
+from bceviz.gui.contours import contour_segments
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel
+from bceviz.gui.rendering import RGB32ImageItem
 from bceviz.model.state import AppState, StateError
 
 #: Grid points per axis of the full surface.
@@ -81,73 +83,6 @@ LEVEL_HYSTERESIS = 0.1
 MAX_PATH_POINTS = 2000
 #: Arrows per axis of the negative-gradient field.
 GRAD_FIELD_ARROWS = 14
-
-
-# ----------------------------------------------------------------------------
-# Contours: vectorised marching squares (pg.isocurve walks the grid in Python:
-# ~5 ms a level at 128², too slow to follow a drag; this is ~0.15 ms a level).
-
-# Cell corners a = (r, c), b = (r, c+1), c = (r+1, c+1), d = (r+1, c); case bit
-# 1/2/4/8 set when a/b/c/d is above the level. Edges: 0 bottom (a-b), 1 right
-# (b-c), 2 top (d-c), 3 left (a-d).
-_EDGE_PAIRS = np.full((16, 2), -1, dtype=np.intp)
-for _case in range(1, 15):
-    _bits = [(_case >> _k) & 1 for _k in range(4)]
-    _crossed = [e for e, (p, q) in enumerate(((0, 1), (1, 2), (3, 2), (0, 3)))
-                if _bits[p] != _bits[q]]
-    if len(_crossed) == 2:
-        _EDGE_PAIRS[_case] = _crossed
-
-
-def contour_segments(values, levels, x, y) -> tuple[np.ndarray, np.ndarray]:
-    """Line segments of the iso-lines of ``values`` at ``levels`` (marching squares).
-
-    values: (len(y), len(x)), rows along y. Returns (xs, ys) of segment end
-    points, consecutive pairs forming one segment (``connect="pairs"``), in
-    the coordinates given by ``x`` and ``y``.
-    """
-    v = np.asarray(values, dtype=np.float64)
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    out_x: list[np.ndarray] = []
-    out_y: list[np.ndarray] = []
-    for level in levels:
-        above = (v > level).view(np.uint8)
-        case = above[:-1, :-1] | (above[:-1, 1:] << 1)
-        case |= above[1:, 1:] << 2
-        case |= above[1:, :-1] << 3
-        rows, cols = np.nonzero((case != 0) & (case != 15))
-        if rows.size == 0:
-            continue
-        cs = case[rows, cols]
-        va, vb = v[rows, cols], v[rows, cols + 1]
-        vc, vd = v[rows + 1, cols + 1], v[rows + 1, cols]
-        x0, x1 = x[cols], x[cols + 1]
-        y0, y1 = y[rows], y[rows + 1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            px = np.stack([x0 + (level - va) / (vb - va) * (x1 - x0), x1,
-                           x0 + (level - vd) / (vc - vd) * (x1 - x0), x0])
-            py = np.stack([y0, y0 + (level - vb) / (vc - vb) * (y1 - y0),
-                           y1, y0 + (level - va) / (vd - va) * (y1 - y0)])
-        saddle = (cs == 5) | (cs == 10)
-        pairs = [(np.nonzero(~saddle)[0], _EDGE_PAIRS[cs[~saddle], 0], _EDGE_PAIRS[cs[~saddle], 1])]
-        k = np.nonzero(saddle)[0]
-        if k.size:
-            # Ambiguous cell: the centre value decides which corners are cut off.
-            centre_above = (va[k] + vb[k] + vc[k] + vd[k]) * 0.25 > level
-            cut_bd = centre_above == (cs[k] == 5)
-            pairs.append((k, np.zeros(k.size, np.intp), np.where(cut_bd, 1, 3)))
-            pairs.append((k, np.where(cut_bd, 2, 1), np.where(cut_bd, 3, 2)))
-        for kk, e1, e2 in pairs:
-            sx = np.empty(2 * kk.size)
-            sy = np.empty(2 * kk.size)
-            sx[0::2], sx[1::2] = px[e1, kk], px[e2, kk]
-            sy[0::2], sy[1::2] = py[e1, kk], py[e2, kk]
-            out_x.append(sx)
-            out_y.append(sy)
-    if not out_x:
-        return np.empty(0), np.empty(0)
-    return np.concatenate(out_x), np.concatenate(out_y)
 
 
 def warped_colormap(name: str, warp: float = COLOR_WARP, stops: int = 64) -> pg.ColorMap:
@@ -264,7 +199,7 @@ class SurfacePanel(Panel):
         layout.addWidget(self.caption)
 
         # Items are created once and updated with setImage / setData.
-        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image = RGB32ImageItem(axisOrder="row-major")  # redrawn on every point drag
         self.image.setZValue(-10)
         self.plot.addItem(self.image)
         self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), width=14, interactive=False,
@@ -363,8 +298,7 @@ class SurfacePanel(Panel):
 
     # ------------------------------------------------------------------ theme
     def apply_theme(self, theme: _theme.Theme) -> None:
-        _theme.style_plot(self.plot, theme)
-        self.plot.showGrid(x=False, y=False)
+        _theme.style_plot(self.plot, theme, grid=False)
         self.view.setBackground(theme.background)
         self.colorbar.setColorMap(warped_colormap(theme.surface_colormap))
         for name in ("left", "right", "top", "bottom"):  # the colour bar's axes follow the theme

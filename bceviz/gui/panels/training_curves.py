@@ -29,6 +29,10 @@ from bceviz.gui.panels.base import Panel
 
 #: Smallest gradient norm drawn on the log axis (an exact optimum has norm 0).
 GRAD_FLOOR = 1e-12
+#: Curve width in pixels (times the presentation scale). Qt draws 1-px lines on a
+#: fast path; wider ones are stroked as outlines, ~10× slower for a long history,
+#: and these curves are redrawn on every training frame.
+CURVE_WIDTH = 1.0
 
 
 class TrainingCurvesPanel(Panel):
@@ -67,7 +71,7 @@ class TrainingCurvesPanel(Panel):
         self._arrange(2)
 
         def curve(plot, colour, style=None):
-            item = plot.plot([], [], pen=theme.pen(colour, width=1.6, style=style))
+            item = plot.plot([], [], pen=theme.pen(colour, width=CURVE_WIDTH, style=style))
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
             return item
@@ -87,6 +91,7 @@ class TrainingCurvesPanel(Panel):
         self._cache_vals = np.empty((0, 3))
         self._last_step = -1
         self._reset_pending = True
+        self._split_features: dict[int, np.ndarray] = {}
         self.refresh()
 
     def _plot(self, label: str, log_y: bool = False) -> pg.PlotItem:
@@ -103,10 +108,8 @@ class TrainingCurvesPanel(Panel):
         bottom.setStyle(maxTickLevel=1)
         if log_y:
             plot.setLogMode(y=True)
-        _theme.style_plot(plot)
-        # Grid lines would make each axis span its plot and repaint its text on
-        # every curve update; the curves read well without them.
-        plot.showGrid(x=False, y=False)
+        # No grid: the small plots read well without one.
+        _theme.style_plot(plot, grid=False)
         plot.getViewBox().setMouseEnabled(x=False, y=False)
         plot.disableAutoRange()
         return plot
@@ -135,7 +138,7 @@ class TrainingCurvesPanel(Panel):
                 (self.objective, theme.muted, dot), (self.acc_train, theme.accent, None),
                 (self.acc_heldout, theme.soft, dash), (self.grad_curve, theme.foreground, None),
                 (self.wnorm_curve, theme.foreground, None)):
-            item.setPen(theme.pen(colour, width=1.6, style=style))
+            item.setPen(theme.pen(colour, width=CURVE_WIDTH, style=style))
 
     def apply_theme(self, theme: _theme.Theme) -> None:
         from bceviz.gui.widgets import apply_palette
@@ -144,8 +147,7 @@ class TrainingCurvesPanel(Panel):
         self._pens(theme)
         self.graphics.setBackground(theme.background)
         for plot in self.plots:
-            _theme.style_plot(plot, theme)
-            plot.showGrid(x=False, y=False)
+            _theme.style_plot(plot, theme, grid=False)
         self._theme = theme
 
     # ----------------------------------------------------------------- events
@@ -154,6 +156,8 @@ class TrainingCurvesPanel(Panel):
         # loss); only a reset, which restarts the step count, clears them.
         if name == "weights" and info.get("reason") == "reset":
             self._reset_pending = True
+        if name in ("data", "features"):
+            self._split_features = {}
 
     # ---------------------------------------------------------------- scoring
     def _score(self, W: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -167,7 +171,7 @@ class TrainingCurvesPanel(Panel):
         for col, mask in ((1, ~st.heldout), (2, st.heldout)):
             if not mask.any():
                 continue
-            F = st.features_of(st.X[mask])
+            F = self._features(col, mask)
             if F.shape[1] != W.shape[1]:
                 return out
             Z = F @ W.T + B  # (m, k)
@@ -176,6 +180,13 @@ class TrainingCurvesPanel(Panel):
             if col == 2:
                 out[:, 0] = np.mean(loss_from_logits(Z, y, st.spec), axis=0)
         return out
+
+    def _features(self, col: int, mask: np.ndarray) -> np.ndarray:
+        """Features of the training (col 1) or held-out (col 2) points, kept until data change."""
+        F = self._split_features.get(col)
+        if F is None or len(F) != int(np.count_nonzero(mask)):
+            F = self._split_features[col] = self.state.features_of(self.state.X[mask])
+        return F
 
     def _update_cache(self, steps: np.ndarray, W: np.ndarray, B: np.ndarray) -> np.ndarray:
         if self._reset_pending or (len(self._cache_steps) and len(steps)
@@ -269,7 +280,7 @@ class TrainingCurvesPanel(Panel):
         has_penalty = bool(np.any(np.abs(objective - loss) > 1e-12))
         if has_penalty:
             self.objective.setData(x, _finite(objective), connect="finite")
-        else:
+        elif self.objective.xData is not None and len(self.objective.xData):
             self.objective.setData([], [])
         self.objective.setVisible(has_penalty)
         has_heldout = bool(st.heldout.any())
