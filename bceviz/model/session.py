@@ -875,31 +875,9 @@ def _build_trainer(data: SessionData):
 
 
 def _restore_history(trainer, steps: int, history: dict) -> None:
-    """Put a saved step count and history into a fresh trainer.
-
-    The engine has no public API for this yet, so this writes the trainer's
-    and TrainingHistory's private fields (``_steps``; ``_step_arr``, ``_data``,
-    ``_w``, ``_count``, ``_stride``, ``_last_kept``, ``_provisional``); the
-    session round-trip tests fail loudly if those names change.
-    """
-    hist = trainer.history
-    needed = ("_step_arr", "_data", "_w", "_count", "_stride", "_last_kept", "_provisional",
-              "_SCALARS")
-    if not all(hasattr(hist, name) for name in needed) or not hasattr(trainer, "_steps"):
-        raise ValueError("this version's trainer cannot restore a training history")
-    k = len(history["step"])
-    if k > hist.capacity or hist._w.shape[1] != history["w"].shape[1]:
-        raise ValueError("the training history does not fit the trainer")
-    hist.clear()
-    hist._step_arr[:k] = history["step"]
-    for row, name in enumerate(hist._SCALARS):
-        hist._data[row, :k] = history[name]
-    hist._w[:k] = history["w"]
-    hist._count = k
-    hist._stride = int(history["stride"])
-    hist._last_kept = int(history["last_kept"])
-    hist._provisional = bool(history["provisional"])
-    trainer._steps = int(steps)
+    """Put a saved step count and history into a fresh trainer (engine's public restore)."""
+    state = {k: v for k, v in history.items() if k != "last_kept"}
+    trainer.restore(int(steps), state)
 
 
 def apply_session(state: "AppState", data: Union[SessionData, dict]) -> None:
