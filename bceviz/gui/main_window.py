@@ -191,42 +191,44 @@ class MainWindow(QMainWindow):
     #: missing. "tab" stacks it behind the anchor. Order matters: columns
     #: first, then rows inside each column.
     #:
-    #: Metrics shares a tab with the surface: with a minimum of about
-    #: 530 × 385 px it cannot sit beside seven other readable panels at
-    #: 1280 × 800, and it is, like the surface, a large panel.
+    #: At 1280 × 800 every panel is on screen at once (nothing behind a tab):
+    #: the metrics and imbalance panels switch to compact layouts when narrow.
     LAYOUT = (
         ("surface", (("data", "right"),)),
+        ("metrics", (("surface", "right"), ("data", "right"))),
         ("loss_curve", (("data", "below"), ("surface", "below"))),
         ("formula", (("loss_curve", "below"), ("data", "below"))),
-        ("samples", (("surface", "below"), ("loss_curve", "right"), ("data", "below"))),
-        ("training_curves", (("samples", "right"), ("surface", "below"), ("data", "below"))),
-        ("metrics", (("surface", "tab"), ("training_curves", "right"), ("data", "right"))),
-        ("imbalance", (("metrics", "tab"), ("surface", "tab"), ("data", "right"))),
+        ("training_curves", (("surface", "below"), ("loss_curve", "right"), ("data", "below"))),
+        ("samples", (("training_curves", "below"), ("surface", "below"), ("loss_curve", "right"),
+                     ("data", "below"))),
+        ("imbalance", (("metrics", "below"), ("surface", "below"), ("data", "right"))),
     )
     #: Panels the layout does not name go behind the first of these that exists.
     FALLBACK_TABS = ("surface", "data", "loss_curve")
     #: Default sizes at 1280 × 800 (pixels; Qt scales them to fit).
     SIZES = (
         # (dock ids, sizes, orientation, skip the group when this dock exists)
-        (("data", "surface"), (440, 560), "h", None),
+        (("data", "surface", "metrics"), (345, 305, 345), "h", None),
+        (("data", "surface"), (440, 560), "h", "metrics"),
         (("controls",), (270,), "h", None),
-        (("samples", "training_curves"), (280, 280), "h", None),
-        (("data", "loss_curve", "formula"), (350, 215, 95), "v", None),
+        (("data", "loss_curve", "formula"), (335, 230, 150), "v", None),
         (("data", "loss_curve"), (420, 230), "v", "formula"),
-        (("surface", "samples"), (420, 225), "v", None),
+        (("surface", "training_curves", "samples"), (310, 165, 235), "v", None),
+        (("surface", "training_curves"), (420, 230), "v", "samples"),
+        (("metrics", "imbalance"), (455, 255), "v", None),
     )
 
     def _default_layout(self) -> None:
-        """Controls on the left; data and surface large; the smaller panels below them.
+        """Controls on the left; data, surface and metrics large; the smaller panels below them.
 
         ::
 
-            controls | data           | surface [metrics]
-                     |                |
-                     |----------------|--------------------
-                     | loss curve     | samples | curves
-                     |----------------|
-                     | formula        |
+            controls | data        | surface         | metrics
+                     |             |                 |
+                     |-------------|-----------------|
+                     | loss curve  | training curves |-----------
+                     |-------------|-----------------| imbalance
+                     | formula     | samples         |
         """
         d = self.docks
         for dock in d.values():
@@ -525,7 +527,25 @@ class MainWindow(QMainWindow):
         text = f"step {t.steps:,}   train loss {fmt.loss(loss, st.view.units)}"
         if st.running:
             text = "▶ " + text
+        self._hold_readout_size(text)
         self.readout_label.setText(text)
+
+    def _hold_readout_size(self, text: str) -> None:
+        """Give the step readout a fixed size, so its updates never re-lay out the window.
+
+        A label whose text changes asks its layout for room; in the status bar
+        that request reaches the main window, which then lays out every dock
+        again, ten times a second while training. A fixed-size label does not
+        ask (the size grows only for a longer text or a larger font).
+        """
+        label = self.readout_label
+        metrics = label.fontMetrics()
+        width = max(metrics.horizontalAdvance("▶ step 9,999,999   train loss 0.00000 nats"),
+                    metrics.horizontalAdvance(text)) + 8
+        height = label.sizeHint().height()
+        if width > label.maximumWidth() or height != label.maximumHeight() \
+                or width < label.maximumWidth() - 200:
+            label.setFixedSize(width, height)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         self.train_timer.stop()

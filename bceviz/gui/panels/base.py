@@ -24,6 +24,11 @@ class Panel(QWidget):
     than ``min_interval_ms`` for expensive panels, so a burst of events during a
     drag or a training frame costs one redraw. ``flush()`` redraws at once.
 
+    Live panels go first: when a throttled panel's turn comes while a live
+    panel (``min_interval_ms == 0``) still has a redraw pending, the throttled
+    one waits ``YIELD_MS`` once, so the live panels are redrawn and painted
+    before it (a drag's frame is not held up by a metrics table).
+
     The panel's own layout (``self.vbox(self)``) lives on an inner widget, and
     the panel passes a layout request on to its dock only when the inner
     widget's size hints really changed. A QLabel whose text changes asks its
@@ -32,6 +37,11 @@ class Panel(QWidget):
     title buttons, their animations): measured here as ~40 whole-window
     relayouts a second while training, for readouts that kept their size.
     """
+
+    #: How long a throttled panel lets pending live panels go first (ms).
+    YIELD_MS = 4
+    #: Live panels with a redraw pending (class-wide).
+    _pending_live: set = set()
 
     title = "Panel"
     panel_id = "panel"
@@ -49,7 +59,8 @@ class Panel(QWidget):
         self._last_refresh = 0.0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.flush)
+        self._timer.timeout.connect(self._on_timer)
+        self._yielded = False
         self._handlers = []
         for name in self.listens:
             handler = self._make_handler(name)
@@ -73,6 +84,7 @@ class Panel(QWidget):
 
     def detach(self) -> None:
         """Stop listening to the state (called when the panel goes away)."""
+        Panel._pending_live.discard(self)
         for name, handler in self._handlers:
             getattr(self.state.events, name).disconnect(handler)
         self._handlers = []
@@ -82,6 +94,8 @@ class Panel(QWidget):
 
     def schedule(self) -> None:
         self._dirty = True
+        if not self.min_interval_ms:
+            Panel._pending_live.add(self)
         if self._timer.isActive():
             return
         wait = 0
@@ -90,9 +104,19 @@ class Panel(QWidget):
             wait = max(0, int(self.min_interval_ms - elapsed))
         self._timer.start(wait)
 
+    def _on_timer(self) -> None:
+        if self.min_interval_ms and self.YIELD_MS and not self._yielded and any(
+                p._dirty for p in Panel._pending_live if p is not self and shiboken6.isValid(p)):
+            self._yielded = True
+            self._timer.start(self.YIELD_MS)
+            return
+        self.flush()
+
     def flush(self) -> None:
         """Redraw now if anything changed since the last redraw."""
         self._timer.stop()
+        self._yielded = False
+        Panel._pending_live.discard(self)
         if not self._dirty:
             return
         self._dirty = False

@@ -76,7 +76,7 @@ class _DataViewBox(pg.ViewBox):
     """A ViewBox whose left click on empty space adds a point (the points item accepts hits first)."""
 
     def __init__(self, panel: "DataPanel") -> None:
-        super().__init__()
+        super().__init__(enableMenu=False)  # (no context menu: building one costs start-up time)
         self._panel = panel
 
     def mouseClickEvent(self, ev):  # noqa: N802 (pyqtgraph name)
@@ -94,6 +94,43 @@ class _PointsItem(pg.ScatterPlotItem):
         super().__init__(pxMode=True, antialias=True)
         self._panel = panel
         self.setAcceptHoverEvents(True)
+        #: While set, a change repaints only this rectangle (view coordinates), not the
+        #: whole cloud and everything under it.
+        self.dirty_rect: Optional[QRectF] = None
+
+    def invalidate(self):
+        if getattr(self, "dirty_rect", None) is None:  # (also while pyqtgraph builds the item)
+            super().invalidate()
+        else:
+            self.picture = None
+            self.update(self.dirty_rect)
+
+    def spots_rect(self, xs: np.ndarray, ys: np.ndarray, sizes: np.ndarray) -> Optional[QRectF]:
+        """The rectangle (view coordinates) covering markers of ``sizes`` px at (xs, ys)."""
+        px, py = self.pixelVectors()
+        if px is None or py is None or len(xs) == 0:
+            return None
+        half = np.max(sizes) / 2.0 + 4.0  # pixels: the marker, its pen, antialiasing
+        hx, hy = half * px.length(), half * py.length()
+        x0, x1 = float(np.min(xs)) - hx, float(np.max(xs)) + hx
+        y0, y1 = float(np.min(ys)) - hy, float(np.max(ys)) + hy
+        if not all(map(math.isfinite, (x0, x1, y0, y1))):
+            return None
+        return QRectF(x0, y0, x1 - x0, y1 - y0)
+
+    def update_part(self, rect: Optional[QRectF], change) -> None:
+        """Run ``change()`` (which invalidates the item) repainting only ``rect`` if it is inside."""
+        if rect is None or len(self.data) > 0 and not self.boundingRect().contains(rect):
+            self.prepareGeometryChange()
+            self.informViewBoundsChanged()
+            self.bounds = [None, None]
+            change()
+            return
+        self.dirty_rect = rect
+        try:
+            change()
+        finally:
+            self.dirty_rect = None
 
     def mouseDragEvent(self, ev):  # noqa: N802
         self._panel._drag(ev)
@@ -119,7 +156,7 @@ class DataPanel(Panel):
 
         # -- tool row: class to add, overlays
         row = QHBoxLayout()
-        row.setSpacing(6)
+        row.setSpacing(3)
         add_label = QLabel("Add")
         add_label.setToolTip("Label of the points that clicks on empty space add")
         row.addWidget(add_label)
@@ -205,6 +242,7 @@ class DataPanel(Panel):
         # -- caches
         self._styles(theme)
         self._grid_key = None
+        self._map_key = None
         self._grid_features: Optional[np.ndarray] = None
         self._xs = self._ys = None
         self._dirty_points = True
@@ -263,6 +301,7 @@ class DataPanel(Panel):
         self.plot_widget.setBackground(theme.background)
         self._style_plot(theme)
         self._dirty_points = self._dirty_map = True
+        self._map_key = None
 
     # ----------------------------------------------------------------- events
     def on_event(self, name: str, **info) -> None:
@@ -397,24 +436,36 @@ class DataPanel(Panel):
         data = self.points.data
         if len(data) != len(X) or indices.size == 0 or indices.max() >= len(X):
             return False
+        xs = np.concatenate([data["x"][indices], X[indices, 0]])
+        ys = np.concatenate([data["y"][indices], X[indices, 1]])
         data["x"][indices] = X[indices, 0]
         data["y"][indices] = X[indices, 1]
-        # what ScatterPlotItem.addPoints does after changing its table
-        self.points.prepareGeometryChange()
-        self.points.informViewBoundsChanged()
-        self.points.bounds = [None, None]
-        self.points.invalidate()
+        # Only the old and new places repaint (unless the point left the cloud's bounds:
+        # then what ScatterPlotItem.addPoints does after changing its table).
+        rect = self.points.spots_rect(xs, ys, data["size"][indices]) if indices.size <= 32 else None
+        self.points.update_part(rect, self.points.invalidate)
         return True
 
     def _set_sizes(self, sizes: np.ndarray) -> None:
         """New marker sizes; only the markers whose size changed are re-styled."""
         data = self.points.data
-        changed = data["size"] != sizes
-        if not changed.any():
+        changed = np.flatnonzero(data["size"] != sizes)
+        if changed.size == 0:
             return
+        rect = None
+        if changed.size <= 32:  # a dragged point, not a training step: repaint it alone
+            rect = self.points.spots_rect(data["x"][changed], data["y"][changed],
+                                          np.maximum(data["size"][changed], sizes[changed]))
         data["size"][changed] = sizes[changed]
         data["sourceRect"][changed] = 0  # pyqtgraph re-looks-up the symbols of these only
-        self.points.updateSpots()
+        if rect is None:
+            self.points.updateSpots()
+        else:
+            self.points.dirty_rect = rect
+            try:
+                self.points.updateSpots()
+            finally:
+                self.points.dirty_rect = None
 
     def _losses(self) -> np.ndarray:
         """Per-point loss (nats) of every point: ``state.point_losses()`` on cached features."""
@@ -490,6 +541,12 @@ class DataPanel(Panel):
             self._dirty_map = True
             self.schedule()
             return
+        # The map is the model's alone: a dragged point (a "data" event, and "weights"
+        # with reason "data") leaves it as it is.
+        map_key = (key, w.tobytes(), float(b), st.threshold)
+        if map_key == self._map_key:
+            return
+        self._map_key = map_key
         logits = (self._grid_features @ w + b).reshape(GRID, GRID)
         # σ(z) = 1 / (1 + e^−z): as exact as exp(−logaddexp(0, −z)) in relative terms
         # (an overflow gives 0 where σ < 1e-308) and a third of its cost

@@ -24,11 +24,12 @@ to ``AUTO_FIT_MAX`` training points; above, on request).
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Optional
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGridLayout,
@@ -55,9 +56,23 @@ FOCAL_GAMMA = 2.0
 FIT_STEPS = 30
 #: Above this many training points the comparison is refitted only on request.
 AUTO_FIT_MAX = 5000
+#: Changes that come faster than this (a dragged point, a slider being moved) refit
+#: the three variants only once they stop for this long (seconds): three 30-step
+#: Newton fits take ~10 ms at 1,000 points, too much for every frame of a drag.
+FIT_SETTLE_S = 0.3
 #: The positive-share slider, in whole percent.
 MIN_PERCENT, MAX_PERCENT = 1, 50
 VARIANTS = ("plain", "weighted", "focal")
+#: Below this width (px) the panel is compact: short labels, the suggestion wraps. At
+#: 1280 × 800 it shares the screen with eight other panels and is about 365 px wide.
+COMPACT_BELOW = 560
+#: The smallest size of the compact layout (the panel never asks for more).
+COMPACT_MIN = (300, 210)
+#: Compact texts: column headers, row names, loss buttons.
+SHORT_HEADERS = {"recall": "rec.", "precision": "prec.", "ap": "AP", "accuracy": "acc.",
+                 "ece": "ECE"}
+SHORT_ROWS = {"plain": "plain", "weighted": "weighted", "focal": "focal",
+              "current": "current", "baseline": "all-neg."}
 ROWS = (*VARIANTS, "current", "baseline")
 COLUMNS = (
     ("recall", "recall", "Share of the positives found (at the threshold)"),
@@ -121,6 +136,13 @@ class ImbalancePanel(Panel):
         self._fits_key = None
         self._fits_dirty = True
         self._data_version = 0
+        self._fit_burst = False
+        self._last_fit_change = -1e9
+        #: True while the table scores fits made before the latest changes (during a drag).
+        self.fits_stale = False
+        self._settle_timer = QTimer(self)
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.timeout.connect(self._on_settled)
         #: Per-variant fit: spec, w, b and the probabilities on the evaluation split.
         self.fits: dict[str, dict] = {}
         #: The numbers in the table: row -> column -> value (None = undefined).
@@ -141,7 +163,8 @@ class ImbalancePanel(Panel):
         self.share_label.setObjectName("share_label")
         self.share_label.setMinimumWidth(150)
         row.addWidget(self.share_label)
-        row.addWidget(QLabel("of"))
+        self.of_label = QLabel("of")
+        row.addWidget(self.of_label)
         self.n_box = QSpinBox()
         self.n_box.setObjectName("n_points")
         self.n_box.setRange(20, MAX_POINTS)
@@ -150,7 +173,8 @@ class ImbalancePanel(Panel):
         self.n_box.setToolTip("Number of generated points: rare positives need many points")
         self.n_box.valueChanged.connect(self._on_n)
         row.addWidget(self.n_box)
-        row.addWidget(QLabel("points"))
+        self.points_label = QLabel("points")
+        row.addWidget(self.points_label)
         layout.addLayout(row)
         self.source_label = QLabel("")
         self.source_label.setObjectName("source_label")
@@ -202,11 +226,14 @@ class ImbalancePanel(Panel):
         self.table_title = QLabel("")
         self.table_title.setObjectName("table_title")
         grid.addWidget(self.table_title, 0, 0)
+        self.grid = grid
+        self.headers: dict[str, QLabel] = {}
         for j, (key, text, tip) in enumerate(COLUMNS, start=1):
             header = QLabel(text)
             header.setToolTip(tip)
             header.setAlignment(Qt.AlignmentFlag.AlignRight)
             grid.addWidget(header, 0, j)
+            self.headers[key] = header
         #: Row name labels and value labels by (row, column key).
         self.row_labels: dict[str, QLabel] = {}
         self.cells: dict[tuple[str, str], QLabel] = {}
@@ -239,8 +266,40 @@ class ImbalancePanel(Panel):
         self.lesson_label.setWordWrap(True)
         layout.addWidget(self.lesson_label)
         layout.addStretch(1)
+        self.compact = False
         self.apply_theme(_theme.current())
         self.refresh()
+
+    # ------------------------------------------------------------------ compact layout
+    def minimumSizeHint(self):  # noqa: N802 (Qt name)
+        # Always the compact minimum, or the panel would never be made narrow enough
+        # to turn compact.
+        from PySide6.QtCore import QSize
+
+        return QSize(*COMPACT_MIN)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.set_compact(event.size().width() < COMPACT_BELOW)
+        super().resizeEvent(event)
+
+    def set_compact(self, on: bool) -> None:
+        """Short labels and a wrapped suggestion (compact) or the full texts."""
+        on = bool(on)
+        if on == getattr(self, "compact", on):  # (not built yet: nothing to switch)
+            return
+        self.compact = on
+        self.share_label.setMinimumWidth(70 if on else 150)
+        self.points_label.setVisible(not on)
+        self.suggest_label.setWordWrap(on)
+        self.variant_buttons["plain"].setText("plain" if on else "plain BCE")
+        self.variant_buttons["weighted"].setText("weighted" if on else "weighted BCE")
+        self.variant_buttons["focal"].setText(f"focal γ={fmt.num(FOCAL_GAMMA, 2)}" if on
+                                              else f"focal (γ = {fmt.num(FOCAL_GAMMA, 2)})")
+        self.fit_button.setText("Fit now" if on else f"Fit now ({FIT_STEPS} Newton steps)")
+        for key, text, _ in COLUMNS:
+            self.headers[key].setText(SHORT_HEADERS[key] if on else text)
+        self.grid.setHorizontalSpacing(6 if on else 10)
+        self._draw()
 
     def apply_theme(self, theme: _theme.Theme) -> None:
         self._theme = theme
@@ -254,6 +313,9 @@ class ImbalancePanel(Panel):
             self._data_version += 1
         if name in ("data", "settings", "features", "spec"):
             self._fits_dirty = True
+            now = time.perf_counter()
+            self._fit_burst = now - self._last_fit_change < FIT_SETTLE_S
+            self._last_fit_change = now
 
     def _guard(self, action, *args, **kwargs) -> bool:
         try:
@@ -366,10 +428,21 @@ class ImbalancePanel(Panel):
 
     # ------------------------------------------------------------------ drawing
     def refresh(self) -> None:
+        self.fits_stale = False
         if self._fits_dirty:
-            self._compute_fits()
+            wait = FIT_SETTLE_S - (time.perf_counter() - self._last_fit_change)
+            if self._fit_burst and wait > 0 and self.fits:
+                # in the middle of a drag: keep the fits, score them on the data as it is
+                self.fits_stale = True
+                self._settle_timer.start(int(1000 * wait) + 1)
+            else:
+                self._compute_fits()
         self._score_rows()
         self._draw()
+
+    def _on_settled(self) -> None:
+        self._dirty = True
+        self.flush()
 
     def _draw(self) -> None:
         st = self.state
@@ -384,7 +457,8 @@ class ImbalancePanel(Panel):
             self._updating = False
         n_pos_all = int(np.count_nonzero(st.y >= 0.5))
         share = n_pos_all / st.n_points if st.n_points else 0.0
-        self.share_label.setText(f"{pct(share)}: {n_pos_all:,} positives")
+        self.share_label.setText(f"{pct(share)} ({n_pos_all:,})" if self.compact
+                                 else f"{pct(share)}: {n_pos_all:,} positives")
         if st.data_source != "generated":
             self.source_label.setText(f"Data now: {st.data_source}. The slider and the size box "
                                       "switch to generated data.")
@@ -399,6 +473,7 @@ class ImbalancePanel(Panel):
             self.suggest_label.setText(
                 f"Suggested pos_weight = n_neg / n_pos = {n_neg:,} / {n_pos:,} = "
                 f"{fmt.num(suggested, 4)}   (now {fmt.num(st.spec.pos_weight, 4)})")
+            self.suggest_label.setToolTip("")
             self.apply_button.setEnabled(True)
         else:
             self.suggest_label.setText("The training points hold one class only: no pos_weight "
@@ -420,7 +495,9 @@ class ImbalancePanel(Panel):
             "baseline": "all-negative baseline",
         }
         for row_name, label in self.row_labels.items():
-            label.setText(names[row_name])
+            label.setText(SHORT_ROWS[row_name] if self.compact else names[row_name])
+            if self.compact:
+                label.setToolTip(names[row_name])
         for row_name in ROWS:
             values = self.rows.get(row_name)
             for key, _, tip in COLUMNS:
@@ -438,23 +515,30 @@ class ImbalancePanel(Panel):
                     cell.setText(fmt.num(value, 3) if key == "ece" else pct(value))
                     cell.setToolTip(tip)
         strong = f"font-weight: bold; color: {theme.pos};"
-        for row_name in ROWS:
-            self.cells[(row_name, "accuracy")].setStyleSheet("")
         base = self.rows.get("baseline")
         misleading = base is not None and base["accuracy"] >= 0.9
+        styles = {(row_name, "accuracy"): "" for row_name in ROWS}
+        styles[("baseline", "recall")] = ""
         if misleading:
-            self.cells[("baseline", "accuracy")].setStyleSheet(strong)
-            self.cells[("baseline", "recall")].setStyleSheet(strong)
-        else:
-            self.cells[("baseline", "recall")].setStyleSheet("")
-        self.row_labels["current"].setStyleSheet("font-style: italic;")
+            styles[("baseline", "accuracy")] = styles[("baseline", "recall")] = strong
+        for key, style in styles.items():
+            if self.cells[key].styleSheet() != style:  # a style sheet re-polishes: only changes
+                self.cells[key].setStyleSheet(style)
+        if not self.row_labels["current"].styleSheet():
+            self.row_labels["current"].setStyleSheet("font-style: italic;")
 
         manual = st.n_train > AUTO_FIT_MAX
         self.refit_button.setVisible(manual)
-        self.table_title.setText(
-            f"on {self.eval_name} ({getattr(self, 'eval_n', 0):,} points, "
-            f"{getattr(self, 'eval_pos', 0):,} positive) at t = {fmt.num(st.threshold, 3)}")
+        title = (f"on {self.eval_name} ({getattr(self, 'eval_n', 0):,} points, "
+                 f"{getattr(self, 'eval_pos', 0):,} positive) at t = {fmt.num(st.threshold, 3)}")
+        if self.compact:
+            self.table_title.setText(f"{self.eval_name}\nt = {fmt.num(st.threshold, 3)}")
+            self.table_title.setToolTip(title)
+        else:
+            self.table_title.setText(title)
         lines = []
+        if self.fits_stale:
+            lines.append("The three fits are redone when the points stop moving.")
         if not self.fits and st.n_train:
             lines.append(f"More than {AUTO_FIT_MAX:,} training points: press 'Compare again' to "
                          "fit the three variants.")

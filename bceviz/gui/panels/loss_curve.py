@@ -140,8 +140,10 @@ class LossCurvePanel(Panel):
     def _build_toolbar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
-        bar.setSpacing(4)
-        bar.addWidget(QLabel("against"))
+        bar.setSpacing(2)  # narrow enough to sit beside three columns at 1280 px
+        against = QLabel("vs")
+        against.setToolTip("Plot the loss against the probability p or against the logit z")
+        bar.addWidget(against)
         self.axis_buttons = QButtonGroup(self)
         self.axis_buttons.setExclusive(True)
         for key, text, tip in (
@@ -157,14 +159,14 @@ class LossCurvePanel(Panel):
             bar.addWidget(button)
         self.axis_buttons.buttonClicked.connect(
             lambda b: self._set_view(curve_axis=b.property("axis")))
-        bar.addSpacing(8)
+        bar.addSpacing(6)
         self.toggles: dict[str, QCheckBox] = {}
         for key, text, tip in (
             ("show_mse", "MSE", "Overlay the squared error (p − y)² and the size of its gradient"),
             ("show_hinge", "hinge", "Overlay the hinge loss max(0, 1 − t·z) with t = 2y − 1"),
             ("show_ceilings", "caps",
              "Where PyTorch, Keras and scikit-learn cap a confidently wrong loss"),
-            ("show_entropy_floor", "H floor", "The entropy H(yₛ): the lowest plain BCE can go"),
+            ("show_entropy_floor", "floor", "The entropy H(yₛ): the lowest plain BCE can go"),
         ):
             box = QCheckBox(text)
             box.setToolTip(tip)
@@ -179,7 +181,7 @@ class LossCurvePanel(Panel):
         return bar
 
     def _build_plot(self) -> None:
-        plot = self.plot = self.graphics.addPlot(row=0, col=0)
+        plot = self.plot = self.graphics.addPlot(row=0, col=0, enableMenu=False)
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setMouseEnabled(x=False, y=False)
@@ -218,7 +220,7 @@ class LossCurvePanel(Panel):
         plot.vb.sigResized.connect(self._update_tangent)
 
     def _build_strip(self) -> None:
-        strip = self.strip = self.graphics.addPlot(row=0, col=1)
+        strip = self.strip = self.graphics.addPlot(row=0, col=1, enableMenu=False)
         strip.setMenuEnabled(False)
         strip.hideButtons()
         strip.setMouseEnabled(x=False, y=False)

@@ -36,6 +36,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QComboBox,
     QDoubleSpinBox,
     QFrame,
@@ -66,6 +67,14 @@ HIST_BINS = 40
 CALIBRATION_BINS = 10
 #: Default cost of a missed positive, in units of a false alarm.
 DEFAULT_COST_RATIO = 10.0
+#: Below this width (px) the panel is compact: plots on top, the confusion matrix and the
+#: table side by side below them, shorter button texts, no axis titles. At 1280 × 800 the
+#: panel shares the screen with eight others and is about 365 px wide.
+COMPACT_BELOW = 560
+#: The smallest size of the compact layout (the panel never asks for more).
+COMPACT_MIN = (330, 400)
+#: Button texts, normal and compact.
+BEST_SHORT = {"f1": "F1", "youden": "J", "cost": "cost"}
 CHOICE_HINT = ("The buttons choose a threshold on the held-out points and show how it does on "
                "the training points.")
 #: Rows of the metrics table: key in the split summary, label, tooltip.
@@ -172,7 +181,8 @@ class MetricsPanel(Panel):
         self.choice_label.setWordWrap(True)
         layout.addWidget(self.choice_label)
 
-        body = QHBoxLayout()
+        # Normal: [numbers | plots]; compact: plots above [matrix | table] (BottomToTop).
+        self.body = body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         body.setSpacing(6)
         body.addWidget(self._build_left_column(), 0)
         self.graphics = pg.GraphicsLayoutWidget()
@@ -182,6 +192,7 @@ class MetricsPanel(Panel):
         body.addWidget(self.graphics, 1)
         layout.addLayout(body, 1)
         self._build_plots(theme)
+        self.compact = False
         self.apply_theme(theme)
         self.refresh()
 
@@ -234,7 +245,9 @@ class MetricsPanel(Panel):
     def _build_best_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
         row.setSpacing(4)
-        row.addWidget(QLabel("Best on held-out:"))
+        self.best_label = QLabel("Best on held-out:")
+        self.best_label.setToolTip(CHOICE_HINT)
+        row.addWidget(self.best_label)
         self.best_buttons: dict[str, QPushButton] = {}
         for metric, (text, tip) in BEST_METRICS.items():
             button = QPushButton(text)
@@ -257,13 +270,21 @@ class MetricsPanel(Panel):
         return row
 
     def _build_left_column(self) -> QWidget:
-        column = QWidget()
+        self.left_column = column = QWidget()
         column.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
-        col = QVBoxLayout(column)
+        self.column_layout = outer = QBoxLayout(QBoxLayout.Direction.TopToBottom, column)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(3)
+        matrix_box, table_box = QWidget(), QWidget()
+        outer.addWidget(matrix_box, 0, Qt.AlignmentFlag.AlignTop)
+        outer.addWidget(table_box, 0, Qt.AlignmentFlag.AlignTop)
+        outer.addStretch(1)
+        col = QVBoxLayout(matrix_box)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(3)
         split_row = QHBoxLayout()
-        split_row.addWidget(QLabel("Confusion matrix of"))
+        self.split_label = QLabel("Confusion matrix of")
+        split_row.addWidget(self.split_label)
         self.split_box = QComboBox()
         self.split_box.setObjectName("split_box")
         self.split_box.addItem("held-out", "heldout")
@@ -297,10 +318,14 @@ class MetricsPanel(Panel):
             grid.addWidget(cell, r, c)
         col.addLayout(grid)
 
-        table = QGridLayout()
+        col = QVBoxLayout(table_box)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(3)
+        self.table_grid = table = QGridLayout()
         table.setHorizontalSpacing(8)
         table.setVerticalSpacing(0)
-        table.addWidget(QLabel("at threshold"), 0, 0)
+        self.table_corner = QLabel("at threshold")
+        table.addWidget(self.table_corner, 0, 0)
         self.split_headers = {}
         for j, split in enumerate(SPLITS, start=1):
             header = QLabel(SPLIT_NAMES[split])
@@ -326,11 +351,65 @@ class MetricsPanel(Panel):
         self.note_label.setWordWrap(True)
         self.note_label.setMaximumWidth(290)
         col.addWidget(self.note_label)
-        col.addStretch(1)
         return column
 
+    # ------------------------------------------------------------------ compact layout
+    def minimumSizeHint(self):  # noqa: N802 (Qt name)
+        # Always the compact minimum: a panel that asked for the normal layout's
+        # minimum (~550 × 370) would never be made narrow enough to turn compact.
+        from PySide6.QtCore import QSize
+
+        return QSize(*COMPACT_MIN)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.set_compact(event.size().width() < COMPACT_BELOW)
+        super().resizeEvent(event)
+
+    def set_compact(self, on: bool) -> None:
+        """Switch between the normal layout and the compact one (see COMPACT_BELOW)."""
+        on = bool(on)
+        if on == getattr(self, "compact", on):  # (not built yet: nothing to switch)
+            return
+        self.compact = on
+        self.body.setDirection(QBoxLayout.Direction.BottomToTop if on
+                               else QBoxLayout.Direction.LeftToRight)
+        self.column_layout.setDirection(QBoxLayout.Direction.LeftToRight if on
+                                        else QBoxLayout.Direction.TopToBottom)
+        self.left_column.setSizePolicy(
+            QSizePolicy.Policy.Preferred if on else QSizePolicy.Policy.Fixed,
+            QSizePolicy.Policy.Fixed if on else QSizePolicy.Policy.Preferred)
+        self.graphics.setMinimumSize(*((200, 150) if on else (260, 220)))
+        self.best_label.setText("Best:" if on else "Best on held-out:")
+        for metric, button in self.best_buttons.items():
+            button.setText(BEST_SHORT[metric] if on else BEST_METRICS[metric][0])
+        self.cost_ratio.setPrefix("FN=" if on else "FN = ")
+        self.cost_ratio.setSuffix("×FP" if on else " × FP")
+        self.split_label.setText("Confusion of" if on else "Confusion matrix of")
+        self.table_corner.setText("at t" if on else "at threshold")
+        for button in self.best_buttons.values():
+            # push buttons never shrink below their text's width plus the style's padding
+            button.setMaximumWidth(button.fontMetrics().horizontalAdvance(button.text()) + 24
+                                   if on else 16777215)
+        self.table_grid.setHorizontalSpacing(4 if on else 8)
+        for cell in self.cells.values():
+            cell.setMinimumSize(*((60, 34) if on else (86, 44)))
+        for plot in self.plots:
+            for name in ("left", "bottom"):
+                plot.getAxis(name).showLabel(not on)
+            plot.getAxis("left").setWidth(34 if on else 44)
+            plot.getAxis("bottom").setHeight(20 if on else 30)
+        self._show_choice_hint()
+        if self.splits:
+            self._draw_curves()
+            self._draw_threshold()
+
+    def _show_choice_hint(self) -> None:
+        # Compact: the hint is the buttons' tooltip; the label shows only a choice made.
+        hint_only = self.choice is None and self.choice_label.text() == CHOICE_HINT
+        self.choice_label.setVisible(not (self.compact and hint_only))
+
     def _plot(self, row: int, col: int, x_label: str, y_label: str) -> pg.PlotItem:
-        plot = self.graphics.addPlot(row=row, col=col)
+        plot = self.graphics.addPlot(row=row, col=col, enableMenu=False)
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setMouseEnabled(x=False, y=False)
@@ -505,6 +584,7 @@ class MetricsPanel(Panel):
             self.choice_label.setText(
                 f"Cannot choose: {why}. A threshold must be chosen on points the model was not "
                 "trained on; give the data a held-out share (Controls → held-out).")
+            self._show_choice_hint()
             return None
         cost_fn = float(self.cost_ratio.value())
         labels, probs = self._split_arrays("heldout")
@@ -535,6 +615,7 @@ class MetricsPanel(Panel):
         if abs(self.state.threshold - c["threshold"]) > 1e-12:
             text += " (threshold moved since)"
         self.choice_label.setText(text)
+        self._show_choice_hint()
 
     # ------------------------------------------------------------------ computing
     def _split_arrays(self, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -612,7 +693,8 @@ class MetricsPanel(Panel):
             else:
                 item.setData([], [])
         self._hold_hist_top(top)
-        self._set_title(self.hist_plot, f"scores, {SPLIT_NAMES[split]} split")
+        self._set_title(self.hist_plot, f"scores, {SHORT_NAMES[split]}" if self.compact
+                        else f"scores, {SPLIT_NAMES[split]} split")
         hist_msg = "" if labels.size else "no points"
         self.messages["hist"].setText(hist_msg)
         if hist_msg:
@@ -655,9 +737,14 @@ class MetricsPanel(Panel):
                      for sp in SPLITS if self.splits[sp][key] is not None]
             return f"{name} " + " &nbsp;".join(parts) if parts else name
 
-        self._set_title(self.roc_plot, title("auc", "ROC · AUC"))
-        self._set_title(self.pr_plot, title("ap", "PR · AP"))
-        self._set_title(self.cal_plot, title("ece", "reliability · ECE", digits=2))
+        if self.compact:  # the numbers are in the table beside the plots
+            for plot, name in ((self.roc_plot, "ROC"), (self.pr_plot, "PR"),
+                               (self.cal_plot, "reliability")):
+                self._set_title(plot, name)
+        else:
+            self._set_title(self.roc_plot, title("auc", "ROC · AUC"))
+            self._set_title(self.pr_plot, title("ap", "PR · AP"))
+            self._set_title(self.cal_plot, title("ece", "reliability · ECE", digits=2))
 
         ranking_msg = "\n".join(f"{pr}: no curve" for pr in problems)
         if not self._model_ok:
@@ -674,11 +761,13 @@ class MetricsPanel(Panel):
 
         for sp in SPLITS:
             s = self.splits[sp]
+            name = SHORT_NAMES[sp] if self.compact else SPLIT_NAMES[sp]
             if s["n"]:
-                self.split_headers[sp].setText(
-                    f"{SPLIT_NAMES[sp]}\n{s['n']:,} ({s['n_pos']:,} pos.)")
+                full = f"{SPLIT_NAMES[sp]}\n{s['n']:,} ({s['n_pos']:,} pos.)"
+                self.split_headers[sp].setText(f"{name}\n{s['n']:,}" if self.compact else full)
+                self.split_headers[sp].setToolTip(full.replace("\n", ": "))
             else:
-                self.split_headers[sp].setText(f"{SPLIT_NAMES[sp]}\nno points")
+                self.split_headers[sp].setText(f"{name}\nno points")
 
         notes = []
         if self._soft:
@@ -753,14 +842,22 @@ class MetricsPanel(Panel):
         for name, (count, total, of_what) in rates.items():
             rate = count / total if total else None
             rate_text = f"{pct(rate)} {of_what}" if rate is not None else f"no {of_what[3:]}"
-            self.cells[name].setText(f"{captions[name]}\n{count:,}\n{rate_text}")
+            if self.compact:
+                short = pct(rate) if rate is not None else "—"
+                self.cells[name].setText(f"{captions[name].split()[0]} {count:,}\n{short}")
+                self.cells[name].setToolTip(f"{captions[name]}: {count:,}, {rate_text}")
+            else:
+                self.cells[name].setText(f"{captions[name]}\n{count:,}\n{rate_text}")
+                self.cells[name].setToolTip("")
             good = name in ("tp", "tn")
             colour = theme.good if good else theme.pos
-            alpha = int(20 + 90 * (rate if rate is not None else 0.0))
+            # In tenths: a style sheet re-polishes its widget (~1 ms a cell), and a
+            # shade that followed every change of the rate would restyle each redraw.
+            alpha = int(20 + 9 * round(10 * (rate if rate is not None else 0.0)))
             c = pg.mkColor(colour)
             # translucent over whatever the window's background is; text keeps the palette
             style = f"background-color: rgba({c.red()}, {c.green()}, {c.blue()}, {alpha});"
-            if self.cells[name].styleSheet() != style:  # restyling costs ~1 ms a cell
+            if self.cells[name].styleSheet() != style:
                 self.cells[name].setStyleSheet(style)
 
     def _show_features(self) -> None:

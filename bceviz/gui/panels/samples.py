@@ -116,7 +116,7 @@ class SamplesPanel(Panel):
 
     # ---------------------------------------------------------------- building
     def _build_strip(self) -> None:
-        strip = self.strip = self.graphics.addPlot(row=0, col=0)
+        strip = self.strip = self.graphics.addPlot(row=0, col=0, enableMenu=False)
         strip.setMenuEnabled(False)
         strip.hideButtons()
         strip.setMouseEnabled(x=False, y=False)
@@ -140,7 +140,7 @@ class SamplesPanel(Panel):
         strip.vb.sigResized.connect(self._on_resized)
 
     def _build_bars(self) -> None:
-        bars = self.bars = self.graphics.addPlot(row=0, col=1)
+        bars = self.bars = self.graphics.addPlot(row=0, col=1, enableMenu=False)
         bars.setMenuEnabled(False)
         bars.hideButtons()
         bars.setMouseEnabled(x=False, y=False)

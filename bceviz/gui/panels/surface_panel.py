@@ -34,6 +34,9 @@ How it stays live and honest:
 from __future__ import annotations
 
 import math
+import os
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -79,8 +82,9 @@ COLOR_WARP = 20.0
 #: Colour and contour levels are kept until the surface's range of values moves by
 #: more than this fraction of the colour span.
 LEVEL_HYSTERESIS = 0.1
-#: The drawn training path has at most this many vertices (every k-th record).
-MAX_PATH_POINTS = 2000
+#: The drawn training path has at most this many vertices (every k-th record): a 2-px
+#: line is stroked as an outline, so its cost grows with the vertices; ~400 look the same.
+MAX_PATH_POINTS = 400
 #: Arrows per axis of the negative-gradient field.
 GRAD_FIELD_ARROWS = 14
 
@@ -142,6 +146,22 @@ class _ResultSink(QObject):
     finished = Signal(object, object, object)  # ticket, surface or None, error text or None
 
 
+def _lower_thread_priority() -> None:
+    """Run this worker thread at a lower priority than the interface (Linux: a nice value).
+
+    A full re-slice is ~60 ms of CPU; on a two-core machine shared with other work it
+    must not take the core the event loop needs for the next frame. (Qt's thread
+    priorities do nothing under Linux's default scheduler; nice is per thread there.)
+    """
+    if not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), 10))
+    except OSError:
+        pass
+
+
 class _SliceJob(QRunnable):
     def __init__(self, ticket: int, params: SliceParams, sink: _ResultSink) -> None:
         super().__init__()
@@ -149,6 +169,7 @@ class _SliceJob(QRunnable):
         self.setAutoDelete(True)
 
     def run(self) -> None:  # worker thread
+        _lower_thread_priority()
         try:
             surface, error = self.params.build(), None
         except Exception as exc:  # reported on the GUI thread, never raised in the pool
@@ -184,7 +205,7 @@ class SurfacePanel(Panel):
         theme = _theme.current()
         layout = self.vbox(self)
         self.view = pg.GraphicsLayoutWidget()
-        self.plot = self.view.addPlot()
+        self.plot = self.view.addPlot(enableMenu=False)
         self.plot.setLabel("bottom", "w1 (weight of x1)")
         self.plot.setLabel("left", "w2 (weight of x2)")
         self.plot.setMenuEnabled(False)

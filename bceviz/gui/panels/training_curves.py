@@ -95,7 +95,7 @@ class TrainingCurvesPanel(Panel):
         self.refresh()
 
     def _plot(self, label: str, log_y: bool = False) -> pg.PlotItem:
-        plot = pg.PlotItem()
+        plot = pg.PlotItem(enableMenu=False)
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setLabel("left", label, **{"font-size": "8pt"})
