@@ -11,6 +11,7 @@ from __future__ import annotations
 #: name -> "module:function".
 SUITES: dict[str, str] = {
     "engine": "bceviz.bench.engine:main",
+    "gui": "bceviz.bench.gui:main",
 }
 
 __all__ = ["SUITES"]

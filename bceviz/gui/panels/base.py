@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Optional
 
 import pyqtgraph as pg
 import shiboken6
@@ -22,7 +23,8 @@ class Panel(QWidget):
     (e.g. the loss surface applying point edits). Events only mark the panel
     dirty; ``refresh`` runs once in the next event-loop turn, or no more often
     than ``min_interval_ms`` for expensive panels, so a burst of events during a
-    drag or a training frame costs one redraw. ``flush()`` redraws at once.
+    drag or a training frame costs one redraw (training steps are paced, see
+    ``PACE_MS``). ``flush()`` redraws at once.
 
     Live panels go first: when a throttled panel's turn comes while a live
     panel (``min_interval_ms == 0``) still has a redraw pending, the throttled
@@ -40,6 +42,12 @@ class Panel(QWidget):
 
     #: How long a throttled panel lets pending live panels go first (ms).
     YIELD_MS = 4
+    #: A training step redraws a live panel at most once per this many ms after its last
+    #: redraw; anything else (a drag, a setting) redraws at once. While a point is
+    #: dragged during training, the mouse and the training timer would otherwise each
+    #: ask for a frame, up to twice the frames a screen shows; paced, the steps ride
+    #: along with the drag's frames.
+    PACE_MS = 14
     #: Live panels with a redraw pending (class-wide).
     _pending_live: set = set()
 
@@ -77,8 +85,8 @@ class Panel(QWidget):
             if not shiboken6.isValid(self):
                 self.detach()
                 return
-            self.on_event(name, **info)
-            self.schedule()
+            if self.on_event(name, **info) is not False:
+                self.schedule(paced=name == "weights" and info.get("reason") == "step")
 
         return handler
 
@@ -89,19 +97,25 @@ class Panel(QWidget):
             getattr(self.state.events, name).disconnect(handler)
         self._handlers = []
 
-    def on_event(self, name: str, **info) -> None:
-        """Hook for work that must see every event; default: nothing."""
+    def on_event(self, name: str, **info) -> Optional[bool]:
+        """Hook for work that must see every event; default: nothing.
 
-    def schedule(self) -> None:
+        Return False when the event leaves everything the panel shows as it is
+        (no redraw is scheduled).
+        """
+
+    def schedule(self, paced: bool = False) -> None:
+        """Redraw soon: at once, after ``min_interval_ms`` since the last redraw for a
+        throttled panel, or (``paced``: a training step) ``PACE_MS`` after it."""
         self._dirty = True
-        if not self.min_interval_ms:
-            Panel._pending_live.add(self)
-        if self._timer.isActive():
-            return
-        wait = 0
+        elapsed = (time.perf_counter() - self._last_refresh) * 1000.0
         if self.min_interval_ms:
-            elapsed = (time.perf_counter() - self._last_refresh) * 1000.0
             wait = max(0, int(self.min_interval_ms - elapsed))
+        else:
+            Panel._pending_live.add(self)
+            wait = max(0, int(self.PACE_MS - elapsed)) if paced else 0
+        if self._timer.isActive() and self._timer.remainingTime() <= wait:
+            return
         self._timer.start(wait)
 
     def _on_timer(self) -> None:

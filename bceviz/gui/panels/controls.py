@@ -393,6 +393,13 @@ class ControlsPanel(Panel):
         self.setPalette(palette)
 
     # ---------------------------------------------------------------- refresh
+    def on_event(self, name: str, **info):
+        # A dragged or relabelled point changes nothing shown here (the data set's
+        # settings and source stay): no redraw, ~60 times a second during a drag.
+        if name == "data" and info.get("kind") in ("move", "label"):
+            return False
+        return None
+
     def refresh(self) -> None:
         """Show the state's values (signals blocked: showing is not changing)."""
         st = self.state

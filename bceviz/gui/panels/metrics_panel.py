@@ -523,10 +523,10 @@ class MetricsPanel(Panel):
         if name != "threshold":
             self._curves_dirty = True
 
-    def schedule(self) -> None:
+    def schedule(self, paced: bool = False) -> None:
         # A threshold change alone redraws only counts and markers (cheap): at once.
         if self._curves_dirty:
-            super().schedule()
+            super().schedule(paced)
             return
         self._dirty = True
         if not self._timer.isActive():

@@ -15,6 +15,7 @@ so a frame costs O(new records), not O(history).
 from __future__ import annotations
 
 import math
+import time
 from typing import Optional
 
 import numpy as np
@@ -29,6 +30,8 @@ from bceviz.gui.panels.base import Panel
 
 #: Smallest gradient norm drawn on the log axis (an exact optimum has norm 0).
 GRAD_FLOOR = 1e-12
+#: While training runs, the readout's numbers change at most this often (seconds).
+READOUT_INTERVAL_S = 0.125
 #: Curve width in pixels (times the presentation scale). Qt draws 1-px lines on a
 #: fast path; wider ones are stroked as outlines, ~10× slower for a long history,
 #: and these curves are redrawn on every training frame.
@@ -40,7 +43,7 @@ class TrainingCurvesPanel(Panel):
 
     title = "Training curves"
     panel_id = "training_curves"
-    listens = ("weights", "data", "spec", "threshold", "view", "features")
+    listens = ("weights", "data", "spec", "threshold", "view", "features", "running")
     min_interval_ms = 30
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
@@ -92,6 +95,7 @@ class TrainingCurvesPanel(Panel):
         self._last_step = -1
         self._reset_pending = True
         self._split_features: dict[int, np.ndarray] = {}
+        self._readout_at = -1e9
         self.refresh()
 
     def _plot(self, label: str, log_y: bool = False) -> pg.PlotItem:
@@ -195,6 +199,15 @@ class TrainingCurvesPanel(Panel):
             self._cache_vals = np.empty((0, 3))
             self._reset_pending = False
         cs = self._cache_steps
+        k = len(cs) - 1  # all cached records but the newest (it may have been replaced)
+        if 0 < k < len(steps) and steps[0] == cs[0] and steps[k - 1] == cs[k - 1]:
+            # the usual frame: the history grew and did not thin, so the cached records
+            # are its first k (steps are unique and increasing)
+            vals = np.empty((len(steps), 3))
+            vals[:k] = self._cache_vals[:k]
+            vals[k:] = self._score(W[k:], B[k:])
+            self._cache_steps, self._cache_vals = steps.copy(), vals
+            return vals
         idx = np.searchsorted(cs, steps)
         idx_c = np.minimum(idx, max(len(cs) - 1, 0))
         found = (idx < len(cs)) & (cs[idx_c] == steps) if len(cs) else np.zeros(len(steps), bool)
@@ -312,7 +325,12 @@ class TrainingCurvesPanel(Panel):
             parts.append(f"held-out {fmt.loss(float(newest[0]), st.view.units)}")
         if math.isfinite(newest[1]):
             parts.append(f"acc. {fmt.num(100 * newest[1], 3)} %")
-        self.readout.setText(key + " &nbsp; " + " · ".join(parts))
+        # Numbers that change 30 times a second cannot be read: while training runs the
+        # readout follows at READOUT_INTERVAL_S (laying out its rich text costs ~1 ms).
+        now = time.perf_counter()
+        if not st.running or now - self._readout_at >= READOUT_INTERVAL_S:
+            self._readout_at = now
+            self.readout.setText(key + " &nbsp; " + " · ".join(parts))
 
 
 def _span(*series) -> Optional[tuple[float, float]]:
