@@ -129,12 +129,13 @@ class Panel(QWidget):
     def flush(self) -> None:
         """Redraw now if anything changed since the last redraw."""
         self._timer.stop()
-        self._yielded = False
+        yielded, self._yielded = self._yielded, False
         Panel._pending_live.discard(self)
         if not self._dirty:
             return
         self._dirty = False
-        self._last_refresh = time.perf_counter()
+        # (a throttled panel that let live panels go first keeps its rate: the wait counts)
+        self._last_refresh = time.perf_counter() - (self.YIELD_MS / 1000.0 if yielded else 0.0)
         self.refresh()
         self.refresh_count += 1
 

@@ -44,7 +44,7 @@ class TrainingCurvesPanel(Panel):
     title = "Training curves"
     panel_id = "training_curves"
     listens = ("weights", "data", "spec", "threshold", "view", "features", "running")
-    min_interval_ms = 30
+    min_interval_ms = 33  # about 30 redraws a second: a growing chart, not an animation
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
