@@ -27,9 +27,11 @@ class Panel(QWidget):
     ``PACE_MS``). ``flush()`` redraws at once.
 
     Live panels go first: when a throttled panel's turn comes while a live
-    panel (``min_interval_ms == 0``) still has a redraw pending, the throttled
-    one waits ``YIELD_MS`` once, so the live panels are redrawn and painted
-    before it (a drag's frame is not held up by a metrics table).
+    panel (``min_interval_ms == 0``) is about to redraw, the throttled one
+    steps back by one event-loop turn (up to ``MAX_YIELDS`` times). Qt
+    delivers posted events (where the live panels' plots get painted) before
+    timers in a turn, so the live panels are redrawn *and painted* first: a
+    drag's frame is not held up by a metrics table.
 
     The panel's own layout (``self.vbox(self)``) lives on an inner widget, and
     the panel passes a layout request on to its dock only when the inner
@@ -40,8 +42,8 @@ class Panel(QWidget):
     relayouts a second while training, for readouts that kept their size.
     """
 
-    #: How long a throttled panel lets pending live panels go first (ms).
-    YIELD_MS = 4
+    #: How many event-loop turns a throttled panel lets due live panels go first.
+    MAX_YIELDS = 3
     #: A training step redraws a live panel at most once per this many ms after its last
     #: redraw; anything else (a drag, a setting) redraws at once. While a point is
     #: dragged during training, the mouse and the training timer would otherwise each
@@ -68,7 +70,7 @@ class Panel(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer)
-        self._yielded = False
+        self._yields = 0
         self._handlers = []
         for name in self.listens:
             handler = self._make_handler(name)
@@ -119,23 +121,31 @@ class Panel(QWidget):
         self._timer.start(wait)
 
     def _on_timer(self) -> None:
-        if self.min_interval_ms and self.YIELD_MS and not self._yielded and any(
-                p._dirty for p in Panel._pending_live if p is not self and shiboken6.isValid(p)):
-            self._yielded = True
-            self._timer.start(self.YIELD_MS)
+        if self.min_interval_ms and self._yields < self.MAX_YIELDS and self._live_due():
+            self._yields += 1
+            self._timer.start(0)  # fires after this turn's timers and the next turn's paints
             return
         self.flush()
+
+    @staticmethod
+    def _live_due() -> bool:
+        """True when a live panel will redraw within a millisecond (not a paced wait)."""
+        for p in list(Panel._pending_live):
+            if not shiboken6.isValid(p):
+                Panel._pending_live.discard(p)
+            elif p._dirty and p._timer.isActive() and p._timer.remainingTime() <= 1:
+                return True
+        return False
 
     def flush(self) -> None:
         """Redraw now if anything changed since the last redraw."""
         self._timer.stop()
-        yielded, self._yielded = self._yielded, False
+        self._yields = 0
         Panel._pending_live.discard(self)
         if not self._dirty:
             return
         self._dirty = False
-        # (a throttled panel that let live panels go first keeps its rate: the wait counts)
-        self._last_refresh = time.perf_counter() - (self.YIELD_MS / 1000.0 if yielded else 0.0)
+        self._last_refresh = time.perf_counter()
         self.refresh()
         self.refresh_count += 1
 

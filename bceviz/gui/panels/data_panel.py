@@ -22,11 +22,12 @@ between frames.
 from __future__ import annotations
 
 import math
+import time
 from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -48,6 +49,9 @@ from bceviz.model.state import StateError
 GRID = 200
 #: Soft labels are drawn in this many blended colours between the two classes.
 LABEL_SHADES = 21
+#: While a point is dragged, the model's picture (map, boundary, loss glyphs) follows
+#: training at most this often (seconds); the dragged point itself follows every move.
+DRAG_MODEL_INTERVAL_S = 0.033
 #: Hit radius around a point, in screen pixels (added to half the marker size).
 HIT_SLOP_PX = 3.0
 HINT = "Drag points · click empty space: add · Shift-click: flip · right-click: delete"
@@ -248,6 +252,10 @@ class DataPanel(Panel):
         self._dirty_points = True
         self._dirty_glyphs = False
         self._moved: set[int] = set()  # indices of points moved since the last redraw
+        self._model_drawn_at = -1e9  # when the map and glyphs were last drawn (perf_counter)
+        self._model_timer = QTimer(self)
+        self._model_timer.setSingleShot(True)
+        self._model_timer.timeout.connect(self._on_model_timer)
         self._point_features: Optional[np.ndarray] = None  # features of every point (cache)
         self._dirty_range = True
         self._dirty_map = True
@@ -358,14 +366,29 @@ class DataPanel(Panel):
                 box.blockSignals(True)
                 box.setChecked(on)
                 box.blockSignals(False)
+        # While a point is dragged, the dragged point follows the mouse at once and what
+        # the model draws (map, boundary, the other points' loss glyphs) follows training
+        # at most every DRAG_MODEL_INTERVAL_S: a step's full redraw would otherwise come
+        # with every mouse move.
+        now = time.perf_counter()
+        wait = DRAG_MODEL_INTERVAL_S - (now - self._model_drawn_at)
+        defer_model = self._drag_index is not None and wait > 0 and not self._dirty_points
         if self._moved and not self._dirty_points:
             moved, self._moved = self._moved, set()
-            if not self._move_markers(np.fromiter(moved, dtype=np.intp, count=len(moved))):
+            indices = np.fromiter(moved, dtype=np.intp, count=len(moved))
+            if not self._move_markers(indices):
                 self._dirty_points = True
             else:
+                if defer_model and view.show_loss_glyphs:
+                    self._set_sizes(self._glyph_sizes(), only=indices)
                 self._dirty_glyphs = self._dirty_glyphs or view.show_loss_glyphs \
                     or view.show_grad_arrows
                 self._update_marker()
+        if defer_model and (self._dirty_glyphs or self._dirty_map):
+            if not self._model_timer.isActive():
+                self._model_timer.start(int(1000 * wait) + 1)
+            return
+        self._model_drawn_at = now
         if self._dirty_points:
             self._dirty_points = self._dirty_glyphs = False
             self._moved.clear()
@@ -379,6 +402,10 @@ class DataPanel(Panel):
         if self._dirty_map:
             self._dirty_map = False
             self._draw_map()
+
+    def _on_model_timer(self) -> None:
+        self._dirty = True
+        self.flush()
 
     def _label_axes(self) -> None:
         """Feature names of the points (e.g. a table's columns), else x1 and x2."""
@@ -446,10 +473,12 @@ class DataPanel(Panel):
         self.points.update_part(rect, self.points.invalidate)
         return True
 
-    def _set_sizes(self, sizes: np.ndarray) -> None:
-        """New marker sizes; only the markers whose size changed are re-styled."""
+    def _set_sizes(self, sizes: np.ndarray, only: Optional[np.ndarray] = None) -> None:
+        """New marker sizes (of the points ``only``, if given); only changed ones are re-styled."""
         data = self.points.data
         changed = np.flatnonzero(data["size"] != sizes)
+        if only is not None:
+            changed = np.intersect1d(changed, only)
         if changed.size == 0:
             return
         rect = None
