@@ -14,4 +14,27 @@ SUITES: dict[str, str] = {
     "gui": "bceviz.bench.gui:main",
 }
 
-__all__ = ["SUITES"]
+
+
+def figure_table(figures, value_header: str, format_value) -> list[str]:
+    """Aligned rows (figure, value, target, PASS/FAIL) for a suite's printed table.
+
+    ``figures`` have ``label``, ``unit``, ``target`` (None: information only)
+    and ``passed``; ``format_value(figure)`` gives the value column's text.
+    """
+    rows = [("figure", value_header, "target", "")]
+    for fig in figures:
+        target = "" if fig.target is None else f"{fig.target} {fig.unit}".rstrip()
+        status = "" if fig.passed is None else ("PASS" if fig.passed else "FAIL")
+        rows.append((fig.label, format_value(fig), target, status))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = []
+    for i, r in enumerate(rows):
+        lines.append("  ".join(r[j].ljust(widths[j]) if j in (0, 2) else r[j].rjust(widths[j])
+                               for j in range(4)).rstrip())
+        if i == 0:
+            lines.append("-" * (sum(widths) + 6))
+    return lines
+
+
+__all__ = ["SUITES", "figure_table"]

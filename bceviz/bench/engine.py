@@ -20,6 +20,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from bceviz.engine.losses import LossSpec, loss_from_logits
+from bceviz.bench import figure_table
 from bceviz.engine.surface import LossSurface
 
 RESOLUTION = 128
@@ -241,23 +242,13 @@ def _format_value(fig: Figure) -> str:
 
 
 def report(figures: list[Figure], info: dict, runs: int) -> str:
-    rows = [("figure", "median", "target", "")]
-    for fig in figures:
-        target = "" if fig.target is None else f"{fig.target} {fig.unit}".rstrip()
-        status = "" if fig.passed is None else ("PASS" if fig.passed else "FAIL")
-        rows.append((fig.label, _format_value(fig), target, status))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = [
         f"bceviz engine benchmark: G = {RESOLUTION}, N = {N_POINTS}, "
         f"medians of >= {runs} runs",
         f"machine: {info['processor']}, {info['cores']} cores, numpy {info['numpy']}, "
         f"load {info.get('load_average_1min', '?')}",
     ]
-    for i, r in enumerate(rows):
-        lines.append("  ".join(r[j].ljust(widths[j]) if j in (0, 2) else r[j].rjust(widths[j])
-                               for j in range(4)).rstrip())
-        if i == 0:
-            lines.append("-" * (sum(widths) + 6))
+    lines += figure_table(figures, "median", _format_value)
     return "\n".join(lines)
 
 

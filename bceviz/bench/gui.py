@@ -60,6 +60,8 @@ from typing import Optional
 
 import numpy as np
 
+from bceviz.bench import figure_table
+
 SCENARIO = "large"
 WINDOW_SIZE = (1280, 800)
 #: Every panel that changes must repaint at least this often (frames per second).
@@ -599,12 +601,6 @@ def _fmt(fig: Figure) -> str:
 
 
 def report(figures: list[Figure], info: dict, notes: list[str]) -> str:
-    rows = [("figure", "value", "target", "")]
-    for f in figures:
-        target = "" if f.target is None else f"{f.target} {f.unit}".rstrip()
-        status = "" if f.passed is None else ("PASS" if f.passed else "FAIL")
-        rows.append((f.label, _fmt(f), target, status))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = [
         f"bceviz GUI benchmark: scenario '{SCENARIO}', {WINDOW_SIZE[0]}x{WINDOW_SIZE[1]}, "
         f"QT_QPA_PLATFORM={info.get('qpa') or '?'}",
@@ -615,11 +611,7 @@ def report(figures: list[Figure], info: dict, notes: list[str]) -> str:
         f"load average (1, 5, 15 min): before {info.get('load_before')}, "
         f"after {info.get('load_after')}",
     ]
-    for i, r in enumerate(rows):
-        lines.append("  ".join(r[j].ljust(widths[j]) if j in (0, 2) else r[j].rjust(widths[j])
-                               for j in range(4)).rstrip())
-        if i == 0:
-            lines.append("-" * (sum(widths) + 6))
+    lines += figure_table(figures, "value", _fmt)
     lines += [f"note: {n}" for n in notes]
     return "\n".join(lines)
 
