@@ -14,7 +14,7 @@ from typing import Optional
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from bceviz.engine.losses import NATS_PER_BIT
 from bceviz.gui import format as fmt
@@ -143,6 +143,18 @@ class DraggablePoints(pg.ScatterPlotItem):
             return
         ev.accept()
         self.sigPointClicked.emit(key)
+
+
+def rich_label(object_name: str, *, selectable: bool = True) -> QLabel:
+    """A word-wrapped rich-text readout that takes only the height its text needs."""
+    label = QLabel()
+    label.setObjectName(object_name)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setWordWrap(True)
+    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+    return label
 
 
 def pixel_size(view_box: pg.ViewBox) -> tuple[float, float]:

@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QToolButton,
     QWidget,
 )
@@ -55,6 +54,7 @@ from bceviz.engine.losses import (
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel
 from bceviz.gui.widgets import (
+    rich_label,
     apply_palette,
     DragHandle,
     fmt_prob,
@@ -114,19 +114,10 @@ class LossCurvePanel(Panel):
         self.graphics.ci.layout.setHorizontalSpacing(4)
         layout.addWidget(self.graphics, 1)
 
-        self.legend = QLabel()
-        self.legend.setObjectName("loss_curve_legend")
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setWordWrap(True)
-        self.legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.legend = rich_label("loss_curve_legend", selectable=False)
         layout.addWidget(self.legend)
 
-        self.readout = QLabel()
-        self.readout.setObjectName("loss_curve_readout")
-        self.readout.setTextFormat(Qt.TextFormat.RichText)
-        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.readout.setWordWrap(True)
-        self.readout.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.readout = rich_label("loss_curve_readout")
         layout.addWidget(self.readout)
 
         self._build_plot()

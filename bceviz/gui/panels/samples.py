@@ -27,12 +27,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from bceviz.engine.losses import NATS_PER_BIT, loss_from_logits, loss_from_probs
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel
 from bceviz.gui.widgets import (
+    rich_label,
     apply_palette,
     DraggablePoints,
     label_color,
@@ -100,12 +101,7 @@ class SamplesPanel(Panel):
         self.graphics.ci.layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.graphics, 1)
 
-        self.summary = QLabel()
-        self.summary.setObjectName("samples_summary")
-        self.summary.setTextFormat(Qt.TextFormat.RichText)
-        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.summary.setWordWrap(True)
-        self.summary.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.summary = rich_label("samples_summary")
         layout.addWidget(self.summary)
 
         self._build_strip()
