@@ -34,14 +34,8 @@ def state() -> AppState:
 
 
 @pytest.fixture
-def panel(qtbot, state) -> FormulaPanel:
-    widget = FormulaPanel(state)
-    qtbot.addWidget(widget)
-    widget.resize(600, 400)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.flush()
-    return widget
+def panel(show_panel, state) -> FormulaPanel:
+    return show_panel(FormulaPanel, state, size=(600, 400))
 
 
 def plain(panel: FormulaPanel) -> str:

@@ -28,14 +28,8 @@ def state() -> AppState:
 
 
 @pytest.fixture
-def panel(qtbot, state) -> LossCurvePanel:
-    widget = LossCurvePanel(state)
-    qtbot.addWidget(widget)
-    widget.resize(600, 400)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.flush()
-    return widget
+def panel(show_panel, state) -> LossCurvePanel:
+    return show_panel(LossCurvePanel, state, size=(600, 400))
 
 
 def drag_handle_to(panel: LossCurvePanel, x: float, *, steps: int = 8) -> None:

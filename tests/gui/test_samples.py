@@ -22,14 +22,8 @@ def state() -> AppState:
 
 
 @pytest.fixture
-def panel(qtbot, state) -> SamplesPanel:
-    widget = SamplesPanel(state)
-    qtbot.addWidget(widget)
-    widget.resize(600, 400)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.flush()
-    return widget
+def panel(show_panel, state) -> SamplesPanel:
+    return show_panel(SamplesPanel, state, size=(600, 400))
 
 
 def dot(state: AppState, i: int, who: str = "A") -> tuple[float, float]:
