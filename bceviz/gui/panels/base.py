@@ -161,6 +161,16 @@ class Panel(QWidget):
     def apply_theme(self, theme: _theme.Theme) -> None:
         """Restyle widgets for a theme change; default: nothing."""
 
+    # -- compact layout ------------------------------------------------------
+    #: Panels with a compact layout set these: below ``compact_below`` pixels of
+    #: width ``set_compact(True)`` is called, and the minimum size is always the
+    #: compact one (else a dock would never be made narrow enough to turn compact).
+    compact_below = 0
+    compact_min: tuple[int, int] | None = None
+
+    def set_compact(self, on: bool) -> None:
+        """Switch to the compact layout (or back); panels with ``compact_below`` override it."""
+
     # -- helpers -------------------------------------------------------------
     def plot_views(self) -> list[pg.GraphicsView]:
         """The pyqtgraph views of this panel (used by export and benchmarks)."""
@@ -203,9 +213,13 @@ class Panel(QWidget):
         return self._body.sizeHint() if self._body is not None else super().sizeHint()
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt name)
+        if self.compact_min is not None:
+            return QSize(*self.compact_min)
         return self._body.minimumSizeHint() if self._body is not None else super().minimumSizeHint()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if self.compact_below:
+            self.set_compact(event.size().width() < self.compact_below)
         if self._body is not None:
             self._body.setGeometry(self.rect())
         super().resizeEvent(event)

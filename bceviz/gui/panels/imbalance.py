@@ -129,6 +129,8 @@ class ImbalancePanel(Panel):
     panel_id = "imbalance"
     listens = ("data", "weights", "spec", "settings", "features", "threshold")
     min_interval_ms = 150
+    compact_below = COMPACT_BELOW
+    compact_min = COMPACT_MIN
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
@@ -271,17 +273,6 @@ class ImbalancePanel(Panel):
         self.refresh()
 
     # ------------------------------------------------------------------ compact layout
-    def minimumSizeHint(self):  # noqa: N802 (Qt name)
-        # Always the compact minimum, or the panel would never be made narrow enough
-        # to turn compact.
-        from PySide6.QtCore import QSize
-
-        return QSize(*COMPACT_MIN)
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        self.set_compact(event.size().width() < COMPACT_BELOW)
-        super().resizeEvent(event)
-
     def set_compact(self, on: bool) -> None:
         """Short labels and a wrapped suggestion (compact) or the full texts."""
         on = bool(on)

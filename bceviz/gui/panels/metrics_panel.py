@@ -162,6 +162,8 @@ class MetricsPanel(Panel):
     panel_id = "metrics"
     listens = ("weights", "data", "spec", "features", "threshold")
     min_interval_ms = MIN_INTERVAL_MS
+    compact_below = COMPACT_BELOW
+    compact_min = COMPACT_MIN
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
@@ -354,17 +356,6 @@ class MetricsPanel(Panel):
         return column
 
     # ------------------------------------------------------------------ compact layout
-    def minimumSizeHint(self):  # noqa: N802 (Qt name)
-        # Always the compact minimum: a panel that asked for the normal layout's
-        # minimum (~550 × 370) would never be made narrow enough to turn compact.
-        from PySide6.QtCore import QSize
-
-        return QSize(*COMPACT_MIN)
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        self.set_compact(event.size().width() < COMPACT_BELOW)
-        super().resizeEvent(event)
-
     def set_compact(self, on: bool) -> None:
         """Switch between the normal layout and the compact one (see COMPACT_BELOW)."""
         on = bool(on)
