@@ -245,6 +245,10 @@ class LossCurvePanel(Panel):
         self.label_handle.sigDragCancelled.connect(self._drag_cancelled)
 
     # ------------------------------------------------------------------ theme
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self.schedule()  # the caps note wraps or unwraps with the width
+
     def apply_theme(self, theme: _theme.Theme) -> None:
         self.graphics.setBackground(theme.background)
         _theme.style_plot(self.plot, theme)
@@ -446,9 +450,15 @@ class LossCurvePanel(Panel):
                 off_scale.append(f"{name} {num(value, 4)}")
         if off_scale:
             # One short line along the top edge: it must not cover the curves in a small dock.
-            self.ceiling_note.setText("caps ↑ " + " · ".join(off_scale))
+            parts = ["caps ↑ " + off_scale[0], *off_scale[1:]]
+            # In a narrow dock one line would be clipped: wrap after the first cap,
+            # centred over the low middle of the curves where it covers nothing.
+            narrow = self.plot.vb.width() < 380
+            text = parts[0] + ("\n" if narrow else " · ") + " · ".join(parts[1:]) \
+                if len(parts) > 1 else parts[0]
+            self.ceiling_note.setText(text)
             x0, x1 = self._x_range
-            if self._axis == "p":
+            if self._axis == "p" and not narrow:
                 self.ceiling_note.setAnchor((0, 0))
                 self.ceiling_note.setPos(x0 + 0.025 * (x1 - x0), self._y_top)
             else:  # the z-view's curves are straight lines: only the top middle is free
