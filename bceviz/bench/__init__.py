@@ -12,6 +12,14 @@ from __future__ import annotations
 SUITES: dict[str, str] = {
     "engine": "bceviz.bench.engine:main",
     "gui": "bceviz.bench.gui:main",
+    # One suite per lab (docs/architecture.md, "Labs"); a lab not built yet is skipped.
+    "lab_tipping": "bceviz.bench.lab_tipping:main",
+    "lab_multilabel": "bceviz.bench.lab_multilabel:main",
+    "lab_segmentation": "bceviz.bench.lab_segmentation:main",
+    "lab_hurdle": "bceviz.bench.lab_hurdle:main",
+    "lab_gan": "bceviz.bench.lab_gan:main",
+    "lab_graph": "bceviz.bench.lab_graph:main",
+    "lab_predictions": "bceviz.bench.lab_predictions:main",
 }
 
 
