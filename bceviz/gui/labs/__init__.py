@@ -1,0 +1,1 @@
+"""The GUI side of each lab: its panels and controls (see docs/architecture.md, "Labs")."""
