@@ -13,10 +13,8 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 import traceback
-from pathlib import Path
 from typing import Optional, Sequence
 
 import bceviz
@@ -147,28 +145,25 @@ def save_screenshot(window, path: str, size=SCREENSHOT_SIZE) -> tuple[int, int]:
     if pixmap.width() < size[0] or pixmap.height() < size[1]:
         raise RuntimeError(f"the window rendered at {pixmap.width()}×{pixmap.height()}, "
                            f"smaller than {size[0]}×{size[1]}")
-    if not pixmap.save(str(path), "PNG"):
-        raise OSError(f"cannot write {path}")
+    from PySide6.QtCore import QBuffer, QIODevice
+
+    from bceviz.model.atomic import write_atomic
+
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not pixmap.save(buffer, "PNG"):
+        raise RuntimeError("Qt could not encode the window as PNG")
+    # The one atomic writer: a failed write (a full disk) keeps the old PNG.
+    write_atomic(path, bytes(buffer.data().data()))
     return pixmap.width(), pixmap.height()
 
 
 def write_report(state, path: str) -> dict:
     """Write ``state.summary()`` as JSON (atomically); non-finite numbers become null."""
+    from bceviz.model.atomic import write_atomic
+
     summary = _json_safe(state.summary())
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".bceviz-report-", suffix=".json",
-                               dir=str(target.parent if str(target.parent) else "."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(summary, fh, indent=2, allow_nan=False)
-            fh.write("\n")
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, json.dumps(summary, indent=2, allow_nan=False) + "\n")
     return summary
 
 

@@ -14,9 +14,11 @@ SVG uses Qt's own ``QSvgGenerator`` painting the widget: pyqtgraph 0.14.0's
 with clip paths (browsers and Inkscape honour them; Qt's own QSvgRenderer
 ignores clip-path, so a Qt preview of a cramped window shows clipped text).
 
-Every file is written atomically (``QSaveFile``: a temporary file in the same
-folder, renamed over the target on success), so a failed export never leaves a
-partial file, and any failure is an ``ExportError`` naming the path.
+Every image is rendered to bytes in memory first and then written by the app's
+one atomic writer (:func:`bceviz.model.atomic.write_atomic`: a temporary file
+in the same folder, fsynced and renamed over the target), so a failed export
+keeps the old file, leaves no temporary file, and is an ``ExportError`` naming
+the path.
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Union
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRectF, QSaveFile, QSize, Qt
+from PySide6.QtCore import QBuffer, QIODevice, QPoint, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QRegion
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QWidget
+
+from bceviz.model.atomic import WriteError, write_atomic
 
 Exportable = Union[QWidget, QGraphicsScene, QGraphicsItem]
 PathLike = Union[str, "os.PathLike[str]"]
@@ -176,26 +180,11 @@ def render_image(target: Exportable, scale: float = 1.0) -> QImage:
 
 
 def _write_atomically(path: PathLike, data: bytes) -> None:
-    """Write bytes to path via QSaveFile; ExportError (and no file left) on failure."""
-    fspath = os.fspath(path)
-    if os.path.isdir(fspath):
-        raise ExportError(fspath, "it is a folder")
-    parent = os.path.dirname(os.path.abspath(fspath))
-    if not os.path.isdir(parent):
-        raise ExportError(fspath, f"the folder {parent} does not exist")
-    saver = QSaveFile(fspath)
-    if not saver.open(QIODevice.OpenModeFlag.WriteOnly):
-        reason = saver.errorString()
-        raise ExportError(fspath, f"cannot create a file in {parent}"
-                                  + (f" ({reason})" if reason else ""))
-    written = saver.write(QByteArray(data))
-    if written != len(data):
-        reason = saver.errorString() or "the write was incomplete"
-        saver.cancelWriting()
-        saver.commit()  # discards the temporary file after cancelWriting()
-        raise ExportError(fspath, reason)
-    if not saver.commit():
-        raise ExportError(fspath, saver.errorString() or "could not replace the file")
+    """Write bytes with the one atomic writer; ExportError (and no file left) on failure."""
+    try:
+        write_atomic(path, data)
+    except WriteError as exc:
+        raise ExportError(path, exc.reason) from None
 
 
 def _image_bytes(image: QImage, fmt: str) -> bytes:

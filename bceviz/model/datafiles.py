@@ -43,7 +43,6 @@ import csv
 import math
 import os
 import re
-import secrets
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +50,7 @@ from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 
+from bceviz.model.atomic import WriteError, write_atomic
 from bceviz.resources import resource_path
 
 __all__ = [
@@ -725,6 +725,11 @@ _FORBIDDEN_IN_NAMES = (",", ";", "\t", "\n", "\r", '"')
 def _check_name(name: object, what: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"{what} must be a non-empty string, got {name!r}")
+    if not _is_unicode(name):
+        raise ValueError(
+            f"{what} {name!r} holds bytes that are not valid Unicode (from a file name?): "
+            "it cannot be written as UTF-8 text"
+        )
     bad = [c for c in _FORBIDDEN_IN_NAMES if c in name]
     if bad or name.strip().startswith("#") or name != name.strip() or _is_number(name):
         raise ValueError(
@@ -732,6 +737,15 @@ def _check_name(name: object, what: str) -> str:
             "(no separators, quotes, line breaks, leading '#', surrounding spaces, or numbers)"
         )
     return name
+
+
+def _is_unicode(text: str) -> bool:
+    """False for text holding lone surrogates (undecodable bytes kept by ``os.fsdecode``)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _format_cell(value: float) -> str:
@@ -782,30 +796,8 @@ def write_points_csv(
 
 
 def _write_atomically(path: PathLike, text: str) -> None:
-    target = Path(path)
-    folder = target.parent
-    if target.is_dir():
-        raise DataFileError(path, None, None, "is a folder, not a file")
-    if not folder.is_dir():
-        raise DataFileError(path, None, None, f"folder {str(folder)!r} does not exist")
+    """The one atomic writer (:mod:`bceviz.model.atomic`), failures as DataFileError."""
     try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-    except OSError:
-        mode = None  # a new file: os.open below applies the user's umask
-    temp = folder / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    try:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-        fd = os.open(temp, flags, 0o666)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(temp, mode)
-        os.replace(temp, target)
-    except OSError as exc:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise DataFileError(path, None, None, f"cannot write: {exc.strerror or exc}") from None
+        write_atomic(path, text)
+    except WriteError as exc:
+        raise DataFileError(path, None, None, f"cannot write: {exc.reason}") from None

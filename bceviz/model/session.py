@@ -68,7 +68,6 @@ import dataclasses
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
@@ -79,6 +78,7 @@ import bceviz
 from bceviz.engine import datasets as _datasets
 from bceviz.engine import logistic as _logistic
 from bceviz.engine.losses import LossSpec
+from bceviz.model.atomic import WriteError, write_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     from bceviz.model.state import AppState
@@ -304,63 +304,16 @@ def dumps_session(state: "AppState", *, layout: Optional[str] = None) -> str:
 
 
 def save_session(state: "AppState", path: PathLike, *, layout: Optional[str] = None) -> None:
-    """Write the session atomically (temp file in the same folder, fsync, os.replace).
+    """Write the session atomically (:func:`bceviz.model.atomic.write_atomic`).
 
     Raises SessionError naming the file if it cannot be written; an existing
-    file is only replaced by a complete new one.
+    file is only replaced by a complete new one, and no temporary file is left.
     """
     text = dumps_session(state, layout=layout)
-    target = Path(os.fspath(path))
-    folder = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise SessionError("cannot save: it is a folder", file=target)
-    if not folder.is_dir():
-        raise SessionError(f"cannot save: the folder {folder} does not exist", file=target)
-    tmp_name = None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            # mkstemp creates the file 0600; a session is an ordinary document.
-            os.chmod(tmp_name, 0o644 & ~_umask())
-        except OSError:
-            pass
-        os.replace(tmp_name, target)
-        tmp_name = None
-        _fsync_dir(folder)
-    except OSError as exc:
-        raise SessionError(f"cannot save: {exc.strerror or exc}", file=target) from exc
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename durable where the OS allows (not on Windows)."""
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        write_atomic(path, text)
+    except WriteError as exc:
+        raise SessionError(f"cannot save: {exc.reason}", file=path) from None
 
 
 # ----------------------------------------------------------------------------

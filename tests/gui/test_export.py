@@ -223,19 +223,16 @@ def test_unwritable_location_even_for_root(plot, fmt):
 
 
 def test_failed_write_keeps_the_old_file(plot, tmp_path, monkeypatch):
-    """A commit that fails (e.g. disk full at rename) leaves the old file and no temp file."""
-    from bceviz.gui import export as export_module
+    """A rename that fails (e.g. disk full) leaves the old file and no temp file."""
+    from bceviz.model import atomic
 
     target = tmp_path / "plot.png"
     target.write_bytes(b"old")
 
-    class FailingSaveFile(export_module.QSaveFile):
-        def commit(self):
-            self.cancelWriting()
-            super().commit()
-            return False
+    def failing_replace(src, dst):
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(export_module, "QSaveFile", FailingSaveFile)
+    monkeypatch.setattr(atomic.os, "replace", failing_replace)
     with pytest.raises(ExportError, match=str(target)):
         export_png(plot, target)
     assert target.read_bytes() == b"old"

@@ -1,0 +1,215 @@
+"""Reliability without Qt: hostile files, names and numbers (issue 21), each generated here.
+
+Sections follow the issue's items: the one atomic writer, file names with
+undecodable bytes, readers that refuse what is not a regular file, the ranges
+of every number in a session, huge coordinates, and the smaller refusals.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from bceviz.model import atomic, datafiles, session
+from bceviz.model.atomic import WriteError, write_atomic
+from bceviz.model.datafiles import DataFileError
+from bceviz.model.session import SessionError
+from bceviz.model.state import AppState
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file system semantics")
+
+
+# ----------------------------------------------------------------------------
+# 6. One atomic writer: the old file survives, no temporary file is left
+
+
+def test_write_atomic_writes_bytes_and_text(tmp_path):
+    write_atomic(tmp_path / "a.bin", b"\x00\x01")
+    write_atomic(tmp_path / "b.txt", "é\n")
+    assert (tmp_path / "a.bin").read_bytes() == b"\x00\x01"
+    assert (tmp_path / "b.txt").read_bytes() == "é\n".encode()
+    assert sorted(os.listdir(tmp_path)) == ["a.bin", "b.txt"]
+
+
+@pytest.mark.parametrize("failing", ["write", "fsync", "replace"])
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt(),
+                                   RuntimeError("a bug")])
+def test_every_failure_keeps_the_old_file_and_removes_the_temp(tmp_path, monkeypatch,
+                                                              failing, error):
+    target = tmp_path / "s.json"
+    target.write_bytes(b"old")
+
+    def fail(*args, **kwargs):
+        raise error
+
+    if failing == "write":
+        real_fdopen = os.fdopen
+
+        class Failing:
+            def __init__(self, fd, *args, **kwargs):
+                self.handle = real_fdopen(fd, *args, **kwargs)
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self.handle.close()
+
+            def write(self, data):
+                self.handle.write(data[:10])  # half written, then the failure
+                raise error
+
+        monkeypatch.setattr(atomic.os, "fdopen", Failing)
+    else:
+        monkeypatch.setattr(atomic.os, failing, fail)
+    expected = WriteError if isinstance(error, OSError) else type(error)
+    with pytest.raises(expected) as info:
+        write_atomic(target, b"new")
+    monkeypatch.undo()
+    if isinstance(error, OSError):
+        assert "No space left on device" in str(info.value) and str(target) in str(info.value)
+    assert target.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["s.json"]
+
+
+def test_refused_targets_create_nothing(tmp_path):
+    with pytest.raises(WriteError, match="is a folder"):
+        write_atomic(tmp_path, b"x")
+    with pytest.raises(WriteError, match="does not exist"):
+        write_atomic(tmp_path / "no" / "x.png", b"x")
+    (tmp_path / "file").write_bytes(b"keep")
+    with pytest.raises(WriteError, match="is a file, not a folder"):
+        write_atomic(tmp_path / "file" / "x.png", b"x")
+    assert sorted(os.listdir(tmp_path)) == ["file"]
+
+
+@posix_only
+def test_a_fifo_or_device_is_never_written_over(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(WriteError, match="not a regular file"):
+        write_atomic(fifo, b"x")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    with pytest.raises(WriteError, match="not a regular file"):
+        write_atomic("/dev/null", b"x")
+
+
+@posix_only
+def test_a_symbolic_link_is_written_through(tmp_path):
+    real = tmp_path / "real.json"
+    real.write_bytes(b"old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    write_atomic(link, b"new")
+    assert link.is_symlink() and real.read_bytes() == b"new"
+
+
+@posix_only
+def test_permissions_of_an_existing_file_are_kept_and_new_files_follow_the_umask(tmp_path):
+    old = tmp_path / "old.csv"
+    old.write_bytes(b"x")
+    os.chmod(old, 0o640)
+    write_atomic(old, b"y")
+    assert stat.S_IMODE(os.stat(old).st_mode) == 0o640
+    mask = os.umask(0o027)
+    try:
+        write_atomic(tmp_path / "new.csv", b"z")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(os.stat(tmp_path / "new.csv").st_mode) == 0o640
+
+
+def test_a_long_name_still_gets_a_temporary_file(tmp_path):
+    name = "é" * 120 + ".json"  # 245 bytes: a temporary name with a suffix would not fit
+    write_atomic(tmp_path / name, b"ok")
+    assert (tmp_path / name).read_bytes() == b"ok"
+
+
+@posix_only
+def test_a_killed_writer_leaves_one_temp_that_the_next_write_removes(tmp_path):
+    """SIGKILL mid-write: the next save of the same file sweeps the dead process's temp."""
+    target = tmp_path / "autosave.json"
+    target.write_bytes(b"old")
+    script = textwrap.dedent(f"""
+        import os, sys
+        from bceviz.model import atomic
+        real_fsync = os.fsync
+        def stall(fd):
+            print("writing", flush=True)
+            sys.stdin.read()  # hold here until killed
+        atomic.os.fsync = stall
+        atomic.write_atomic({str(target)!r}, b"x" * 100000)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "writing"
+        proc.kill()
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert len(atomic.temp_files_for(target)) == 1
+    assert target.read_bytes() == b"old"
+    write_atomic(target, b"new")
+    assert atomic.temp_files_for(target) == []
+    assert os.listdir(tmp_path) == ["autosave.json"]
+
+
+def test_a_temp_of_a_live_process_is_kept(tmp_path):
+    target = tmp_path / "x.json"
+    live = tmp_path / f".x.json.bceviz-{os.getppid()}-0123abcd.tmp"
+    live.write_bytes(b"someone is writing")
+    write_atomic(target, b"ok")
+    assert live.exists()
+
+
+def test_csv_export_with_an_undecodable_name_leaves_nothing(tmp_path):
+    """Before: a non-OSError while writing the CSV left a half-written temporary file."""
+    with pytest.raises(ValueError, match="not valid Unicode"):
+        datafiles.write_points_csv(tmp_path / "p.csv", np.zeros((2, 2)), np.array([0.0, 1.0]),
+                                   feature_names=("caf\udce9", "b"))
+    assert os.listdir(tmp_path) == []
+
+
+def test_report_goes_through_the_atomic_writer(tmp_path, monkeypatch):
+    from bceviz import app
+
+    target = tmp_path / "r.json"
+    target.write_text("old")
+
+    def fail(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "replace", fail)
+    with pytest.raises(OSError, match="No space left"):
+        app.write_report(AppState(), str(target))
+    assert target.read_text() == "old" and os.listdir(tmp_path) == ["r.json"]
+
+
+def test_only_the_atomic_module_renames_files_into_place():
+    """One writer: no other module of the package creates temp files or renames them."""
+    import pathlib
+
+    import bceviz
+
+    root = pathlib.Path(bceviz.__file__).parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        if path.name == "atomic.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for needle in ("os.replace(", "mkstemp(", "QSaveFile", "pixmap.save(str",
+                       "image.save(str", ".save(path"):
+            if needle in text:
+                offenders.append(f"{path.relative_to(root)}: {needle}")
+    assert offenders == []
