@@ -3,7 +3,7 @@
 A scenario is one JSON file ``resources/scenarios/<id>.json``. Loading
 validates the whole file first; applying it to a state either succeeds
 completely or raises :class:`ScenarioError` and leaves the state untouched
-(the scenario is rehearsed on a scratch state before the real one is touched).
+(the whole new state is built first, then applied in one transaction).
 
 Format (``format_version`` 1). Every section is optional; a section or field
 left out takes the app's default, so a scenario always produces the same
@@ -79,14 +79,22 @@ from typing import Any, Optional
 import numpy as np
 
 from bceviz.engine.losses import LossSpec
+from bceviz.model.stages import SCENARIO_STAGE_KEYS
 from bceviz.model.state import (
     MAX_POINTS,
     OPTIMIZERS,
     AppState,
+    DataAxes,
     DatasetSettings,
     StateError,
+    StateSnapshot,
+    TableChoice,
     TrainingSettings,
     ViewOptions,
+    check_points,
+    check_samples,
+    check_training,
+    probe_logit,
 )
 
 FORMAT_VERSION = 1
@@ -102,7 +110,7 @@ _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _TOP_KEYS = {
     "format_version", "id", "title", "caption", "order", "dataset", "points", "loss",
     "model", "probe", "samples", "view", "threshold", "panels", "autoplay", "real_data",
-}
+} | set(SCENARIO_STAGE_KEYS)  # the stage's own keys, checked by bceviz.model.stages
 #: Bundled tables a scenario's ``real_data`` may name: id -> (file in resources/data, label column).
 REAL_DATA_SOURCES = {"breast-cancer": ("breast_cancer_wisconsin.csv", "malignant")}
 _REAL_DATA_KEYS = {"source", "features", "standardize", "heldout_fraction", "seed"}
@@ -418,21 +426,9 @@ def _validate_real_data(real: Any, fail) -> dict:
     if not _is_int(seed) or seed < 0:
         fail("real_data.seed", f"must be an integer >= 0, got {seed!r}")
     # The column names are checked against the file when the scenario is applied
-    # (rehearsed on a scratch state, so a bad name changes nothing).
+    # (while its snapshot is built, before the state is touched).
     return {"source": source, "features": list(features), "standardize": standardize,
             "heldout_fraction": float(fraction), "seed": seed}
-
-
-def _load_real_data(state: AppState, real: dict) -> None:
-    """Put two columns of a bundled table into ``state`` through the user-CSV path."""
-    from bceviz.model import datafiles
-    from bceviz.resources import resource_path
-
-    file_name, label = REAL_DATA_SOURCES[real["source"]]
-    table = datafiles.read_table_csv(resource_path("data", file_name))
-    state.load_table(table, real["features"][0], real["features"][1], label,
-                     standardize=real["standardize"], heldout_fraction=real["heldout_fraction"],
-                     seed=real["seed"], source=real["source"])
 
 
 def _section(raw: dict, name: str, allowed: set, fail) -> dict:
@@ -464,56 +460,94 @@ def _is_int(value: Any) -> bool:
 def apply_scenario(state: AppState, scenario: dict) -> None:
     """Put ``state`` into the scenario (a dict from :func:`load_scenario` or a raw one).
 
-    All or nothing: the scenario is validated, then rehearsed on a scratch
-    AppState; only if both succeed is the real state changed. Training is
-    paused first and the weights' history starts afresh; ``autoplay`` starts it.
+    All or nothing: the scenario is validated and the whole new state built
+    as a :class:`~bceviz.model.state.StateSnapshot` (data, trainer, settings)
+    without touching ``state``; only then does ``state.apply_snapshot`` replace
+    its fields, each event once. Training is paused first and the weights'
+    history starts afresh; ``autoplay`` starts it.
     """
     if "order" not in scenario or "model" not in scenario or "view" not in scenario:
         scenario = validate_scenario(scenario)
-    scratch = AppState()
     try:
-        _apply(scratch, scenario)
+        snap = scenario_snapshot(scenario)
     except (StateError, ValueError) as exc:
         raise ScenarioError(f"scenario {scenario.get('id')!r}: {exc}") from None
-    _apply(state, scenario)
+    state.apply_snapshot(snap, source="scenario", status=f"Scenario: {scenario['title']}",
+                         autoplay=scenario["autoplay"])
 
 
-def _apply(state: AppState, sc: dict) -> None:
-    state.set_running(False)
+def scenario_snapshot(sc: dict) -> StateSnapshot:
+    """The state a validated scenario describes, built without any AppState (may raise)."""
+    from bceviz.engine import datasets as _datasets
+    from bceviz.engine import logistic as _logistic
+    from bceviz.model import datafiles
+
+    table = None
+    axes = DataAxes()
+    dataset = DatasetSettings()
     if sc.get("real_data") is not None:
-        _load_real_data(state, sc["real_data"])
+        real = sc["real_data"]
+        from bceviz.resources import resource_path
+
+        file_name, label = REAL_DATA_SOURCES[real["source"]]
+        raw_table = datafiles.read_table_csv(resource_path("data", file_name))
+        points = datafiles.select_features(raw_table, real["features"][0], real["features"][1],
+                                           label, standardize=real["standardize"],
+                                           require_both_classes=True)
+        frac = real["heldout_fraction"]
+        heldout = (_datasets.heldout_split(points.n, frac, seed=real["seed"], y=points.y)
+                   if frac > 0 else np.zeros(points.n, bool))
+        X, y, heldout = check_points(points.X, points.y, heldout)
+        axes = DataAxes.of_points(points)
+        table = TableChoice(table=raw_table, label=points.label_name,
+                            standardize=real["standardize"], heldout_fraction=frac,
+                            seed=int(real["seed"]), source=real["source"])
+        source = real["source"]
     elif sc["points"] is not None:
         pts = sc["points"]
-        state.set_data(np.asarray(pts["X"], float), np.asarray(pts["y"], float),
-                       np.asarray(pts["heldout"], bool), source="scenario")
+        X, y, heldout = check_points(pts["X"], pts["y"], pts["heldout"])
+        source = "scenario"
     else:
-        state.generate(**sc["dataset"])
-    state.set_spec(LossSpec(**sc["loss"]))
+        dataset = DatasetSettings(**sc["dataset"])
+        if dataset.n > MAX_POINTS:
+            raise StateError(f"at most {MAX_POINTS:,} points, asked for {dataset.n:,}")
+        Xg, yg = _datasets.make_dataset(dataset.kind, dataset.n, noise=dataset.noise,
+                                        pos_fraction=dataset.pos_fraction,
+                                        label_noise=dataset.label_noise, seed=dataset.seed)
+        heldout = (_datasets.heldout_split(len(yg), dataset.heldout_fraction, seed=dataset.seed,
+                                           y=yg)
+                   if dataset.heldout_fraction > 0 else np.zeros(len(yg), bool))
+        X, y, heldout = check_points(Xg, yg, heldout)
+        source = "generated"
+    spec = LossSpec(**sc["loss"])
     model = sc["model"]
-    state.set_features(model["features"])
-    state.set_training(**{k: model[k] for k in _TRAINING_KEYS})
-    state.reset_weights()
+    features = model["features"]
+    training = check_training(TrainingSettings(**{k: model[k] for k in _TRAINING_KEYS}))
+    train = ~heldout
+    trainer = _logistic.Trainer(
+        _logistic.make_features(X[train], features), y[train], spec,
+        optimizer=training.optimizer, lr=training.lr, l2=training.l2, l1=training.l1,
+        batch_size=training.batch_size, momentum=training.momentum, seed=training.seed)
     if model["w"] is not None or model["b"] is not None:
-        w = model["w"] if model["w"] is not None else np.zeros_like(state.trainer.w)
-        state.set_weights(w, model["b"] if model["b"] is not None else 0.0)
+        w = (np.asarray(model["w"], float) if model["w"] is not None
+             else np.zeros_like(trainer.w))
+        if w.shape != trainer.w.shape or not np.all(np.isfinite(w)):
+            raise StateError("weights must be finite and match the feature map")
+        trainer.set_weights(w, float(model["b"]) if model["b"] is not None else 0.0)
     probe = sc["probe"]
-    state.set_probe(p=probe["p"], y=probe["y"])
     samples = sc["samples"]
-    state.set_samples(samples["p"], samples["y"], samples["ref_p"], keep_ref=False)
-    state.set_view(**sc["view"])
-    state.set_threshold(sc["threshold"])
-    state.scenario_id = sc["id"]
-    state.scenario_title = sc["title"]
-    state.caption = sc["caption"]
-    state.scenario_panels = tuple(sc["panels"]) if sc["panels"] is not None else None
-    state.events.scenario.emit(id=sc["id"], title=sc["title"], caption=sc["caption"],
-                               panels=state.scenario_panels, autoplay=sc["autoplay"])
-    state.set_status(f"Scenario: {sc['title']}", "info")
-    if sc["autoplay"]:
-        state.set_running(True)
+    samples_p, samples_y, ref = check_samples(samples["p"], samples["y"], samples["ref_p"])
+    return StateSnapshot(
+        X=X, y=y, heldout=heldout, data_source=source, axes=axes, table=table,
+        dataset=dataset, spec=spec, features=features, training=training, trainer=trainer,
+        probe_z=probe_logit(probe["p"]), probe_y=float(probe["y"]), samples_p=samples_p,
+        samples_y=samples_y, samples_ref_p=ref, threshold=float(sc["threshold"]),
+        view=ViewOptions(**sc["view"]), scenario_id=sc["id"], scenario_title=sc["title"],
+        caption=sc["caption"],
+        scenario_panels=tuple(sc["panels"]) if sc["panels"] is not None else None)
 
 
 __all__ = [
     "FORMAT_VERSION", "PANEL_IDS", "REAL_DATA_SOURCES", "ScenarioError", "apply_scenario",
-    "list_scenarios", "load_scenario", "load_scenario_file", "scenarios_dir", "validate_scenario",
+    "list_scenarios", "load_scenario", "scenario_snapshot", "load_scenario_file", "scenarios_dir", "validate_scenario",
 ]

@@ -151,6 +151,39 @@ class StateError(ValueError):
     """A rejected change; the message is meant for the user (status bar / dialog)."""
 
 
+@dataclass(eq=False)
+class StateSnapshot:
+    """Every field of an AppState, built and validated *before* the state is touched.
+
+    Sessions, stages (scenarios) and undo of a whole-state change build one
+    and hand it to :meth:`AppState.apply_snapshot`, the one transaction that
+    replaces the state's fields: all or nothing, each event once at the end.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    heldout: np.ndarray
+    data_source: str
+    axes: DataAxes
+    table: Optional[TableChoice]
+    dataset: DatasetSettings
+    spec: LossSpec
+    features: str
+    training: TrainingSettings
+    trainer: Any  # a bceviz.engine.logistic.Trainer for these points, features and settings
+    probe_z: float
+    probe_y: float
+    samples_p: np.ndarray
+    samples_y: np.ndarray
+    samples_ref_p: Optional[np.ndarray]
+    threshold: float
+    view: ViewOptions
+    scenario_id: str = ""
+    scenario_title: str = ""
+    caption: str = ""
+    scenario_panels: Optional[tuple[str, ...]] = None
+
+
 class AppState:
     """Everything the app shows, without any widget."""
 
@@ -174,6 +207,8 @@ class AppState:
         self.running = False
         self.status_message = ""
         self.scenario_id = ""
+        #: The stage on screen (for the 2-D lab: the scenario's id).
+        self.stage_id = ""
         self.scenario_title = ""
         self.caption = ""
         #: Panel ids the current scenario shows (None = all panels).
@@ -188,6 +223,93 @@ class AppState:
         self.y = np.asarray(y, dtype=np.float64)
         self.heldout = _datasets.heldout_split(len(self.y), 0.25, seed=0, y=self.y)
         self.trainer = self._new_trainer()
+
+    # ------------------------------------------------------------ transaction
+    def apply_snapshot(self, snap: StateSnapshot, *, source: str = "stage",
+                       status: Optional[str] = None, autoplay: bool = False) -> None:
+        """Replace every field at once from a validated snapshot; each event fires once after.
+
+        The one way a whole new state comes in (session load, stage load):
+        nothing here can fail half-way, because the snapshot was built and
+        checked first (:func:`check_points`, :func:`check_samples`, the trainer
+        built for the snapshot's own points). Training is paused first.
+        """
+        if self.running:
+            self.running = False
+            self.events.running.emit()
+        self.X, self.y, self.heldout = snap.X.copy(), snap.y.copy(), snap.heldout.copy()
+        self.data_source, self.axes, self.table = snap.data_source, snap.axes, snap.table
+        self.dataset, self.spec, self.features = snap.dataset, snap.spec, snap.features
+        self.training, self.trainer = snap.training, snap.trainer
+        self.probe_z, self.probe_y = float(snap.probe_z), float(snap.probe_y)
+        self.samples_p, self.samples_y = snap.samples_p.copy(), snap.samples_y.copy()
+        self.samples_ref_p = None if snap.samples_ref_p is None else snap.samples_ref_p.copy()
+        self.threshold, self.view = float(snap.threshold), snap.view
+        self.scenario_id, self.scenario_title = snap.scenario_id, snap.scenario_title
+        self.caption, self.scenario_panels = snap.caption, snap.scenario_panels
+        self.stage_id = snap.scenario_id
+        ev = self.events
+        ev.data.emit(kind="reset", index=None)
+        ev.spec.emit()
+        ev.features.emit()
+        ev.settings.emit()
+        # "reset": weights and the whole history were replaced, so views that cache
+        # the history (training curves, the surface path) start over.
+        ev.weights.emit(reason="reset", source=source)
+        ev.probe.emit()
+        ev.samples.emit()
+        ev.threshold.emit()
+        ev.view.emit()
+        ev.scenario.emit(id=snap.scenario_id, title=snap.scenario_title, caption=snap.caption,
+                         panels=snap.scenario_panels, autoplay=autoplay)
+        if status:
+            self.set_status(status, "info")
+        if autoplay:
+            self.set_running(True)
+
+    def snapshot(self) -> StateSnapshot:
+        """The current fields as a snapshot (arrays copied; the trainer is shared)."""
+        return StateSnapshot(
+            X=self.X.copy(), y=self.y.copy(), heldout=self.heldout.copy(),
+            data_source=self.data_source, axes=self.axes, table=self.table,
+            dataset=self.dataset, spec=self.spec, features=self.features,
+            training=self.training, trainer=self.trainer, probe_z=self.probe_z,
+            probe_y=self.probe_y, samples_p=self.samples_p.copy(),
+            samples_y=self.samples_y.copy(),
+            samples_ref_p=None if self.samples_ref_p is None else self.samples_ref_p.copy(),
+            threshold=self.threshold, view=self.view, scenario_id=self.scenario_id,
+            scenario_title=self.scenario_title, caption=self.caption,
+            scenario_panels=self.scenario_panels)
+
+    # -------------------------------------------------- the lab interface
+    # The 2-D lab's state predates bceviz.model.labs.base.LabState; these give
+    # it the same interface the window and the CLI use for every lab.
+    lab_id = "logistic2d"
+
+    @property
+    def steps_per_frame(self) -> int:
+        return self.training.steps_per_frame
+
+    def can_train(self) -> bool:
+        return self.n_train > 0 and not self.trainer.diverged
+
+    def reset(self) -> None:
+        self.reset_weights()
+
+    def report(self) -> dict:
+        return self.summary()
+
+    def apply_settings(self, settings: dict) -> None:
+        """Apply a stage's settings (a scenario dict); StateError on a refusal, nothing changed."""
+        from bceviz.model import scenarios as _scenarios
+
+        try:
+            _scenarios.apply_scenario(self, settings)
+        except _scenarios.ScenarioError as exc:
+            raise StateError(str(exc)) from None
+
+    def set_stage_id(self, stage_id: str) -> None:
+        self.stage_id = str(stage_id)
 
     # ------------------------------------------------------------------ probe
     @property
@@ -279,16 +401,7 @@ class AppState:
             new = replace(self.training, **changes)
         except TypeError as exc:
             raise StateError(str(exc)) from None
-        if new.optimizer not in OPTIMIZERS:
-            raise StateError(f"unknown optimizer {new.optimizer!r}")
-        if not (math.isfinite(new.lr) and new.lr > 0):
-            raise StateError(f"learning rate must be > 0, got {new.lr!r}")
-        if new.l1 < 0 or new.l2 < 0 or not (math.isfinite(new.l1) and math.isfinite(new.l2)):
-            raise StateError("L1 and L2 strengths must be finite and >= 0")
-        if new.batch_size is not None and new.batch_size < 1:
-            raise StateError("batch size must be at least 1")
-        if not 1 <= new.steps_per_frame <= 1000:
-            raise StateError("steps per frame must be between 1 and 1000")
+        check_training(new)
         if new == self.training:
             return
         old = self.training
@@ -405,24 +518,11 @@ class AppState:
         ``axes`` names the two features (default ``x1``, ``x2``); any table
         chosen from before is forgotten (see :meth:`load_table`).
         """
-        X_arr = np.asarray(X, dtype=np.float64)
-        y_arr = np.asarray(y, dtype=np.float64)
-        if X_arr.ndim != 2 or X_arr.shape[1] != 2 or y_arr.shape != (X_arr.shape[0],):
-            raise StateError("data must be N points with two features and one label each")
-        if not np.all(np.isfinite(X_arr)):
-            raise StateError("data must contain finite numbers only")
-        _labels(y_arr)
-        if len(y_arr) > MAX_POINTS:
-            raise StateError(f"at most {MAX_POINTS:,} points, the data has {len(y_arr):,}")
-        if heldout is None:
-            heldout = np.zeros(len(y_arr), bool)
-        heldout = np.asarray(heldout, dtype=bool)
-        if heldout.shape != y_arr.shape:
-            raise StateError("held-out mask must have one entry per point")
+        X_arr, y_arr, mask = check_points(X, y, heldout)
         self.data_source = source
         self.axes = axes if axes is not None else DataAxes()
         self.table = None
-        self._replace_data(X_arr.copy(), y_arr.copy(), heldout.copy())
+        self._replace_data(X_arr, y_arr, mask)
 
     def load_table(self, table: "_datafiles.Table", feature1: str, feature2: str, label: str, *,
                    standardize: bool = True, heldout_fraction: float = 0.3, seed: int = 0,
@@ -642,6 +742,68 @@ class AppState:
         self.trainer.set_data(_logistic.make_features(self.X_train, self.features), self.y_train)
 
 
+def check_points(X, y, heldout=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validated copies of points (N, 2), labels (N,) and the held-out mask; StateError else."""
+    X_arr = np.array(X, dtype=np.float64)
+    y_arr = np.array(y, dtype=np.float64)
+    if X_arr.ndim != 2 or X_arr.shape[1] != 2 or y_arr.shape != (X_arr.shape[0],):
+        raise StateError("data must be N points with two features and one label each")
+    if not np.all(np.isfinite(X_arr)):
+        raise StateError("data must contain finite numbers only")
+    _labels(y_arr)
+    if len(y_arr) > MAX_POINTS:
+        raise StateError(f"at most {MAX_POINTS:,} points, the data has {len(y_arr):,}")
+    mask = np.zeros(len(y_arr), bool) if heldout is None else np.array(heldout, dtype=bool)
+    if mask.shape != y_arr.shape:
+        raise StateError("held-out mask must have one entry per point")
+    return X_arr, y_arr, mask
+
+
+def check_training(new: TrainingSettings) -> TrainingSettings:
+    """The optimizer settings, or StateError naming the one out of range."""
+    if new.optimizer not in OPTIMIZERS:
+        raise StateError(f"unknown optimizer {new.optimizer!r}")
+    if not (math.isfinite(new.lr) and new.lr > 0):
+        raise StateError(f"learning rate must be > 0, got {new.lr!r}")
+    if new.l1 < 0 or new.l2 < 0 or not (math.isfinite(new.l1) and math.isfinite(new.l2)):
+        raise StateError("L1 and L2 strengths must be finite and >= 0")
+    if new.batch_size is not None and new.batch_size < 1:
+        raise StateError("batch size must be at least 1")
+    if not 1 <= new.steps_per_frame <= 1000:
+        raise StateError("steps per frame must be between 1 and 1000")
+    return new
+
+
+def probe_logit(p: float) -> float:
+    """The loss-curve handle's logit for probability p, clipped to ±PROBE_Z_LIMIT."""
+    p = _finite("p", p)
+    if not 0.0 <= p <= 1.0:
+        raise StateError(f"p must be in [0, 1], got {p:g}")
+    lim = 1.0 / (1.0 + math.exp(PROBE_Z_LIMIT))
+    clipped = min(max(p, lim), 1.0 - lim)
+    return math.log(clipped) - math.log1p(-clipped)
+
+
+def check_samples(p, y, ref_p=None) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
+    """Validated copies of the samples panel's pairs (at most 64) and the reference p."""
+    p_arr = np.atleast_1d(np.array(p, dtype=np.float64))
+    y_arr = np.atleast_1d(np.array(y, dtype=np.float64))
+    if p_arr.shape != y_arr.shape or p_arr.ndim != 1:
+        raise StateError("samples need as many predictions as labels")
+    if not np.all(np.isfinite(p_arr)) or np.any((p_arr < 0) | (p_arr > 1)):
+        raise StateError("sample predictions must be in [0, 1]")
+    _labels(y_arr)
+    if len(p_arr) > 64:
+        raise StateError("the samples panel holds at most 64 pairs")
+    ref = None
+    if ref_p is not None:
+        ref = np.array(ref_p, dtype=np.float64)
+        if ref.shape != p_arr.shape or not np.all(np.isfinite(ref)) \
+                or np.any((ref < 0) | (ref > 1)):
+            raise StateError("the reference predictions must be one p in [0, 1] per sample")
+    return p_arr, y_arr, ref
+
+
 def _finite(name: str, value: Any) -> float:
     try:
         v = float(value)
@@ -667,7 +829,7 @@ def _labels(y: np.ndarray) -> None:
 
 
 __all__ = [
-    "AppState", "DataAxes", "TableChoice", "DatasetSettings", "TrainingSettings", "ViewOptions",
+    "AppState", "StateSnapshot", "check_points", "check_samples", "check_training", "probe_logit", "DataAxes", "TableChoice", "DatasetSettings", "TrainingSettings", "ViewOptions",
     "StateError", "OPTIMIZERS", "OPTIMIZER_LABELS", "MAX_POINTS", "PROBE_Z_LIMIT", "asdict",
     "field",
 ]

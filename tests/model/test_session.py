@@ -26,7 +26,7 @@ EXPECTED = {
     "all_heldout.json": ("data.heldout", "every point is held out"),
     "empty.json": (None, "the file is empty"),
     "future_version.json": (
-        None, "written by a newer bceviz (format 3); this one reads up to 1"),
+        None, "written by a newer bceviz (format 99); this one reads up to 2"),
     "heldout_not_bool.json": ("data.heldout[4]", "expected true or false, got 0"),
     "history_length_mismatch.json": (
         "model.history.loss", "has 3 entries but model.history.step has 4"),
@@ -187,7 +187,7 @@ def test_save_load_save_gives_identical_bytes(tmp_path):
 def test_file_is_versioned_plain_json(tmp_path):
     save_session(rich_state(), tmp_path / "s.json")
     doc = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
-    assert doc["format"] == "bceviz-session" and doc["format_version"] == 1
+    assert doc["format"] == "bceviz-session" and doc["format_version"] == 2
     assert set(doc) >= {"data", "loss", "features", "training", "model", "probe", "samples",
                         "threshold", "view", "scenario", "layout"}
     assert doc["loss"] == {"label_smoothing": 0.1, "pos_weight": 2.5, "focal_gamma": 1.5,
