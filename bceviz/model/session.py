@@ -84,7 +84,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from bceviz.model.state import AppState
 
 FORMAT = "bceviz-session"
-FORMAT_VERSION = 1
+#: Format 2 adds the lab, the stage and the other labs' states (``lab``, ``stage``,
+#: ``labs``); a format-1 file is the 2-D lab alone and opens as such.
+FORMAT_VERSION = 2
 #: Files larger than this are refused before reading (a full session is ~10 MB).
 MAX_FILE_BYTES = 50 * 1024 * 1024
 #: The usual file-name suffix (the GUI's file dialogs use it).
@@ -171,6 +173,13 @@ class SessionData:
     axes: Any = None  # DataAxes (None: the default x1, x2)
     app_version: str = ""
     file: Optional[str] = None
+    #: The lab on screen when saved and its stage (format 1: the 2-D lab, its scenario).
+    lab: str = "logistic2d"
+    stage: str = ""
+    #: Other labs' states, lab id -> that lab's own payload (validated by the lab's
+    #: ``restore`` when applied; see bceviz.model.labs.base).
+    labs: Any = None
+    format_version: int = FORMAT_VERSION
 
     def layout_bytes(self) -> Optional[bytes]:
         """The GUI's window layout (``QMainWindow.restoreState`` input), or None."""
@@ -200,8 +209,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def session_to_dict(state: "AppState", *, layout: Optional[str] = None) -> dict:
-    """The state as a JSON-ready dict (format version 1); ``layout`` is base64 text."""
+def session_to_dict(state: "AppState", *, layout: Optional[str] = None,
+                    lab: str = "logistic2d", stage: Optional[str] = None,
+                    labs: Optional[dict] = None) -> dict:
+    """The state as a JSON-ready dict (format version 2); ``layout`` is base64 text.
+
+    ``state`` is the 2-D lab's; ``lab`` and ``stage`` say what was on screen
+    (default: the 2-D lab at its scenario), ``labs`` maps other lab ids to
+    their ``to_dict()`` payloads.
+    """
     if layout is not None and not isinstance(layout, str):
         raise TypeError("layout must be base64 text (str) or None")
     trainer = state.trainer
@@ -257,6 +273,10 @@ def session_to_dict(state: "AppState", *, layout: Optional[str] = None) -> dict:
             "panels": None if panels is None else list(panels),
         },
         "layout": layout,
+        "lab": str(lab),
+        "stage": str(stage if stage is not None else getattr(state, "stage_id", "")
+                     or state.scenario_id),
+        "labs": dict(labs or {}),
     }
 
 
@@ -286,9 +306,12 @@ def _find_non_finite(obj: Any, path: str = "") -> Optional[str]:
     return None
 
 
-def dumps_session(state: "AppState", *, layout: Optional[str] = None) -> str:
-    """The session as JSON text: one line per section, arrays kept compact."""
-    doc = session_to_dict(state, layout=layout)
+def dumps_session(state: "AppState", *, layout: Optional[str] = None, **lab_info: Any) -> str:
+    """The session as JSON text: one line per section, arrays kept compact.
+
+    ``lab_info``: ``lab``, ``stage``, ``labs`` as :func:`session_to_dict` takes them.
+    """
+    doc = session_to_dict(state, layout=layout, **lab_info)
     lines = []
     try:
         for key, value in doc.items():
@@ -303,13 +326,14 @@ def dumps_session(state: "AppState", *, layout: Optional[str] = None) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def save_session(state: "AppState", path: PathLike, *, layout: Optional[str] = None) -> None:
+def save_session(state: "AppState", path: PathLike, *, layout: Optional[str] = None,
+                 **lab_info: Any) -> None:
     """Write the session atomically (:func:`bceviz.model.atomic.write_atomic`).
 
     Raises SessionError naming the file if it cannot be written; an existing
     file is only replaced by a complete new one, and no temporary file is left.
     """
-    text = dumps_session(state, layout=layout)
+    text = dumps_session(state, layout=layout, **lab_info)
     try:
         write_atomic(path, text)
     except WriteError as exc:
@@ -558,6 +582,8 @@ def _matrix(value: Any, path: str, rows: Optional[int], cols: int, rows_of: str 
 
 _TOP_KEYS = ("format", "format_version", "app_version", "data", "dataset", "loss", "features",
              "training", "model", "probe", "samples", "threshold", "view", "scenario", "layout")
+#: Format 2's additions (absent from format 1: the 2-D lab, at its scenario, alone).
+_LAB_KEYS = ("lab", "stage", "labs")
 
 
 def _parse(doc: Any, file: Optional[PathLike]) -> SessionData:
@@ -579,7 +605,12 @@ def _parse(doc: Any, file: Optional[PathLike]) -> SessionData:
                 f"{FORMAT_VERSION}. Update bceviz to open it.")
     if version < 1:
         raise _FieldError("format_version", f"{version} is not a valid format version")
-    _obj(doc, "", _TOP_KEYS)
+    _obj(doc, "", _TOP_KEYS + _LAB_KEYS, optional=_LAB_KEYS)
+    lab_id = _text(doc.get("lab", "logistic2d"), "lab", max_len=64)
+    stage_id = _text(doc.get("stage", ""), "stage", max_len=64)
+    labs = doc.get("labs", {})
+    if not isinstance(labs, dict) or not all(isinstance(v, dict) for v in labs.values()):
+        raise _FieldError("labs", "expected an object of lab id -> lab state objects")
     app_version = _text(doc["app_version"], "app_version", max_len=100)
 
     # data
@@ -700,6 +731,7 @@ def _parse(doc: Any, file: Optional[PathLike]) -> SessionData:
         scenario_title=scenario_title, caption=caption, scenario_panels=panels,
         layout=layout, axes=axes, app_version=app_version,
         file=os.fspath(file) if file is not None else None,
+        lab=lab_id, stage=stage_id or scenario_id, labs=dict(labs), format_version=version,
     )
 
 
@@ -849,51 +881,20 @@ def apply_session(state: "AppState", data: Union[SessionData, dict]) -> None:
     except ValueError as exc:
         raise SessionError(f"cannot be applied: {exc}", file=data.file) from None
 
-    if state.running:
-        state.set_running(False)
-    # Commit: plain assignments that cannot fail.
-    state.X = data.X.copy()
-    state.y = data.y.copy()
-    state.heldout = data.heldout.copy()
-    state.data_source = data.data_source
-    if hasattr(state, "axes"):
-        from bceviz.model.state import DataAxes
+    from bceviz.model.state import DataAxes, StateSnapshot
 
-        state.axes = data.axes if data.axes is not None else DataAxes()
-        state.table = None  # the loaded table is not part of a session
-    state.dataset = data.dataset
-    state.spec = data.spec
-    state.features = data.features
-    state.training = data.training
-    state.trainer = trainer
-    state.probe_z = float(data.probe_z)
-    state.probe_y = float(data.probe_y)
-    state.samples_p = data.samples_p.copy()
-    state.samples_y = data.samples_y.copy()
-    state.samples_ref_p = None if data.samples_ref_p is None else data.samples_ref_p.copy()
-    state.threshold = float(data.threshold)
-    state.view = data.view
-    state.scenario_id = data.scenario_id
-    state.scenario_title = data.scenario_title
-    state.caption = data.caption
-    state.scenario_panels = data.scenario_panels
-
-    ev = state.events
-    ev.data.emit(kind="reset", index=None)
-    ev.spec.emit()
-    ev.features.emit()
-    ev.settings.emit()
-    # "reset": the weights and the whole history were replaced, so views that
-    # cache the history (training curves, the surface path) start over.
-    ev.weights.emit(reason="reset", source="session")
-    ev.probe.emit()
-    ev.samples.emit()
-    ev.threshold.emit()
-    ev.view.emit()
-    ev.scenario.emit(id=data.scenario_id, title=data.scenario_title, caption=data.caption,
-                     panels=data.scenario_panels, autoplay=False)
+    snap = StateSnapshot(
+        X=data.X, y=data.y, heldout=data.heldout, data_source=data.data_source,
+        axes=data.axes if data.axes is not None else DataAxes(),
+        table=None,  # the loaded table is not part of a session
+        dataset=data.dataset, spec=data.spec, features=data.features, training=data.training,
+        trainer=trainer, probe_z=data.probe_z, probe_y=data.probe_y, samples_p=data.samples_p,
+        samples_y=data.samples_y, samples_ref_p=data.samples_ref_p, threshold=data.threshold,
+        view=data.view, scenario_id=data.scenario_id, scenario_title=data.scenario_title,
+        caption=data.caption, scenario_panels=data.scenario_panels)
     name = Path(data.file).name if data.file else "session"
-    state.set_status(f"Session {name} loaded ({data.steps} training steps)", "info")
+    state.apply_snapshot(snap, source="session",
+                         status=f"Session {name} loaded ({data.steps} training steps)")
 
 
 def encode_layout(raw: bytes) -> str:
