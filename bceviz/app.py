@@ -14,7 +14,6 @@ import math
 import os
 import sys
 import time
-import traceback
 from typing import Optional, Sequence
 
 import bceviz
@@ -179,34 +178,19 @@ def _json_safe(value):
     return value
 
 
-_showing_error = False
-
-
 def install_excepthook() -> None:
     """Unexpected errors: the traceback goes to stderr, the user sees a short message box."""
     def hook(exc_type, exc, tb):
-        global _showing_error
         if issubclass(exc_type, KeyboardInterrupt):
             sys.__excepthook__(exc_type, exc, tb)
             return
-        traceback.print_exception(exc_type, exc, tb, file=sys.stderr)
-        if _showing_error:
-            return
-        try:
-            from PySide6.QtWidgets import QApplication, QMessageBox
+        from bceviz.gui.safety import report_error  # the one place errors are reported
 
-            if QApplication.instance() is None:
-                return
-            _showing_error = True
-            QMessageBox.warning(
-                None, "bceviz: something went wrong",
-                f"{exc_type.__name__}: {exc}\n\nThe app keeps running; the details were written "
-                "to the terminal (stderr). Please report them if this repeats.")
-        except Exception:  # noqa: BLE001 - never let the hook itself fail
-            pass
-        finally:
-            _showing_error = False
+        if exc is not None and exc.__traceback__ is None:
+            exc = exc.with_traceback(tb)
+        report_error(exc if exc is not None else exc_type())
 
+    hook.bceviz_hook = True  # type: ignore[attr-defined]  # report_error must not call it back
     sys.excepthook = hook
 
 

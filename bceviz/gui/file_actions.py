@@ -26,7 +26,6 @@ scripted windows never read or write the user's settings.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Callable, Optional, Union
 
@@ -51,6 +50,7 @@ from PySide6.QtWidgets import (
 
 from bceviz.gui import export as _export
 from bceviz.gui import keys as _keys
+from bceviz.gui import safety as _safety
 from bceviz.gui import settings as _settings
 from bceviz.gui.presentation import PresentationMode
 from bceviz.gui.undo import UndoController
@@ -291,13 +291,15 @@ class FileActions(QObject):
         return self.open_session(path, quiet=quiet)
 
     def autosave(self) -> Optional[Path]:
-        """Save the session to the autosave file; a failure is printed, never raised."""
+        """Save the session to the autosave file; any failure is reported, never raised."""
         path = _settings.autosave_path()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             session.save_session(self.state, path, layout=self.layout_text())
-        except (OSError, session.SessionError) as exc:
-            print(f"bceviz: warning: the session was not autosaved: {exc}", file=sys.stderr)
+        except Exception as exc:  # noqa: BLE001 - at quit nothing may escape (safety module)
+            _safety.report_error(exc, "autosaving the session",
+                                 trace=not isinstance(exc, (OSError, session.SessionError)),
+                                 message=f"The session was not autosaved: {exc}")
             return None
         return path
 
@@ -490,6 +492,7 @@ class FileActions(QObject):
         prefs.sync()
         self.autosave()
 
+    @_safety.guarded("closing the window", default=False)
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
         if obj is self.window and event.type() == QEvent.Type.Close:
             self.save_on_quit()

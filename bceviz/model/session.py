@@ -10,6 +10,9 @@ the GUI (base64 of ``QMainWindow.saveState``). No Qt here.
 
 Reliability (DESIGN.md, "Reliability rules"):
 
+* Text is kept exactly, including file names with bytes that are not UTF-8
+  (``os.fsdecode`` turns those into lone surrogates): they are written as
+  ``\\udcXX`` escapes and read back unchanged.
 * JSON only: no pickle, no eval. Floats are written with ``repr`` (Python's
   json does), so a round trip is bit-for-bit exact. ``allow_nan=False`` on
   write; ``NaN``/``Infinity`` tokens and overflowing numbers (``1e999``) are
@@ -68,6 +71,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
@@ -306,6 +310,24 @@ def _find_non_finite(obj: Any, path: str = "") -> Optional[str]:
     return None
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogates(text: str) -> str:
+    """JSON text with each lone surrogate as a ``\\uXXXX`` escape, so it encodes as UTF-8.
+
+    A file name the file system gives with bytes that are not UTF-8 (a Latin-1
+    ``café.csv``) reaches the state as ``os.fsdecode`` makes it: each such byte
+    a lone surrogate (``'caf\\udce9.csv'``). Raw, it cannot be encoded as
+    UTF-8; escaped, it is valid JSON that ``json.loads`` reads back as the very
+    same string, so the name survives a save and a load unchanged. (Only
+    inside JSON strings can a surrogate occur, and an escape is valid there.)
+    """
+    if not _LONE_SURROGATE.search(text):
+        return text
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def dumps_session(state: "AppState", *, layout: Optional[str] = None, **lab_info: Any) -> str:
     """The session as JSON text: one line per section, arrays kept compact.
 
@@ -316,7 +338,7 @@ def dumps_session(state: "AppState", *, layout: Optional[str] = None, **lab_info
     try:
         for key, value in doc.items():
             text = json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(", ", ": "))
-            lines.append(f"  {json.dumps(key)}: {text}")
+            lines.append(f"  {json.dumps(key)}: {_escape_surrogates(text)}")
     except ValueError:
         bad = _find_non_finite(doc) or "?"
         raise SessionError(f"the state holds a non-finite number at {bad}; not saved") from None

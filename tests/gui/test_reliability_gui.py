@@ -9,10 +9,54 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
+from PySide6.QtCore import QStandardPaths
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
-from bceviz.model import atomic
+from bceviz.gui import settings as gui_settings
+from bceviz.model import atomic, session
+from bceviz.model.state import DataAxes
+
+
+@pytest.fixture
+def config_dir(tmp_path, monkeypatch):
+    """Settings and the autosave in a temporary folder, never the user's."""
+    folder = tmp_path / "config"
+    monkeypatch.setenv(gui_settings.ENV_DIR, str(folder))
+    QStandardPaths.setTestModeEnabled(True)
+    yield folder
+    QStandardPaths.setTestModeEnabled(False)
+
+
+def error_boxes() -> list:
+    """The error boxes bceviz.gui.safety.report_error has open."""
+    return [w for w in QApplication.topLevelWidgets()
+            if w.objectName() == "bceviz_error" and w.isVisible()]
+
+
+@pytest.fixture
+def no_error_boxes():
+    """Fail if a test leaves an error box open (an error that should not have happened)."""
+    yield
+    boxes = error_boxes()
+    texts = [b.text() for b in boxes]
+    for box in boxes:
+        box.close()
+    assert texts == []
+
+
+def _window(qtbot, scenario="default"):
+    from bceviz.app import _settle, create_window
+
+    window = create_window(scenario)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    _settle(window, 0.05)
+    return window
 
 
 # ----------------------------------------------------------------------------
@@ -35,3 +79,71 @@ def test_a_failed_screenshot_keeps_the_old_png(main_window, tmp_path, monkeypatc
         save_screenshot(main_window, str(target))
     assert target.read_bytes() == old
     assert os.listdir(tmp_path) == ["shot.png"]
+
+
+# ----------------------------------------------------------------------------
+# 1. Lone surrogates: saved, shown and reloaded; no error escapes a Qt callback
+
+LATIN1_SOURCE = "caf\udce9.csv"  # os.fsdecode(b"caf\xe9.csv")
+
+
+def _hostile_names(state) -> None:
+    state.set_data(np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]]), np.array([0.0, 1.0, 1.0]),
+                   source=LATIN1_SOURCE, axes=DataAxes(names=("r\udcb5", "x2")))
+
+
+def test_file_save_with_a_latin1_source_saves_and_reloads(main_window, tmp_path,
+                                                          no_error_boxes):
+    """Before: File > Save raised UnicodeEncodeError."""
+    _hostile_names(main_window.state)
+    path = tmp_path / "s.bceviz.json"
+    assert main_window.file_actions.save_session(path)
+    assert session.load_session(path).data_source == LATIN1_SOURCE
+    main_window.state.generate(n=50)
+    assert main_window.file_actions.open_session(path)
+    assert main_window.state.data_source == LATIN1_SOURCE
+    main_window.panels["controls"].flush()
+    label = main_window.panels["controls"].source_label
+    assert "caf\ufffd.csv" in label.text()  # shown with a replacement character
+
+
+def test_quit_with_a_latin1_source_autosaves(qtbot, config_dir, no_error_boxes):
+    window = _window(qtbot)
+    window.file_actions.enable_persistence(restore_session=False)
+    _hostile_names(window.state)
+    window.close()
+    assert session.load_session(config_dir / gui_settings.AUTOSAVE_NAME).data_source \
+        == LATIN1_SOURCE
+
+
+@pytest.mark.qt_no_exception_capture  # the error is deliberate: it is reported, not raised
+def test_autosave_catches_everything_and_says_so(qtbot, config_dir, monkeypatch, capsys):
+    """Before: only OSError/SessionError were caught; the rest escaped the close event."""
+    window = _window(qtbot)
+    window.file_actions.enable_persistence(restore_session=False)
+
+    def broken(*args, **kwargs):
+        raise UnicodeEncodeError("utf-8", "caf\udce9", 3, 4, "surrogates not allowed")
+
+    monkeypatch.setattr(session, "save_session", broken)
+    window.close()  # pytest-qt fails the test if anything escapes a Qt virtual
+    assert not window.isVisible()
+    boxes = error_boxes()
+    assert len(boxes) == 1 and "not autosaved" in boxes[0].text()
+    boxes[0].close()
+    assert "UnicodeEncodeError" in capsys.readouterr().err
+
+
+@pytest.mark.qt_no_exception_capture  # the error is deliberate: it is reported, not raised
+def test_an_error_in_the_close_filter_is_reported_and_the_window_closes(qtbot, monkeypatch):
+    window = _window(qtbot)
+
+    def broken():
+        raise RuntimeError("boom while quitting")
+
+    monkeypatch.setattr(window.file_actions, "save_on_quit", broken)
+    window.close()
+    assert not window.isVisible()
+    boxes = error_boxes()
+    assert len(boxes) == 1 and "boom while quitting" in boxes[0].text()
+    boxes[0].close()

@@ -213,3 +213,69 @@ def test_only_the_atomic_module_renames_files_into_place():
             if needle in text:
                 offenders.append(f"{path.relative_to(root)}: {needle}")
     assert offenders == []
+
+
+# ----------------------------------------------------------------------------
+# 1. File names with bytes that are not UTF-8 (lone surrogates) are kept exactly
+
+
+def _state_with(source: str, title: str, name: str) -> AppState:
+    from bceviz.model.state import DataAxes
+
+    state = AppState()
+    state.set_data(np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]]), np.array([0.0, 1.0, 1.0]),
+                   source=source, axes=DataAxes(names=(name, "x2"), label_name=name + "!"))
+    state.scenario_title = title
+    state.caption = "caption " + title
+    return state
+
+
+def test_a_session_keeps_lone_surrogates_exactly(tmp_path):
+    """Before: UnicodeEncodeError on save (and a traceback from --save-session)."""
+    source, title, name = "caf\udce9.csv", "T\udcff\udc80tle", "r\udcb5dius"
+    path = tmp_path / "s.json"
+    session.save_session(_state_with(source, title, name), path)
+    raw = path.read_bytes()
+    raw.decode("utf-8")  # valid UTF-8: the surrogates are JSON escapes
+    assert b"\\udce9" in raw
+    data = session.load_session(path)
+    assert data.data_source == source and data.scenario_title == title
+    assert data.caption == "caption " + title
+    assert data.axes.names[0] == name and data.axes.label_name == name + "!"
+    again = AppState()
+    session.apply_session(again, data)
+    session.save_session(again, tmp_path / "t.json")
+    assert (tmp_path / "t.json").read_bytes() == raw
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"),
+                    reason="needs a file system that stores arbitrary bytes in names")
+def test_a_latin1_file_name_loads_saves_and_reloads(tmp_path):
+    folder = os.fsencode(tmp_path)
+    raw_name = folder + b"/caf\xe9.csv"
+    with open(raw_name, "w", encoding="utf-8") as fh:
+        fh.write("a,b,label\n0,1,0\n1,0,1\n")
+    path = os.fsdecode(raw_name)
+    state = AppState()
+    state.load_points_file(path)
+    assert state.data_source == "caf\udce9.csv"
+    session.save_session(state, os.fsdecode(folder + b"/s\xe9ssion.json"))
+    back = session.load_session(os.fsdecode(folder + b"/s\xe9ssion.json"))
+    assert back.data_source == "caf\udce9.csv"
+    assert os.fsencode(back.data_source) == b"caf\xe9.csv"  # the very bytes of the name
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"),
+                    reason="needs a file system that stores arbitrary bytes in names")
+def test_cli_data_from_a_latin1_name_then_save_session(tmp_path):
+    folder = os.fsencode(tmp_path)
+    csv = folder + b"/caf\xe9.csv"
+    with open(csv, "w", encoding="utf-8") as fh:
+        fh.write("a,b,label\n0,1,0\n1,0,1\n2,2,1\n")
+    out = folder + b"/out.json"
+    proc = subprocess.run([os.fsencode(sys.executable), b"-m", b"bceviz", b"--data", csv,
+                           b"--train-steps", b"3", b"--save-session", out],
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    assert b"Traceback" not in proc.stderr
+    assert session.load_session(os.fsdecode(out)).data_source == "caf\udce9.csv"

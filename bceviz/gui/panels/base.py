@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, QSize, QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from bceviz.gui import theme as _theme
+from bceviz.gui.safety import guarded
 from bceviz.model.state import AppState
 
 
@@ -120,6 +121,7 @@ class Panel(QWidget):
             return
         self._timer.start(wait)
 
+    @guarded("redrawing a panel")
     def _on_timer(self) -> None:
         if self.min_interval_ms and self._yields < self.MAX_YIELDS and self._live_due():
             self._yields += 1
@@ -152,6 +154,7 @@ class Panel(QWidget):
     def refresh(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @guarded("applying the theme to a panel")
     def _on_theme(self) -> None:
         if shiboken6.isValid(self):
             self.apply_theme(_theme.current())
@@ -200,6 +203,7 @@ class Panel(QWidget):
         return (body.sizeHint(), body.minimumSizeHint(), body.minimumSize(), body.maximumSize(),
                 body.sizePolicy().horizontalPolicy(), body.sizePolicy().verticalPolicy())
 
+    @guarded("handling a panel's event", default=False)
     def event(self, event) -> bool:  # noqa: D401 - Qt override
         if event.type() == QEvent.Type.LayoutRequest and self._body is not None:
             hints = self._hints()
@@ -217,6 +221,7 @@ class Panel(QWidget):
             return QSize(*self.compact_min)
         return self._body.minimumSizeHint() if self._body is not None else super().minimumSizeHint()
 
+    @guarded("resizing a panel")
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         if self.compact_below:
             self.set_compact(event.size().width() < self.compact_below)

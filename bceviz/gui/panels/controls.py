@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from bceviz.engine import datasets as _datasets
 from bceviz.engine import logistic as _logistic
 from bceviz.gui.panels.base import Panel
+from bceviz.gui.safety import plain_label, shown
 from bceviz.model.state import MAX_POINTS, OPTIMIZER_LABELS, OPTIMIZERS, StateError
 
 FEATURE_LABELS = {
@@ -273,9 +274,13 @@ class ControlsPanel(Panel):
 
         # -- data set
         data_box, form = self._group("Data set")
-        self.source_label = QLabel()
+        # Plain text: the source is a file name, which may hold anything (safety module).
+        self.source_label = plain_label(QLabel())
         self.source_label.setWordWrap(True)
         self.source_label.setObjectName("data_source")
+        italic = self.source_label.font()
+        italic.setItalic(True)
+        self.source_label.setFont(italic)
         form.addRow(self.source_label)
         self.kind = QComboBox()
         self.kind.setToolTip("Shape of the generated data set")
@@ -439,10 +444,10 @@ class ControlsPanel(Panel):
         else:
             from pathlib import Path
 
-            name = Path(st.data_source).name if st.data_source else "a file"
+            name = shown(Path(st.data_source).name) if st.data_source else "a file"
             self.source_label.setText(
-                f"<i>The {st.n_points:,} points come from {name}; the settings below "
-                "generate new ones.</i>")
+                f"The {st.n_points:,} points come from {name}; the settings below "
+                "generate new ones.")
             self.source_label.show()
 
 
