@@ -1,4 +1,13 @@
-"""Atomic file writing: every file bceviz writes (sessions, CSV, reports, PNG, SVG) goes through here.
+"""Safe file access: the one atomic writer, and the one reader of user files.
+
+Every file bceviz writes (sessions, CSV, reports, PNG, SVG) goes through
+:func:`write_atomic`; every user file it reads (CSV data, sessions) through
+:func:`read_regular`, which refuses anything that is not a regular file at
+once (a FIFO would block the reader for ever, a device could be endless) and
+reads at most a stated number of bytes.
+
+Writing
+-------
 
 :func:`write_atomic` writes the bytes to a temporary file in the target's own
 folder, flushes and fsyncs it, gives it the permissions the target has (or
@@ -26,6 +35,15 @@ link kept). Text is encoded as strict UTF-8 before anything is created: text
 holding lone surrogates (undecodable bytes of a file name, see
 :func:`bceviz.model.session.dumps_session`) must be made encodable by the
 caller first.
+
+Reading
+-------
+:func:`read_regular` stats the path, refuses a folder, a pipe, a device or a
+socket and a file over the limit before opening it, opens it non-blocking (so
+a file swapped for a FIFO in between cannot block either), checks the opened
+file again and reads one byte more than the limit to notice a file that grew
+meanwhile. Problems are :class:`ReadError` with a ``kind`` the caller words
+for its own kind of file.
 """
 
 from __future__ import annotations
@@ -40,7 +58,7 @@ from typing import Union
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-__all__ = ["WriteError", "temp_files_for", "write_atomic"]
+__all__ = ["ReadError", "WriteError", "read_regular", "temp_files_for", "write_atomic"]
 
 #: A target name longer than this (in bytes) is shortened in its temporary file's name,
 #: so the temporary name stays within the usual 255-byte limit of a file name.
@@ -191,3 +209,93 @@ def write_atomic(path: PathLike, data: bytes | bytearray | memoryview | str) -> 
             except OSError:
                 pass
     _fsync_dir(folder)
+
+
+class ReadError(OSError):
+    """A user file that cannot be read; ``kind`` says why, ``reason`` in words.
+
+    ``kind`` is one of ``"missing"``, ``"folder"``, ``"not_regular"``,
+    ``"too_large"`` (``size`` holds the bytes found, or None when the file
+    grew past the limit while being read), ``"permission"`` or ``"other"``.
+    """
+
+    def __init__(self, path: PathLike, kind: str, reason: str, *, size: int | None = None,
+                 code: int = 0) -> None:
+        super().__init__(code, reason, os.fspath(path))
+        self.path = os.fspath(path)
+        self.kind = kind
+        self.reason = reason
+        self.size = size
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+def _read_error(path: str, exc: OSError) -> ReadError:
+    if isinstance(exc, FileNotFoundError):
+        return ReadError(path, "missing", "file not found", code=exc.errno or 0)
+    if isinstance(exc, PermissionError):
+        return ReadError(path, "permission", "permission denied", code=exc.errno or 0)
+    if isinstance(exc, IsADirectoryError):
+        return ReadError(path, "folder", "is a folder, not a file", code=exc.errno or 0)
+    return ReadError(path, "other", exc.strerror or str(exc), code=exc.errno or 0)
+
+
+def _check_kind(path: str, info: os.stat_result, max_bytes: int) -> None:
+    if stat.S_ISDIR(info.st_mode):
+        raise ReadError(path, "folder", "is a folder, not a file", code=errno.EISDIR)
+    if not stat.S_ISREG(info.st_mode):
+        what = ("a pipe (FIFO)" if stat.S_ISFIFO(info.st_mode)
+                else "a socket" if stat.S_ISSOCK(info.st_mode) else "a device")
+        raise ReadError(path, "not_regular", f"is not a regular file but {what}",
+                        code=errno.EINVAL)
+    if info.st_size > max_bytes:
+        raise ReadError(path, "too_large", "is over the size limit", size=info.st_size,
+                        code=errno.EFBIG)
+
+
+def read_regular(path: PathLike, max_bytes: int) -> bytearray:
+    """The bytes of a regular file of at most ``max_bytes`` bytes; :class:`ReadError` otherwise.
+
+    Never blocks on a FIFO or a device and never reads more than
+    ``max_bytes + 1`` bytes, whatever the path names. The bytes come in one
+    buffer of the file's size (no second copy: peak memory is the file's size).
+    """
+    fspath = os.fspath(path)
+    try:
+        _check_kind(fspath, os.stat(fspath), max_bytes)
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) \
+            | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(fspath, flags)
+    except ReadError:
+        raise
+    except OSError as exc:
+        raise _read_error(fspath, exc) from None
+    try:
+        with os.fdopen(fd, "rb", buffering=0) as handle:
+            info = os.fstat(handle.fileno())
+            _check_kind(fspath, info, max_bytes)  # the file actually opened
+            # One byte more than the file's size notices a file that grew meanwhile.
+            buffer = bytearray(min(info.st_size, max_bytes) + 1)
+            view = memoryview(buffer)
+            filled = 0
+            while filled < len(buffer):
+                got = handle.readinto(view[filled:])
+                if not got:
+                    break
+                filled += got
+            if filled == len(buffer) and filled <= max_bytes:  # it grew: read the rest
+                view.release()
+                buffer += handle.read(max_bytes + 1 - filled)
+                filled = len(buffer)
+            else:
+                view.release()
+    except ReadError:
+        raise
+    except OSError as exc:
+        raise _read_error(fspath, exc) from None
+    if filled > max_bytes:
+        raise ReadError(fspath, "too_large", "grew over the size limit while being read",
+                        code=errno.EFBIG)
+    del buffer[filled:]
+    return buffer

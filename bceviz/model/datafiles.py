@@ -43,14 +43,13 @@ import csv
 import math
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from bceviz.model.atomic import WriteError, write_atomic
+from bceviz.model.atomic import ReadError, WriteError, read_regular, write_atomic
 from bceviz.resources import resource_path
 
 __all__ = [
@@ -204,36 +203,11 @@ def _limit_text(n_bytes: int) -> str:
 
 def _read_text(path: PathLike, max_bytes: int) -> str:
     """The file's text, or DataFileError for anything that stops it being CSV text."""
-    p = Path(path)
     try:
-        info = p.stat()
-    except FileNotFoundError:
-        raise DataFileError(path, None, None, "file not found") from None
-    except PermissionError:
-        raise DataFileError(path, None, None, "cannot be read: permission denied") from None
-    except OSError as exc:
-        raise DataFileError(path, None, None, f"cannot be read: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise DataFileError(path, None, None, "is a folder, not a file")
-    if not stat.S_ISREG(info.st_mode):
-        raise DataFileError(path, None, None, "is not a regular file")
-    if info.st_size > max_bytes:
-        raise DataFileError(
-            path, None, None,
-            f"file is {_size_text(info.st_size)}; the limit is {_limit_text(max_bytes)}",
-        )
-    try:
-        with open(p, "rb") as handle:
-            # One byte over the limit is enough to notice a file that grew meanwhile.
-            raw = handle.read(max_bytes + 1)
-    except PermissionError:
-        raise DataFileError(path, None, None, "cannot be read: permission denied") from None
-    except OSError as exc:
-        raise DataFileError(path, None, None, f"cannot be read: {exc.strerror or exc}") from None
-    if len(raw) > max_bytes:
-        raise DataFileError(
-            path, None, None, f"file is over the limit of {_limit_text(max_bytes)}"
-        )
+        # Refuses folders, FIFOs, devices and sockets before opening (a FIFO would block).
+        raw = read_regular(path, max_bytes)
+    except ReadError as exc:
+        raise DataFileError(path, None, None, _read_problem(exc, max_bytes)) from None
     if not raw:
         raise DataFileError(path, None, None, "file is empty")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -258,6 +232,22 @@ def _read_text(path: PathLike, max_bytes: int) -> str:
     if not text.strip():
         raise DataFileError(path, None, None, "file is empty")
     return text
+
+
+def _read_problem(exc: ReadError, max_bytes: int) -> str:
+    if exc.kind == "missing":
+        return "file not found"
+    if exc.kind == "permission":
+        return "cannot be read: permission denied"
+    if exc.kind == "folder":
+        return "is a folder, not a file"
+    if exc.kind == "not_regular":
+        return exc.reason
+    if exc.kind == "too_large":
+        if exc.size is not None:
+            return f"file is {_size_text(exc.size)}; the limit is {_limit_text(max_bytes)}"
+        return f"file is over the limit of {_limit_text(max_bytes)}"
+    return f"cannot be read: {exc.reason}"
 
 
 # --------------------------------------------------------------------------- layout

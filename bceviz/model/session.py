@@ -82,7 +82,7 @@ import bceviz
 from bceviz.engine import datasets as _datasets
 from bceviz.engine import logistic as _logistic
 from bceviz.engine.losses import LossSpec
-from bceviz.model.atomic import WriteError, write_atomic
+from bceviz.model.atomic import ReadError, WriteError, read_regular, write_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     from bceviz.model.state import AppState
@@ -376,25 +376,28 @@ def load_session(path: PathLike) -> SessionData:
     """
     fspath = os.fspath(path)
     try:
-        size = os.stat(fspath).st_size
-        if os.path.isdir(fspath):
-            raise SessionError("this is a folder, not a session file", file=fspath)
-        if size > MAX_FILE_BYTES:
-            raise SessionError(
-                f"the file is {size / 1e6:.1f} MB; sessions over "
-                f"{MAX_FILE_BYTES // (1024 * 1024)} MB are refused", file=fspath)
-        with open(fspath, "rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise SessionError("file not found", file=fspath) from None
-    except PermissionError:
-        raise SessionError("permission denied: the file cannot be read", file=fspath) from None
-    except OSError as exc:
-        raise SessionError(f"cannot read the file: {exc.strerror or exc}", file=fspath) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise SessionError(
-            f"the file is over {MAX_FILE_BYTES // (1024 * 1024)} MB; refused", file=fspath)
+        # Refuses folders, FIFOs, devices and sockets before opening (a FIFO would block).
+        raw = read_regular(fspath, MAX_FILE_BYTES)
+    except ReadError as exc:
+        raise SessionError(_read_problem(exc), file=fspath) from None
     return loads_session(raw, file=fspath)
+
+
+def _read_problem(exc: ReadError) -> str:
+    limit = f"{MAX_FILE_BYTES // (1024 * 1024)} MB"
+    if exc.kind == "missing":
+        return "file not found"
+    if exc.kind == "permission":
+        return "permission denied: the file cannot be read"
+    if exc.kind == "folder":
+        return "this is a folder, not a session file"
+    if exc.kind == "not_regular":
+        return f"{exc.reason}: a session is read from a regular file only"
+    if exc.kind == "too_large":
+        if exc.size is not None:
+            return f"the file is {exc.size / 1e6:.1f} MB; sessions over {limit} are refused"
+        return f"the file is over {limit}; refused"
+    return f"cannot read the file: {exc.reason}"
 
 
 def loads_session(text: Union[str, bytes], *, file: Optional[PathLike] = None) -> SessionData:
@@ -403,7 +406,7 @@ def loads_session(text: Union[str, bytes], *, file: Optional[PathLike] = None) -
         if len(text) > MAX_FILE_BYTES:
             raise SessionError("the session is over 50 MB; refused", file=file)
         try:
-            text = bytes(text).decode("utf-8-sig")
+            text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise SessionError(
                 f"not a text (UTF-8) file: undecodable byte at offset {exc.start}", file=file

@@ -279,3 +279,87 @@ def test_cli_data_from_a_latin1_name_then_save_session(tmp_path):
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
     assert b"Traceback" not in proc.stderr
     assert session.load_session(os.fsdecode(out)).data_source == "caf\udce9.csv"
+
+
+# ----------------------------------------------------------------------------
+# 4. Only regular files are read: a FIFO is refused at once, never waited on
+
+
+def _refused_promptly(call, fifo) -> Exception:
+    """Run ``call`` in a thread; if it blocks on the FIFO, unblock it and fail."""
+    outcome: list = []
+
+    def run():
+        try:
+            call()
+            outcome.append(None)
+        except Exception as exc:  # noqa: BLE001 - the refusal is what we want
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(5.0)
+    if worker.is_alive():  # it opened the FIFO and waits for a writer: free it
+        with open(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK), "wb", closefd=True):
+            pass
+        worker.join(5.0)
+        pytest.fail("the reader blocked on a FIFO")
+    assert outcome and outcome[0] is not None, "a FIFO was accepted"
+    return outcome[0]
+
+
+@posix_only
+def test_a_fifo_given_as_a_session_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "f.json"
+    os.mkfifo(fifo)
+    exc = _refused_promptly(lambda: session.load_session(fifo), fifo)
+    assert isinstance(exc, SessionError) and "not a regular file" in str(exc)
+    assert str(fifo) in str(exc)
+
+
+@posix_only
+@pytest.mark.parametrize("reader", [datafiles.read_points_csv, datafiles.read_table_csv,
+                                    datafiles.read_pairs_csv])
+def test_a_fifo_given_as_a_csv_is_refused_at_once(tmp_path, reader):
+    fifo = tmp_path / "f.csv"
+    os.mkfifo(fifo)
+    exc = _refused_promptly(lambda: reader(fifo), fifo)
+    assert isinstance(exc, DataFileError) and "not a regular file" in str(exc)
+
+
+@posix_only
+def test_a_file_swapped_for_a_fifo_after_the_check_does_not_block(tmp_path, monkeypatch):
+    """The opened file is checked again (a FIFO that replaced it meanwhile is refused)."""
+    fifo = tmp_path / "swap.json"
+    os.mkfifo(fifo)
+    real_stat = os.stat
+
+    def stale_stat(path, *args, **kwargs):  # the check sees a regular file...
+        if os.fspath(path) == str(fifo):
+            return real_stat(__file__)
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(atomic.os, "stat", stale_stat)
+    exc = _refused_promptly(lambda: session.load_session(fifo), fifo)
+    assert "not a regular file" in str(exc)
+
+
+@posix_only
+def test_a_device_is_refused(tmp_path):
+    with pytest.raises(SessionError, match="not a regular file but a device"):
+        session.load_session("/dev/zero")
+    with pytest.raises(DataFileError, match="not a regular file"):
+        datafiles.read_points_csv("/dev/zero")
+
+
+@posix_only
+def test_cli_session_fifo_fails_promptly(tmp_path):
+    fifo = tmp_path / "f.json"
+    os.mkfifo(fifo)
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "bceviz", "--session", str(fifo),
+                           "--report", str(tmp_path / "r.json")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "not a regular file" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert time.monotonic() - start < 60
