@@ -427,8 +427,8 @@ class MulticlassTrainer:
     def set_weights(self, ovr: tuple, softmax: tuple) -> None:
         """Jump to weights ``ovr = (W, b)``, ``softmax = (W, b)`` (e.g. the fitted optima)."""
         d = self._X.shape[1]
-        Wo, bo = _check_weights(*ovr, d, self._K)
-        Ws, bs = _check_weights(*softmax, d, self._K)
+        Wo, bo = _check_weights(ovr[0], ovr[1], d, self._K)
+        Ws, bs = _check_weights(softmax[0], softmax[1], d, self._K)
         self._ovr, self._soft = (Wo.copy(), bo.copy()), (Ws.copy(), bs - bs.mean())
         self._ovr_opt.reset()
         self._soft_opt.reset()
