@@ -18,7 +18,8 @@ Figures, in the feature's units:
   *summed* negative log-likelihood (statsmodels ``Logit(...).fit().bse``),
   only for plain BCE with ``l2 = 0`` on data whose maximum-likelihood
   estimate exists; None otherwise (they do not exist, or would describe a
-  different estimator).
+  different estimator). ``cov_wb`` is their covariance and
+  ``se_tipping_point`` the delta-method error of x*.
 
 **Separation.** ``separable`` is a property of the data: a threshold on x puts
 every class-1 example strictly on one side and every class-0 example on the
@@ -273,11 +274,15 @@ class TippingFit:
     iterations: int = 0
     loss: float = 0.0
     objective: float = 0.0
+    #: Wald covariance of (w, b) and the delta-method error of x* = −b/w (None as se_w).
+    cov_wb: float | None = None
+    se_tipping_point: float | None = None
 
     def to_dict(self) -> dict:
         return {
             "w": self.w, "b": self.b, "tipping_point": self.tipping_point, "width": self.width,
-            "se_w": self.se_w, "se_b": self.se_b, "separable": self.separable,
+            "se_w": self.se_w, "se_b": self.se_b, "cov_wb": self.cov_wb,
+            "se_tipping_point": self.se_tipping_point, "separable": self.separable,
             "quasi_separable": self.quasi_separable, "optimum_exists": self.optimum_exists,
             "converged": self.converged, "iterations": self.iterations, "loss": self.loss,
             "objective": self.objective,
@@ -400,36 +405,47 @@ def fit_tipping(x, y, *, l2: float = 0.0, spec: LossSpec | None = None) -> Tippi
     w = a / s
     b = c - a * m / s
     converged = bool(met and exists)
-    se_w = se_b = None
+    se_w = se_b = cov_wb = se_t = None
     if (spec == _PLAIN and l2 == 0.0 and exists and converged
             and not (sep.separable or sep.quasi_separable)):
-        se_w, se_b = _wald_errors(a, c, u, ya, m, s)
+        cov = _wald_covariance(a, c, u, ya, m, s)
+        if cov is not None:
+            se_w, se_b, cov_wb = math.sqrt(cov[0, 0]), math.sqrt(cov[1, 1]), float(cov[0, 1])
+            se_t = _tipping_point_error(w, b, cov)
     z = w * xa + b
     loss = float(np.mean(loss_from_logits(z, ya, spec)))
     return TippingFit(
         w=float(w), b=float(b), tipping_point=tipping_point_of(w, b), width=width_of(w),
         se_w=se_w, se_b=se_b, separable=sep.separable, converged=converged,
         quasi_separable=sep.quasi_separable, optimum_exists=exists, iterations=iterations,
-        loss=loss, objective=loss + 0.5 * l2 * w * w,
+        loss=loss, objective=loss + 0.5 * l2 * w * w, cov_wb=cov_wb, se_tipping_point=se_t,
     )
 
 
-def _wald_errors(a: float, c: float, u: np.ndarray, y: np.ndarray, m: float,
-                 s: float) -> tuple[float | None, float | None]:
-    """Standard errors of (w, b) from the inverse of the summed-NLL Hessian (plain BCE)."""
+def _wald_covariance(a: float, c: float, u: np.ndarray, y: np.ndarray, m: float,
+                     s: float) -> np.ndarray | None:
+    """Covariance of (w, b): the inverse of the summed-NLL Hessian (plain BCE); None if singular."""
     h = curvature_from_logits(a * u + c, y)
     H = np.array([[float(h @ (u * u)), float(h @ u)], [float(h @ u), float(h.sum())]])
     det = H[0, 0] * H[1, 1] - H[0, 1] * H[1, 0]
     if not (math.isfinite(det) and det > 1e-12 * max(H[0, 0] * H[1, 1], 1e-300)):
-        return None, None  # singular (e.g. a constant feature): no standard errors
+        return None  # singular (e.g. a constant feature): no standard errors
     cov_u = np.array([[H[1, 1], -H[0, 1]], [-H[1, 0], H[0, 0]]]) / det
     # (w, b) = J (a, c) with w = a / s, b = c − a m / s.
     J = np.array([[1.0 / s, 0.0], [-m / s, 1.0]])
     cov = J @ cov_u @ J.T
-    var_w, var_b = float(cov[0, 0]), float(cov[1, 1])
-    if not (var_w > 0.0 and var_b > 0.0 and math.isfinite(var_w) and math.isfinite(var_b)):
-        return None, None
-    return math.sqrt(var_w), math.sqrt(var_b)
+    if not (np.all(np.isfinite(cov)) and cov[0, 0] > 0.0 and cov[1, 1] > 0.0):
+        return None
+    return cov
+
+
+def _tipping_point_error(w: float, b: float, cov: np.ndarray) -> float | None:
+    """Delta-method error of x* = −b/w: gradient (b/w², −1/w) through the covariance."""
+    if w == 0.0:
+        return None
+    grad = np.array([b / (w * w), -1.0 / w])
+    var = float(grad @ cov @ grad)
+    return math.sqrt(var) if math.isfinite(var) and var >= 0.0 else None
 
 
 # ----------------------------------------------------------------------------- SGD

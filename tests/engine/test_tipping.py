@@ -84,6 +84,14 @@ def test_synthetic_sets_match_statsmodels_logit(params):
     assert fit.se_w == pytest.approx(se_w, rel=1e-7)
     assert fit.se_b == pytest.approx(se_b, rel=1e-7)
     assert fit.tipping_point == pytest.approx(-b / w, rel=1e-8)
+    # the delta-method error of x* = −b/w from statsmodels' covariance
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = sm.Logit(y, sm.add_constant(x)).fit(method="newton", tol=1e-13, disp=0)
+    cov = res.cov_params()  # order (const, x)
+    assert fit.cov_wb == pytest.approx(cov[0, 1], rel=1e-7)
+    grad = np.array([-1.0 / w, b / w**2])  # d(−b/w)/d(b, w)
+    assert fit.se_tipping_point == pytest.approx(math.sqrt(grad @ cov @ grad), rel=1e-7)
 
 
 @FAST
