@@ -1,8 +1,15 @@
-"""The main window: every panel in a dock, the caption bar, menus, status bar and the training loop.
+"""The main window: one stage at a time, the lesson navigator, menus, status bar and the training loop.
 
-Reads from the state: the scenario (title, caption, which panels to show),
-``running`` (the training timer), ``view`` (units, loss-curve axis), status
-messages. Writes: play/pause/step/reset, view options, scenario choice. The
+The window hosts one lab at a time (``bceviz.model.labs``) and shows one of
+its stages (``bceviz.model.stages``): the stage's two to four panels, large,
+in the :class:`~bceviz.gui.stage_host.StageHost` at the window's centre. The
+2-D lab's full workbench (stages ``workbench`` and ``large``) keeps its nine
+panels in docks around an empty centre, as before. See
+``docs/architecture.md``, "The window".
+
+Reads from the current lab's state: ``running`` (the training timer),
+status messages, and for the 2-D lab the scenario (title, caption) and
+``view``. Writes: play/pause/step/reset, view options, stage choice. The
 window never draws numbers itself beyond the status bar; the panels do.
 """
 
@@ -14,13 +21,13 @@ import shiboken6
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
+    QComboBox,
     QDockWidget,
     QLabel,
     QMainWindow,
     QMessageBox,
     QSizePolicy,
     QToolBar,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -31,7 +38,11 @@ from bceviz.gui import keys as _keys
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels import registry
 from bceviz.gui.panels.base import Panel
+from bceviz.gui.stage_host import LabView, StageHost
+from bceviz.model import labs as _labs
 from bceviz.model import scenarios as _scenarios
+from bceviz.model import stages as _stages
+from bceviz.model.labs.base import LabError
 from bceviz.model.state import AppState, StateError
 
 #: Training timer period (ms): about 60 frames per second.
@@ -64,16 +75,19 @@ class CaptionBar(QLabel):
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setContentsMargins(6, 3, 6, 3)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.title = self.caption = ""
+        self.title = self.caption = self.first = ""
         self._wanted = 0
 
-    def set_text(self, title: str, caption: str) -> None:
+    def set_text(self, title: str, caption: str, first: str = "") -> None:
+        """Title, caption and what to do first; all three are escaped (they may come from files)."""
         from html import escape
 
-        self.title, self.caption = title, caption
+        self.title, self.caption, self.first = title, caption, first
         text = f"<b>{escape(title)}</b>"
         if caption:
             text += f" — {escape(caption)}"
+        if first:
+            text += f"<br><i>First: {escape(first)}</i>"
         self.setText(text)
         self._refit()
 
@@ -105,7 +119,8 @@ class MainWindow(QMainWindow):
     (objectName ``dock_<id>``, so ``saveState``/``restoreState`` work).
     """
 
-    def __init__(self, state: AppState, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, state: AppState, parent: Optional[QWidget] = None, *,
+                 lab_states: Optional[dict] = None) -> None:
         super().__init__(parent)
         _theme.manager()  # theme globals before any plot is made
         self.state = state
@@ -120,16 +135,30 @@ class MainWindow(QMainWindow):
         self.panels: dict[str, Panel] = {}
         self.docks: dict[str, QDockWidget] = {}
         self.caption_bar = CaptionBar(self)
-        bar = QToolBar("Scenario", self)
+        bar = QToolBar("Stage", self)
         bar.setObjectName("caption_toolbar")
         bar.setMovable(False)
         bar.setFloatable(False)
-        bar.addWidget(self.caption_bar)
         self.caption_toolbar = bar
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
 
         self._build_docks()
         self._default_layout()
+        # The stage host is the centre; in the 2-D workbench it is hidden and the docks fill
+        # the window. Labs are built when one of their stages is first shown.
+        self.stage_host = StageHost(self)
+        self.setCentralWidget(self.stage_host)
+        self.lab_states: dict[str, object] = {**(lab_states or {}), "logistic2d": state}
+        self.lab_views: dict[str, LabView] = {}
+        self.current_lab = "logistic2d"
+        self.stage: Optional[_stages.Stage] = None
+        #: The stage to go back to from a workbench (the navigator's Workbench toggle).
+        self._lesson_before_workbench: Optional[str] = None
+        self.mode = "docks"
+        self.revealed = False
+        self._applying_stage = False
+        self._build_navigator(bar)
+        bar.addWidget(self.caption_bar)
         self._build_menus()
         self._build_status_bar()
         # File/Edit menus (sessions, data, export, undo, copy as code), presentation
@@ -144,7 +173,8 @@ class MainWindow(QMainWindow):
 
         ev = state.events
         self._listeners = [
-            (ev.status, self._on_status), (ev.running, self._on_running),
+            (ev.status, self._lab_status("logistic2d")),
+            (ev.running, self._lab_running("logistic2d")),
             (ev.scenario, self._on_scenario), (ev.view, self._on_view),
             (ev.weights, self._on_weights),
         ]
@@ -152,8 +182,9 @@ class MainWindow(QMainWindow):
             event.connect(callback)
         _theme.manager().changed.connect(self._on_theme)
 
-        self.resize(DEFAULT_SIZE)
+        self.resize(self.fitting_size())
         self._sized = False
+        self._enter_docks()
         self._on_scenario()
         if state.status_message:
             self._on_status(state.status_message)
@@ -296,14 +327,306 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._size_docks)
 
     def reset_layout(self) -> None:
-        """Put every dock back where it starts (View → Reset layout)."""
+        """Put every panel back where the stage starts (View → Reset layout)."""
+        if self.mode == "stage" and self.stage is not None:
+            self._enter_stage(self.stage)
+            return
         self._default_layout()
         self._apply_panel_visibility(getattr(self.state, "scenario_panels", None))
 
+    def apply_panel_visibility(self, panel_ids) -> None:
+        """Workbench docks: show the named panels (None: all), hide the others."""
+        self._apply_panel_visibility(panel_ids)
+
     def _apply_panel_visibility(self, panel_ids) -> None:
+        if self.mode != "docks":
+            return
         wanted = set(panel_ids) if panel_ids else set(self.docks)
         for pid, dock in self.docks.items():
             dock.setVisible(pid in wanted)
+
+    # ------------------------------------------------------------ stages
+    def fitting_size(self) -> QSize:
+        """The default size, shrunk to the screen the window opens on (1280 × 720 and up)."""
+        screen = self.screen()
+        if screen is None:
+            return DEFAULT_SIZE
+        avail = screen.availableGeometry().size()
+        return QSize(min(DEFAULT_SIZE.width(), avail.width()),
+                     min(DEFAULT_SIZE.height(), avail.height()))
+
+    def _build_navigator(self, bar: QToolBar) -> None:
+        """◀ stage chooser ▶ and the workbench toggle, left of the caption."""
+        self.act_prev = self._action(bar, "◀", lambda: self.next_stage(-1), ["PgUp"],
+                                     tip="Previous stage (Page Up)")
+        self.stage_combo = QComboBox(self)
+        self.stage_combo.setObjectName("stage_chooser")
+        self.stage_combo.setToolTip("Choose a stage: one idea, its panels large")
+        self.stage_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.stage_combo.setMaximumWidth(260)
+        for chapter, stages in _stages.chapters():
+            self.stage_combo.addItem(chapter)
+            index = self.stage_combo.count() - 1
+            item = self.stage_combo.model().item(index)
+            item.setEnabled(False)
+            font = item.font()
+            font.setBold(True)
+            item.setFont(font)
+            for stage in stages:
+                self.stage_combo.addItem("   " + stage.title, stage.stage_id)
+        self.stage_combo.activated.connect(self._on_combo)
+        bar.addWidget(self.stage_combo)
+        self.act_next = self._action(bar, "▶", lambda: self.next_stage(1), ["PgDown"],
+                                     tip="Next stage (Page Down)")
+        self.act_workbench = self._action(
+            bar, "Workbench", self.toggle_workbench, ["Ctrl+B"],
+            tip="Every panel of this lab at once, and back to the lesson (Ctrl+B)",
+            checkable=True)
+        self.act_reveal = self._action(bar, "Reveal", self.reveal, ["Ctrl+R"],
+                                       tip="Show the numbers this stage hides (Ctrl+R)")
+        self.act_reveal.setVisible(False)
+        for act in (self.act_prev, self.act_next, self.act_workbench, self.act_reveal):
+            self.addAction(act)  # shortcuts work with the tool bar hidden (presentation)
+
+    @property
+    def lab_state(self):
+        """The current lab's state (the 2-D lab's is also ``self.state``)."""
+        return self.lab_states[self.current_lab]
+
+    def lab_view(self, lab_id: str) -> LabView:
+        """The lab's view, building its state and panels on first use."""
+        view = self.lab_views.get(lab_id)
+        if view is not None:
+            return view
+        info = _labs.get_lab(lab_id)
+        if lab_id == "logistic2d":
+            panels = {pid: p for pid, p in self.panels.items() if pid != "controls"}
+            titles = {pid: self.docks[pid].windowTitle() for pid in panels}
+            view = LabView(info, self.state, panels, self.panels.get("controls"), titles)
+        else:
+            state = self.lab_states.get(lab_id)
+            if state is None:
+                state = info.state_factory()
+                self.lab_states[lab_id] = state
+            self._listen_to_lab(lab_id, state)
+            view = LabView.build(info, state)
+            for widget in view.all_widgets():
+                widget.hide()
+                widget.setParent(self.stage_host.parking)
+        self.lab_views[lab_id] = view
+        return view
+
+    def _listen_to_lab(self, lab_id: str, state) -> None:
+        pairs = [(state.events.status, self._lab_status(lab_id)),
+                 (state.events.running, self._lab_running(lab_id))]
+        for event, callback in pairs:
+            event.connect(callback)
+        self._listeners.extend(pairs)
+
+    def _lab_status(self, lab_id: str):
+        def on_status(message: str = "", level: str = "info", **_) -> None:
+            if lab_id == self.current_lab:
+                self._on_status(message, level)
+        return on_status
+
+    def _lab_running(self, lab_id: str):
+        def on_running(**_) -> None:
+            if lab_id == self.current_lab:
+                self._on_running()
+        return on_running
+
+    def show_stage(self, stage_id: str) -> None:
+        """Open a stage: apply its settings to its lab (all or nothing), then arrange its panels.
+
+        A refused stage (bad settings, unknown panel) leaves everything as it
+        was and says why in the status bar.
+        """
+        stage = _stages.get_stage(stage_id)
+        view = self.lab_view(stage.lab)
+        state = view.state
+        missing = [pid for pid in stage.panel_ids if pid not in view.panels]
+        if missing:
+            raise StateError(f"stage {stage.stage_id!r} names panel {missing[0]!r}, which the "
+                             f"lab has not")
+        for other in self.lab_states.values():
+            if other.running:
+                other.set_running(False)
+        self._applying_stage = True
+        try:
+            state.apply_settings(dict(stage.settings))
+        except LabError as exc:
+            raise StateError(str(exc)) from None
+        finally:
+            self._applying_stage = False
+        state.set_stage_id(stage.stage_id)
+        self._arrange(stage)
+        if stage.autoplay and state.can_train():
+            state.set_running(True)
+
+    def present(self, stage_id: str) -> None:
+        """Show a stage's layout over its lab's state as it is (no settings applied).
+
+        For a state that was prepared elsewhere: the CLI after training, a
+        session just restored. An unknown stage shows the 2-D workbench.
+        """
+        try:
+            stage = _stages.get_stage(stage_id)
+        except _stages.StageError:
+            stage = _stages.get_stage("workbench")
+        lab_id = stage.lab
+        if lab_id not in self.lab_states:
+            lab_id = "logistic2d"
+            stage = _stages.get_stage("workbench")
+        self.lab_view(lab_id)
+        self.lab_states[lab_id].set_stage_id(stage.stage_id)
+        self._arrange(stage)
+
+    def _arrange(self, stage: "_stages.Stage") -> None:
+        """Show ``stage``: the 2-D workbench in docks, anything else in the stage host."""
+        self.stage = stage
+        self.current_lab = stage.lab
+        self.revealed = not stage.hidden
+        if stage.lab == "logistic2d" and stage.is_workbench:
+            self._enter_docks()
+        else:
+            self._enter_stage(stage)
+        self._sync_navigator()
+        self._update_caption()
+        self._on_running()
+        state = self.lab_state
+        if state.status_message and stage.lab != "logistic2d":
+            self._on_status(state.status_message, getattr(state, "status_level", "info"))
+
+    def _enter_docks(self) -> None:
+        """The 2-D workbench: every panel back in its dock, the centre hidden."""
+        self.stage_host.clear()
+        for pid, panel in self.panels.items():
+            dock = self.docks[pid]
+            if dock.widget() is not panel:
+                dock.setWidget(panel)
+            panel.show()
+        self.stage_host.hide()
+        self.mode = "docks"
+        self._apply_panel_visibility(None)
+
+    def _enter_stage(self, stage: "_stages.Stage") -> None:
+        for dock in self.docks.values():
+            dock.hide()
+        view = self.lab_view(stage.lab)
+        self.stage_host.show_stage(view, stage)
+        self.stage_host.show()
+        self.mode = "stage"
+        for widget in self.stage_host.visible_panels().values():
+            schedule = getattr(widget, "schedule", None)
+            if schedule is not None:
+                schedule()
+
+    def _presenting(self) -> bool:
+        fa = getattr(self, "file_actions", None)
+        return bool(fa is not None and fa.presentation.active)
+
+    def next_stage(self, step: int) -> None:
+        """Page Down / Page Up: the next or previous stage in the navigator's order."""
+        current = self.stage.stage_id if self.stage is not None else ""
+        target = _stages.neighbour(current, step)
+        if target is None:
+            self.lab_state.set_status("This is the " + ("last" if step > 0 else "first")
+                                      + " stage", "info")
+            return
+        self.show_stage(target.stage_id)
+
+    def toggle_workbench(self, on: Optional[bool] = None) -> None:
+        """From a lesson to its lab's full workbench, and back to the lesson."""
+        stage = self.stage
+        if stage is None:
+            return
+        if not stage.is_workbench:
+            bench = _stages.workbench_of(stage.lab)
+            self._lesson_before_workbench = stage.stage_id
+            if bench is not None:
+                if stage.lab == "logistic2d":  # keep the lesson's data and model on the bench
+                    self.stage = bench
+                    self.current_lab = bench.lab
+                    self._enter_docks()
+                    self._sync_navigator()
+                    self._update_caption()
+                else:
+                    self._arrange(_stages.Stage(
+                        stage_id=stage.stage_id, lab=stage.lab, title=stage.title,
+                        chapter=stage.chapter, caption=stage.caption, first=stage.first))
+                    self.act_workbench.setChecked(True)
+                return
+            self._arrange(_stages.Stage(stage_id=stage.stage_id, lab=stage.lab,
+                                        title=stage.title, chapter=stage.chapter,
+                                        caption=stage.caption, first=stage.first))
+            self.act_workbench.setChecked(True)
+            return
+        back = self._lesson_before_workbench
+        self._lesson_before_workbench = None
+        if back is not None:
+            self._arrange(_stages.get_stage(back))  # the layout only: the model stays as it is
+        else:
+            self._sync_navigator()
+
+    def reveal(self) -> None:
+        """Show what the stage hides (a practice problem's answer)."""
+        if self.revealed:
+            return
+        self.revealed = True
+        for panel in list(self.panels.values()) + [
+                w for v in self.lab_views.values() for w in v.all_widgets()]:
+            on_reveal = getattr(panel, "set_revealed", None)
+            if on_reveal is not None:
+                on_reveal(True)
+        self._sync_navigator()
+        self.lab_state.set_status("Revealed", "info")
+
+    def hidden_names(self) -> tuple[str, ...]:
+        """What the current stage hides until Reveal (empty once revealed)."""
+        if self.stage is None or self.revealed:
+            return ()
+        return self.stage.hidden
+
+    def _on_combo(self, index: int) -> None:
+        stage_id = self.stage_combo.itemData(index)
+        if stage_id:
+            self.guard(self.show_stage, stage_id)
+
+    def _sync_navigator(self) -> None:
+        stage = self.stage
+        sid = stage.stage_id if stage is not None else ""
+        index = self.stage_combo.findData(sid)
+        self.stage_combo.blockSignals(True)
+        if index >= 0:
+            self.stage_combo.setCurrentIndex(index)
+        self.stage_combo.blockSignals(False)
+        on_bench = stage is not None and (stage.is_workbench or self.mode == "docks")
+        self.act_workbench.blockSignals(True)
+        self.act_workbench.setChecked(bool(on_bench and self._lesson_before_workbench))
+        self.act_workbench.blockSignals(False)
+        self.act_prev.setEnabled(_stages.neighbour(sid, -1) is not None)
+        self.act_next.setEnabled(_stages.neighbour(sid, 1) is not None)
+        self.act_reveal.setVisible(bool(self.hidden_names()))
+        for other, act in getattr(self, "scenario_actions", {}).items():
+            act.setChecked(other == sid)
+        for panel in self.panels.values():
+            on_reveal = getattr(panel, "set_revealed", None)
+            if on_reveal is not None:
+                on_reveal(not self.hidden_names() if self.current_lab == "logistic2d" else True)
+
+    def _update_caption(self) -> None:
+        stage = self.stage
+        if self.current_lab == "logistic2d":
+            st = self.state
+            title = st.scenario_title or (stage.title if stage else "bceviz")
+            caption = st.caption
+            first = stage.first if stage is not None and stage.stage_id == st.scenario_id else ""
+        else:
+            title = stage.title if stage else ""
+            caption = stage.caption if stage else ""
+            first = stage.first if stage else ""
+        self.caption_bar.set_text(title, caption, first)
+        self.setWindowTitle(f"bceviz — {title}" if title else "bceviz")
 
     # ----------------------------------------------------------------- menus
     def _action(self, menu, text: str, slot: Callable, shortcuts=(), tip: str = "",
@@ -329,15 +652,24 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Quit", self.close, ["Ctrl+Q"],
                      "Close bceviz")
 
-        scen_menu = mb.addMenu("&Scenario")
+        stage_menu = mb.addMenu("&Stages")
+        self.stage_menu = stage_menu
         self.scenario_actions: dict[str, QAction] = {}
         group = QActionGroup(self)
-        for sid, title in _scenarios.list_scenarios():
-            act = self._action(scen_menu, title, lambda sid=sid: self.load_scenario(sid),
-                               tip=f"Load the scenario '{sid}'")
-            act.setCheckable(True)
-            group.addAction(act)
-            self.scenario_actions[sid] = act
+        for chapter, stages in _stages.chapters():
+            sub = stage_menu.addMenu(chapter)
+            for stage in stages:
+                sid = stage.stage_id
+                act = self._action(sub, stage.title, lambda sid=sid: self.show_stage(sid),
+                                   tip=f"Open the stage '{sid}'")
+                act.setCheckable(True)
+                group.addAction(act)
+                self.scenario_actions[sid] = act
+        stage_menu.addSeparator()
+        stage_menu.addAction(self.act_prev)
+        stage_menu.addAction(self.act_next)
+        stage_menu.addAction(self.act_workbench)
+        stage_menu.addAction(self.act_reveal)
 
         view_menu = mb.addMenu("&View")
         self.view_menu = view_menu
@@ -409,29 +741,31 @@ class MainWindow(QMainWindow):
         """Run a user action; a refused change goes to the status bar, not a traceback."""
         try:
             fn(*args, **kwargs)
-        except StateError as exc:
-            self.state.set_status(str(exc), "error")
-        except _scenarios.ScenarioError as exc:
-            self.state.set_status(str(exc), "error")
+        except (StateError, LabError, _scenarios.ScenarioError, _stages.StageError) as exc:
+            self.lab_state.set_status(str(exc), "error")
 
     def toggle_play(self) -> None:
-        self.state.set_running(not self.state.running)
+        state = self.lab_state
+        state.set_running(not state.running)
+        if not state.running and not state.can_train():
+            state.set_status("Nothing to train here: " + (
+                state.status_message or "add examples first"), "warning")
 
     def step_once(self) -> None:
-        if self.state.running:
-            self.state.set_running(False)
-        self.state.step(1)
+        state = self.lab_state
+        if state.running:
+            state.set_running(False)
+        state.step(1)
 
     def reset_weights(self) -> None:
-        self.state.reset_weights()
+        self.lab_state.reset()
 
     def load_scenario(self, scenario_id: str) -> None:
-        """Apply a bundled scenario; on error the status bar says why and nothing changes."""
+        """Open a stage (the 2-D lab's lessons are stages too); errors go to the status bar."""
         try:
-            scenario = _scenarios.load_scenario(scenario_id)
-            _scenarios.apply_scenario(self.state, scenario)
-        except _scenarios.ScenarioError as exc:
-            self.state.set_status(str(exc), "error")
+            self.show_stage(scenario_id)
+        except (StateError, LabError, _scenarios.ScenarioError, _stages.StageError) as exc:
+            self.lab_state.set_status(str(exc), "error")
 
     def show_keys(self) -> None:
         """Help ▸ Keys: every shortcut of the window's actions and the mouse gestures."""
@@ -446,20 +780,24 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- events
     def _on_frame(self) -> None:
-        if not self.state.running:
+        state = self.lab_state
+        if not state.running:
             self.train_timer.stop()
             return
         try:
-            self.state.step()
-        except StateError as exc:
-            self.state.set_running(False)
-            self.state.set_status(str(exc), "error")
+            if state is self.state:
+                state.step()
+            else:
+                state.step(max(1, int(state.steps_per_frame)))
+        except (StateError, LabError) as exc:
+            state.set_running(False)
+            state.set_status(str(exc), "error")
         self.frames += 1
 
     def _on_running(self, **_) -> None:
         if not shiboken6.isValid(self):
             return
-        running = self.state.running
+        running = self.lab_state.running
         self.act_play.setText("&Pause" if running else "&Play")
         if running and not self.train_timer.isActive():
             self.train_timer.start()
@@ -477,15 +815,29 @@ class MainWindow(QMainWindow):
         self._status_clear.start(20000 if level in colours else 8000)
 
     def _on_scenario(self, **_) -> None:
+        """The 2-D state took a new scenario (a stage, a session): follow it on screen."""
         if not shiboken6.isValid(self):
             return
         st = self.state
-        title = st.scenario_title or "bceviz"
-        self.caption_bar.set_text(title, st.caption)
-        self.setWindowTitle(f"bceviz — {title}" if st.scenario_title else "bceviz")
-        for sid, act in getattr(self, "scenario_actions", {}).items():
-            act.setChecked(sid == st.scenario_id)
-        self._apply_panel_visibility(getattr(st, "scenario_panels", None))
+        if not self._applying_stage and st.scenario_id:
+            # A session or an undo brought a scenario in: show its stage's layout.
+            try:
+                stage = _stages.get_stage(st.stage_id or st.scenario_id)
+            except _stages.StageError:
+                stage = None
+            if stage is not None and stage.lab == "logistic2d":
+                self._arrange(stage)
+                return
+        if self.stage is None and not self._applying_stage:
+            try:
+                self.stage = _stages.get_stage("workbench")
+            except _stages.StageError:
+                self.stage = None
+        if self.current_lab == "logistic2d":
+            self._update_caption()
+            self._sync_navigator()
+            if self.mode == "docks":
+                self._apply_panel_visibility(getattr(st, "scenario_panels", None))
 
     def _on_theme(self) -> None:
         if not shiboken6.isValid(self):
@@ -519,6 +871,11 @@ class MainWindow(QMainWindow):
 
     def _update_readout(self) -> None:
         st = self.state
+        if self.current_lab != "logistic2d":
+            lab = self.lab_state
+            text = getattr(lab, "readout", lambda: "")() or _labs.get_lab(self.current_lab).title
+            self.readout_label.setText(("▶ " if lab.running else "") + text)
+            return
         if st.n_train == 0:
             self.readout_label.setText("no training points")
             return

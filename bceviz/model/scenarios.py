@@ -466,7 +466,7 @@ def apply_scenario(state: AppState, scenario: dict) -> None:
     its fields, each event once. Training is paused first and the weights'
     history starts afresh; ``autoplay`` starts it.
     """
-    if "order" not in scenario or "model" not in scenario or "view" not in scenario:
+    if not _NORMALISED_KEYS <= set(scenario):  # a raw file's dict: validate it first
         scenario = validate_scenario(scenario)
     try:
         snap = scenario_snapshot(scenario)
@@ -474,6 +474,11 @@ def apply_scenario(state: AppState, scenario: dict) -> None:
         raise ScenarioError(f"scenario {scenario.get('id')!r}: {exc}") from None
     state.apply_snapshot(snap, source="scenario", status=f"Scenario: {scenario['title']}",
                          autoplay=scenario["autoplay"])
+
+
+#: Keys every dict from :func:`validate_scenario` has (a raw file may lack some).
+_NORMALISED_KEYS = {"dataset", "points", "real_data", "loss", "model", "probe", "samples",
+                    "view", "threshold", "panels", "autoplay", "order", "caption"}
 
 
 def scenario_snapshot(sc: dict) -> StateSnapshot:

@@ -18,10 +18,10 @@ def scenario_state():
 
 @pytest.fixture
 def main_window(qtbot):
-    """The real main window on the default scenario, shown at 1280 × 800 and laid out."""
+    """The real main window on the 2-D workbench (the default data, all nine docks) at 1280 × 800."""
     from bceviz.app import create_window, _settle
 
-    window = create_window("default")
+    window = create_window("workbench")
     qtbot.addWidget(window)
     window.resize(1280, 800)
     window.show()

@@ -21,14 +21,21 @@ def run(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess:
                           text=True, cwd=REPO, env=env, timeout=timeout)
 
 
-def test_list_scenarios_prints_id_tab_title():
+def test_list_scenarios_prints_id_tab_lab_tab_title():
+    from bceviz.model import labs, stages
+
     proc = run("--list-scenarios")
     assert proc.returncode == 0, proc.stderr
     rows = [line.split("\t") for line in proc.stdout.splitlines()]
-    assert all(len(r) == 2 and r[0] and r[1] for r in rows)
+    assert all(len(r) == 3 and r[0] and r[1] and r[2] for r in rows)
     ids = [r[0] for r in rows]
     assert ids[0] == "default"
-    assert {"default", "xor-linear", "xor-product", "large"} <= set(ids)
+    assert {"default", "xor-linear", "xor-product", "large", "workbench"} <= set(ids)
+    assert ids == [s.stage_id for s in stages.all_stages()]  # the navigator's order
+    assert {r[1] for r in rows} <= set(labs.lab_ids())
+    assert dict((r[0], r[1]) for r in rows)["xor-linear"] == "logistic2d"
+    alias = run("--list-stages")
+    assert alias.stdout == proc.stdout
 
 
 def test_list_scenarios_and_version_do_not_import_qt():

@@ -78,7 +78,7 @@ def test_list_scenarios_shows_every_lesson_with_its_title():
 
     proc = run("--list-scenarios")
     assert proc.returncode == 0, proc.stderr
-    rows = dict(line.split("\t") for line in proc.stdout.splitlines())
+    rows = {r[0]: r[2] for r in (line.split("\t") for line in proc.stdout.splitlines())}
     ids = list(rows)
     assert set(LESSONS) <= set(ids)
     assert [ids.index(s) for s in LESSONS] == sorted(ids.index(s) for s in LESSONS)

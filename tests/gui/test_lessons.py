@@ -8,9 +8,11 @@ from bceviz.model.scenarios import list_scenarios, load_scenario
 from tests.model.test_lessons import LESSONS
 
 
-def test_the_scenario_menu_lists_the_lessons_in_teaching_order(main_window):
+def test_the_stage_menu_lists_the_lessons_in_teaching_order(main_window):
+    from bceviz.model import stages
+
     menu_ids = list(main_window.scenario_actions)
-    assert menu_ids == [sid for sid, _ in list_scenarios()]
+    assert menu_ids == [s.stage_id for s in stages.all_stages()]
     positions = [menu_ids.index(sid) for sid in LESSONS]
     assert positions == sorted(positions)
     for sid, title in list_scenarios():
@@ -29,9 +31,13 @@ def test_each_lesson_opens_from_the_menu_with_caption_and_panels(main_window):
         assert sc["title"] in w.caption_bar.text()
         assert w.caption_bar.isVisible() and w.caption_bar.height() >= \
             2 * w.caption_bar.fontMetrics().height()  # the caption wraps, not cut to one line
-        shown = {pid for pid, dock in w.docks.items() if not dock.isHidden()}
-        wanted = set(sc["panels"] or w.docks) & set(w.docks)
-        assert shown == wanted, sid
+        from bceviz.model import stages
+
+        stage = stages.get_stage(sid)
+        assert w.mode == "stage", sid
+        assert set(w.stage_host.visible_panels()) == set(stage.panel_ids), sid
+        assert all(dock.isHidden() for dock in w.docks.values()), sid
+        assert w.panels["controls"].isVisible() == stage.controls, sid
 
 
 def test_the_practice_problem_reads_0_1625_on_screen(main_window):

@@ -132,23 +132,25 @@ def test_a_refused_change_goes_to_the_status_bar(main_window):
     assert main_window.state.training.lr > 0
 
 
-def test_scenario_menu_loads_scenarios_and_restricts_panels(main_window, monkeypatch):
-    ids = [sid for sid, _ in scenarios.list_scenarios()]
-    assert set(main_window.scenario_actions) == set(ids)
+def test_stage_menu_opens_stages_with_only_their_panels(main_window):
+    from bceviz.model import stages
+
+    assert set(main_window.scenario_actions) == {s.stage_id for s in stages.all_stages()}
     main_window.scenario_actions["xor-product"].trigger()
     st = main_window.state
     assert st.scenario_id == "xor-product" and st.features == "product"
     assert main_window.scenario_actions["xor-product"].isChecked()
     assert "x1·x2" in main_window.caption_bar.title
-
-    # a scenario that lists panels hides the others; the next one shows them all again
-    sc = scenarios.load_scenario("default")
-    sc["panels"] = ["controls", "data"]
-    scenarios.apply_scenario(st, sc)
-    visible = {pid for pid, d in main_window.docks.items() if not d.isHidden()}
-    assert visible == {"controls", "data"}
-    main_window.load_scenario("default")
+    # a lesson stage: its panels in the stage host, every dock hidden, controls beside them
+    assert main_window.mode == "stage"
+    assert set(main_window.stage_host.visible_panels()) == {"data", "surface"}
+    assert all(d.isHidden() for d in main_window.docks.values())
+    assert main_window.panels["controls"].isVisible()
+    # the workbench stage brings every dock back
+    main_window.load_scenario("workbench")
+    assert main_window.mode == "docks"
     assert all(not d.isHidden() for d in main_window.docks.values())
+    assert main_window.stage_host.isHidden()
 
 
 def test_unknown_scenario_from_the_menu_is_a_status_message(main_window):

@@ -36,9 +36,9 @@ from bceviz.model.state import AppState
 #: The lessons in teaching order (the Scenario menu lists them so, after "default").
 LESSONS = (
     "confident-wrong", "surprise-bits", "practice-problem", "mle-likelihood",
-    "gradient-p-minus-y", "bce-vs-mse", "bce-vs-hinge", "soft-labels", "numerical-stability",
-    "xor-features", "xor-linear", "xor-product", "separable-l2", "label-smoothing",
-    "focal-loss", "class-weights",
+    "gradient-p-minus-y", "bce-vs-mse", "bce-vs-hinge",
+    "xor-features", "xor-linear", "xor-product", "separable-l2", "soft-labels",
+    "numerical-stability", "label-smoothing", "focal-loss", "class-weights",
 )
 
 

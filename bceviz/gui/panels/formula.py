@@ -26,14 +26,12 @@ from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QWidget
 from bceviz.engine import logistic as _logistic
 from bceviz.engine.losses import (
     NATS_PER_BIT,
-    LossSpec,
     entropy,
-    grad_from_logits,
     loss_from_logits,
-    smooth_labels,
 )
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel
+from bceviz.model import figures as _figures
 from bceviz.gui.widgets import apply_palette, fmt_prob, label_color, num, signed
 from bceviz.model.state import AppState
 
@@ -118,15 +116,11 @@ class FormulaPanel(Panel):
     # ----------------------------------------------------------- the handle
     def _handle_html(self, theme) -> str:
         state, spec = self.state, self.state.spec
-        z, y = state.probe_z, state.probe_y
-        p, q = _sigmoid_pair(z)
+        r = _figures.probe_readout(state)  # the same object the loss-curve panel reads
+        y, p, q = r.y, r.p, r.q
         eps, pw, gamma, alpha = (spec.label_smoothing, spec.pos_weight, spec.focal_gamma,
                                  spec.focal_alpha)
-        ys = float(smooth_labels(y, eps))
-        ce_spec = LossSpec(label_smoothing=eps, pos_weight=pw)
-        ce = float(loss_from_logits(z, y, ce_spec))
-        loss = float(loss_from_logits(z, y, spec))
-        grad = float(grad_from_logits(z, y, spec))
+        ys, ce, loss, grad = r.y_smoothed, r.cross_entropy, r.loss, r.dl_dz
         color = label_color(theme, y).name()
         ps, qs = fmt_prob(p, q), fmt_prob(q, p)
         t = "yₛ" if eps > 0 else "y"

@@ -41,18 +41,17 @@ from PySide6.QtWidgets import (
 from bceviz.engine.losses import (
     FRAMEWORK_CEILINGS,
     NATS_PER_BIT,
-    curvature_from_logits,
     entropy,
     grad_from_logits,
     hinge_from_logits,
     hinge_grad_from_logits,
     loss_from_logits,
-    smooth_labels,
     squared_error_from_logits,
     squared_error_grad_from_logits,
 )
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel
+from bceviz.model import figures as _figures
 from bceviz.gui.widgets import (
     rich_label,
     apply_palette,
@@ -356,11 +355,9 @@ class LossCurvePanel(Panel):
         self._ensure_grid()
 
         z_grid, x_grid = self._z_grid, self._x_grid
-        y = state.probe_y
-        ys = float(smooth_labels(y, spec.label_smoothing))
-        z = state.probe_z
-        p, q = (float(v) for v in _sigmoid_pair(np.array(z)))
-        loss = float(loss_from_logits(z, y, spec))
+        readout = _figures.probe_readout(state)  # shared with the formula panel
+        y, ys, z = readout.y, readout.y_smoothed, readout.z
+        p, q, loss = readout.p, readout.q, readout.loss
         self._update_y_range(spec, loss)
 
         self.curve_y0.setData(x_grid, loss_from_logits(z_grid, 0.0, spec) / scale)
@@ -372,9 +369,7 @@ class LossCurvePanel(Panel):
         self.legend.setText(self._legend_html(theme, view, y))
 
         # Tangent at the handle: slope in display units per unit of the x axis.
-        grad_z = float(grad_from_logits(z, y, spec))
-        curv = float(curvature_from_logits(z, y, spec))
-        grad_p = grad_z / (p * q) if p * q > 0 else 0.0
+        grad_z, curv, grad_p = readout.dl_dz, readout.d2l_dz2, readout.dl_dp
         x_handle = p if self._axis == "p" else z
         self._handle_xy = (x_handle, loss / scale)
         self._slope = (grad_p if self._axis == "p" else grad_z) / scale
