@@ -35,9 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="See and touch binary cross-entropy: drag predictions, labels and points, "
                     "watch the loss, its gradient and a live logistic regression.",
     )
-    parser.add_argument("--scenario", metavar="ID", help="start from this scenario (default: default)")
-    parser.add_argument("--list-scenarios", action="store_true",
-                        help="print the scenario ids and titles (id<TAB>title) and exit")
+    parser.add_argument("--scenario", "--stage", metavar="ID", dest="scenario",
+                        help="open this stage (a lesson; default: default)")
+    parser.add_argument("--list-scenarios", "--list-stages", action="store_true",
+                        dest="list_scenarios",
+                        help="print the stages, one a line: id<TAB>lab<TAB>title, and exit")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument("--session", metavar="PATH",
                         help="start from a saved session (.bceviz.json) instead of a scenario")
@@ -50,10 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--save-session", metavar="PATH",
                         help="write the session (after --train-steps) to PATH and exit")
     parser.add_argument("--report", metavar="PATH",
-                        help="write the state's summary (train_loss, accuracy, w, b, steps, ...) "
-                             "as JSON and exit")
+                        help="write the lab, the stage and the lab's figures (for the 2-D lab: "
+                             "train_loss, accuracy, w, b, steps, ...) as JSON and exit")
     parser.add_argument("--screenshot", metavar="PATH",
-                        help="write a PNG of the whole main window (1280 × 800) and exit")
+                        help="write a PNG of the window as a user sees the stage, filling the "
+                             "screen (1280 × 800 without a screen of at least 1280 × 720), "
+                             "and exit")
+    parser.add_argument("--presentation", action="store_true",
+                        help="with --screenshot: in presentation mode (full screen, large type)")
     parser.add_argument("--self-test", action="store_true",
                         help="check that this installation works (offscreen) and exit")
     return parser
@@ -85,16 +91,33 @@ def create_state(scenario: Optional[str] = None):
     return state
 
 
-def create_window(scenario: Optional[str] = None, state=None):
-    """The main window on a scenario (``default`` if None). A QApplication must exist.
+def create_window(scenario: Optional[str] = None, state=None, *, lab_states=None,
+                  stage: Optional[str] = None):
+    """The main window on a stage (``default`` if None). A QApplication must exist.
 
-    Raises ScenarioError (a ValueError) for an unknown or malformed scenario.
+    With ``state`` (the 2-D lab's) and ``lab_states`` (other labs', id -> state)
+    prepared elsewhere, the window shows ``stage`` over them as they are.
+    Raises StageError / ScenarioError (ValueErrors) for an unknown or malformed stage.
     """
     from bceviz.gui.main_window import MainWindow
+    from bceviz.model import stages
 
     if state is None:
-        state = create_state(scenario)
-    return MainWindow(state)
+        stage_id = scenario or "default"
+        found = stages.get_stage(stage_id)
+        if found.lab == "logistic2d":
+            state = create_state(stage_id)
+            window = MainWindow(state)
+            window.present(stage_id)
+        else:
+            from bceviz.model.state import AppState
+
+            window = MainWindow(AppState(), lab_states=lab_states)
+            window.show_stage(stage_id)
+        return window
+    window = MainWindow(state, lab_states=lab_states)
+    window.present(stage or getattr(state, "stage_id", "") or state.scenario_id or "workbench")
+    return window
 
 
 def _qapp(argv: Sequence[str]):
@@ -157,11 +180,33 @@ def save_screenshot(window, path: str, size=SCREENSHOT_SIZE) -> tuple[int, int]:
     return pixmap.width(), pixmap.height()
 
 
-def write_report(state, path: str) -> dict:
-    """Write ``state.summary()`` as JSON (atomically); non-finite numbers become null."""
+def report_of(state, stage: Optional[str] = None) -> dict:
+    """``{"lab", "stage", **the lab's figures}``; for the 2-D lab also the loss-curve handle's
+    p, y, L and dL/dz when the stage shows the loss curve."""
+    lab = getattr(state, "lab_id", "logistic2d")
+    stage_id = stage if stage is not None else getattr(state, "stage_id", "")
+    out = {"lab": lab, "stage": stage_id}
+    out.update(state.report())
+    if lab == "logistic2d":
+        from bceviz.model import figures, stages
+
+        try:
+            shown = stages.get_stage(stage_id)
+            shows_curve = shown.is_workbench or "loss_curve" in shown.panel_ids
+        except stages.StageError:
+            shows_curve = False
+        if shows_curve:
+            r = figures.probe_readout(state)
+            out["loss_curve"] = {"p": r.p, "y": r.y, "z": r.z, "L": r.loss, "dL_dz": r.dl_dz,
+                                 "dL_dp": r.dl_dp, "d2L_dz2": r.d2l_dz2}
+    return out
+
+
+def write_report(state, path: str, *, stage: Optional[str] = None) -> dict:
+    """Write :func:`report_of` as JSON (atomically); non-finite numbers become null."""
     from bceviz.model.atomic import write_atomic
 
-    summary = _json_safe(state.summary())
+    summary = _json_safe(report_of(state, stage))
     write_atomic(path, json.dumps(summary, indent=2, allow_nan=False) + "\n")
     return summary
 
@@ -204,60 +249,49 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from bceviz.selftest import run_selftest
 
         return run_selftest()
-    from bceviz.model.scenarios import ScenarioError, list_scenarios
+    from bceviz.model import stages as _stages
 
     if args.list_scenarios:
-        for sid, title in list_scenarios():
-            print(f"{sid}\t{title}")
+        try:
+            for stage in _stages.all_stages():
+                print(f"{stage.stage_id}\t{stage.lab}\t{stage.title}")
+        except _stages.StageError as exc:
+            return _fail(str(exc), 1)
         return 0
     if args.scenario and args.session:
-        return _fail("give --scenario or --session, not both")
+        return _fail("give --scenario (--stage) or --session, not both")
     try:
-        state = create_state(args.scenario)
-    except ScenarioError as exc:
-        return _fail(str(exc))
-    except FileNotFoundError as exc:
-        return _fail(str(exc), 1)
-    from bceviz.model import datafiles, session
-    from bceviz.model.state import StateError
+        launch = _prepare(args)
+    except _LaunchError as exc:
+        return _fail(str(exc), exc.code)
+    from bceviz.model import session
 
-    session_data = None
-    if args.session:
-        try:
-            session_data = session.load_session(args.session)
-            session.apply_session(state, session_data)
-        except session.SessionError as exc:
-            return _fail(str(exc))
-    if args.data:
-        try:
-            state.load_points_file(args.data)
-        except datafiles.DataFileError as exc:
-            return _fail(str(exc))
-        except StateError as exc:
-            return _fail(f"{args.data}: {exc}")
+    current = launch.current
     if args.train_steps:
-        state.step(args.train_steps)
-        if state.trainer.diverged:
-            print(f"{PROG}: warning: {state.trainer.status}", file=sys.stderr)
+        _train(current, args.train_steps)
     if args.save_session:
         try:  # a session loaded from a file keeps its window layout
-            session.save_session(state, args.save_session,
-                                 layout=session_data.layout if session_data else None)
+            session.save_session(launch.state, args.save_session,
+                                 layout=launch.session_data.layout if launch.session_data
+                                 else None, **launch.lab_info())
         except session.SessionError as exc:
             return _fail(str(exc), 1)
     if args.report:
         try:
-            write_report(state, args.report)
+            write_report(current, args.report, stage=launch.stage_id)
         except OSError as exc:
             return _fail(f"cannot write the report {args.report!r}: {exc.strerror or exc}", 1)
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         _qapp([])
-        window = create_window(state=state)
-        if session_data is not None:
-            window.file_actions.restore_layout(session_data.layout_bytes())
+        window = launch.window()
+        if launch.session_data is not None and launch.lab_id == "logistic2d":
+            window.file_actions.restore_layout(launch.session_data.layout_bytes())
         try:
-            save_screenshot(window, args.screenshot)
+            if args.presentation:
+                window.show()
+                window.file_actions.presentation.set(True)
+            save_screenshot(window, args.screenshot, size=_screen_size(window))
         except (OSError, RuntimeError) as exc:
             return _fail(f"screenshot failed: {exc}", 1)
         finally:
@@ -268,15 +302,129 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     app = _qapp([])
     install_excepthook()
-    window = create_window(state=state)
+    window = launch.window()
     # Preferences, layout and autosave on quit; with nothing asked for on the
     # command line, the session autosaved on the last quit comes back.
     window.file_actions.enable_persistence(
         restore_session=not (args.scenario or args.session or args.data))
-    if session_data is not None:
-        window.file_actions.restore_layout(session_data.layout_bytes())
+    if launch.session_data is not None and launch.lab_id == "logistic2d":
+        window.file_actions.restore_layout(launch.session_data.layout_bytes())
     window.show()
     return int(app.exec())
+
+
+class _LaunchError(Exception):
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Launch:
+    """What the command line asked for: the labs' states, the lab and stage on screen."""
+
+    def __init__(self, state, lab_states: dict, lab_id: str, stage_id: str,
+                 session_data=None) -> None:
+        self.state = state  # the 2-D lab's AppState
+        self.lab_states = lab_states  # other labs: id -> state
+        self.lab_id = lab_id
+        self.stage_id = stage_id
+        self.session_data = session_data
+
+    @property
+    def current(self):
+        return self.state if self.lab_id == "logistic2d" else self.lab_states[self.lab_id]
+
+    def lab_info(self) -> dict:
+        return {"lab": self.lab_id, "stage": self.stage_id,
+                "labs": {lab: st.to_dict() for lab, st in self.lab_states.items()}}
+
+    def window(self):
+        return create_window(state=self.state, lab_states=self.lab_states, stage=self.stage_id)
+
+
+def _prepare(args) -> _Launch:
+    """Build the states the command line names (stage, session, data), or raise _LaunchError."""
+    from bceviz.model import datafiles, session
+    from bceviz.model import labs as _labs
+    from bceviz.model import stages as _stages
+    from bceviz.model.labs.base import LabError
+    from bceviz.model.scenarios import ScenarioError
+    from bceviz.model.state import StateError
+
+    refused = (ScenarioError, _stages.StageError, StateError, LabError)
+    lab_states: dict = {}
+    session_data = None
+    try:
+        stage = _stages.get_stage(args.scenario or "default")
+        state = create_state(stage.stage_id if stage.lab == "logistic2d" else "default")
+        lab_id, stage_id = stage.lab, stage.stage_id
+        if lab_id != "logistic2d":
+            lab_states[lab_id] = _new_lab_state(lab_id, stage)
+    except refused as exc:
+        raise _LaunchError(str(exc)) from None
+    except FileNotFoundError as exc:
+        raise _LaunchError(str(exc), 1) from None
+    if args.session:
+        try:
+            session_data = session.load_session(args.session)
+            restored = {}
+            for other, payload in (session_data.labs or {}).items():
+                restored[other] = _new_lab_state(other, None)
+                restored[other].restore(payload)
+            session.apply_session(state, session_data)
+        except session.SessionError as exc:
+            raise _LaunchError(str(exc)) from None
+        except refused as exc:
+            raise _LaunchError(f"{args.session}: {exc}") from None
+        lab_states = restored
+        lab_id, stage_id = session_data.lab, session_data.stage
+        if lab_id != "logistic2d" and lab_id not in lab_states:
+            lab_states[lab_id] = _new_lab_state(lab_id, None)
+        if lab_id not in _labs.lab_ids():
+            lab_id, stage_id = "logistic2d", state.scenario_id
+    if args.data:
+        current = state if lab_id == "logistic2d" else lab_states[lab_id]
+        loader = getattr(current, "load_data_file", None) or current.load_points_file
+        try:
+            loader(args.data)
+        except datafiles.DataFileError as exc:
+            raise _LaunchError(str(exc)) from None
+        except refused as exc:
+            raise _LaunchError(f"{args.data}: {exc}") from None
+    state.set_stage_id(stage_id) if lab_id == "logistic2d" else None
+    return _Launch(state, lab_states, lab_id, stage_id, session_data)
+
+
+def _new_lab_state(lab_id: str, stage):
+    """A fresh state of a lab, put into ``stage``'s settings when one is given."""
+    from bceviz.model import labs as _labs
+
+    state = _labs.get_lab(lab_id).state_factory()
+    if stage is not None:
+        state.apply_settings(dict(stage.settings))
+        state.set_stage_id(stage.stage_id)
+    return state
+
+
+def _train(state, steps: int) -> None:
+    """``--train-steps``: train the current lab (diverging training is a warning, not an error)."""
+    done = state.step(steps)
+    trainer = getattr(state, "trainer", None)
+    if trainer is not None and trainer.diverged:
+        print(f"{PROG}: warning: {trainer.status}", file=sys.stderr)
+    elif done < steps and getattr(state, "status_level", "") == "error":
+        print(f"{PROG}: warning: {state.status_message}", file=sys.stderr)
+
+
+def _screen_size(window) -> tuple[int, int]:
+    """The size a user's window has on this screen: the screen's, at most 1280 × 800."""
+    screen = window.screen()
+    if screen is None:
+        return SCREENSHOT_SIZE
+    avail = screen.availableGeometry().size()
+    if avail.width() < 1280 or avail.height() < 720 or avail.width() > 2560:
+        return SCREENSHOT_SIZE  # e.g. the offscreen platform's default 800 × 600 screen
+    return avail.width(), avail.height()  # as a user sees it: the window filling the screen
 
 
 __all__ = ["main", "create_window", "create_state", "build_parser", "save_screenshot",
