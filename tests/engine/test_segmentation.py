@@ -535,3 +535,22 @@ def test_loss_size_curve_bce_forgives_small_lesions_dice_does_not():
                                                                                      rel=1e-4)
     for key in LOSS_KINDS:
         assert np.all(np.isfinite(curve[key]))
+
+
+def test_loss_size_curve_values_are_each_loss_on_each_drawn_lesion():
+    losses = {"bce": SegLoss("bce"), "w": SegLoss("weighted_bce", pos_weight=9.0),
+              "f": SegLoss("focal", focal_alpha=0.25), "d": SegLoss("dice", squared_pred=True),
+              "db": SegLoss("dice_bce", smooth_nr=1.0, smooth_dr=2.0, lambda_ce=3.0)}
+    curve = loss_size_curve(32, losses, shares=[0.0, 0.01, 0.1], edge_px=0.7, offset_px=2.0)
+    centres = np.arange(32) + 0.5
+    d_true = np.hypot(centres[None, :] - 16, centres[:, None] - 16)
+    d_pred = np.hypot(centres[None, :] - 18, centres[:, None] - 16)
+    for k, r in enumerate(curve["radius_px"]):
+        mask = (d_true <= r).astype(float)
+        logits = (r - d_pred) / 0.7
+        assert curve["share"][k] == mask.mean()
+        assert curve["dice_metric"][k] == overlap_figures(logits, mask).dice
+        for name, loss in losses.items():
+            assert curve[name][k] == pytest.approx(loss.value(logits, mask), rel=1e-13, abs=1e-15)
+    with pytest.raises(ValueError, match="reserved"):
+        loss_size_curve(32, {"share": SegLoss()})
