@@ -44,8 +44,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bceviz.engine.losses import (
+    LogitLoss,
     LossSpec,
-    curvature_from_logits,
     grad_from_logits,
     loss_from_logits,
     sigmoid,
@@ -77,6 +77,11 @@ FEATURE_SCALE = 3.0
 #: Largest Newton step (Euclidean norm over w and b); a trust region that
 #: keeps separable data from throwing the weights far off in one step.
 NEWTON_MAX_STEP = 10.0
+
+#: Relative rounding error assumed for the objective (a mean of N terms, each
+#: exact to a few ulps, plus the penalty): a Newton decrease smaller than this
+#: times |objective| cannot be measured, so the line search does not try.
+NEWTON_ROUNDING = 64.0 * float(np.finfo(np.float64).eps)
 
 #: The default loss settings (plain BCE); LossSpec is frozen, so sharing it is safe.
 DEFAULT_SPEC = LossSpec()
@@ -215,13 +220,13 @@ def _check_spec(spec) -> LossSpec:
         return LossSpec()
     # ValueError, not TypeError, for every bad argument: the rule of DESIGN.md.
     if not isinstance(spec, LossSpec):
-        raise ValueError(f"spec must be a LossSpec, got {type(spec).__name__}")  # noqa: TRY004
+        raise ValueError(f"spec must be a LossSpec, got {type(spec).__name__}")
     return spec
 
 
 def _real(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}")  # noqa: TRY004
+        raise ValueError(f"{name} must be a real number, got {value!r}")
     out = float(value)
     if not math.isfinite(out):
         raise ValueError(f"{name} must be finite, got {value!r}")
@@ -577,9 +582,7 @@ class Trainer:
         n = self._X.shape[0]
         self._n = n
         self._Xt = np.ascontiguousarray(self._X.T)
-        self._coef_a, self._coef_b = self._spec.coefficients(self._y)
-        self._coef_a = np.ascontiguousarray(self._coef_a, dtype=np.float64)
-        self._coef_b = np.ascontiguousarray(self._coef_b, dtype=np.float64)
+        self._loss_fn = LogitLoss(self._y, self._spec)
         self._reset_batches()
 
     def _reset_batches(self) -> None:
@@ -648,7 +651,7 @@ class Trainer:
     def set_spec(self, spec: LossSpec) -> None:
         """New loss settings; weights and optimizer state are kept."""
         self._spec = _check_spec(spec)
-        self._coef_a, self._coef_b = self._spec.coefficients(self._y)
+        self._loss_fn = LogitLoss(self._y, self._spec)
         self._state_changed()
 
     def set_optimizer(self, name: str) -> None:
@@ -664,7 +667,9 @@ class Trainer:
         history go on (the newest record is replaced by the new point).
         """
         wa, bb = _check_weights(w, b, self._X.shape[1])
-        if self._evaluate(wa, bb) is None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            ev = self._evaluate(wa, bb)
+        if ev is None:
             raise ValueError("w, b give logits too large to evaluate; choose smaller weights")
         self._w, self._b = wa, bb
         self._reset_optimizer_state()
@@ -772,7 +777,7 @@ class Trainer:
         return self._b
 
     @property
-    def X(self) -> np.ndarray:
+    def X(self) -> np.ndarray:  # noqa: N802 (the design matrix, as in the maths)
         return self._X
 
     @property
@@ -812,36 +817,25 @@ class Trainer:
         return out
 
     def _loss_grad_z(self, z: np.ndarray, rows=None) -> tuple[float, np.ndarray]:
-        """Mean loss and per-sample dL/dz for logits z (of the rows, if given)."""
-        spec = self._spec
-        if spec.is_focal:
-            y = self._y if rows is None else self._y[rows]
-            return float(loss_from_logits(z, y, spec).mean()), grad_from_logits(z, y, spec)
-        a, bcoef = self._coef_a, self._coef_b
-        if rows is not None:
-            a, bcoef = a[rows], bcoef[rows]
-        # Same formula as loss_from_logits' fast path, inlined so a step costs
-        # a handful of ufuncs and no validation: CE = a softplus(z) - b z.
-        sp = np.abs(z)
-        np.negative(sp, out=sp)
-        np.exp(sp, out=sp)
-        np.log1p(sp, out=sp)
-        sp += np.maximum(z, 0.0)
-        loss = (float(a @ sp) - float(bcoef @ z)) / z.shape[0]
-        p = np.subtract(z, sp, out=sp)
-        np.exp(p, out=p)  # sigmoid(z) = exp(z - softplus(z))
-        p *= a
-        p -= bcoef
-        return loss, p
+        """Mean loss and per-sample dL/dz for logits z (of the rows, if given); z is consumed.
+
+        The loss is ``loss_from_logits`` (through LogitLoss, which validates
+        the labels once instead of every step), so the trainer, ``--report``
+        and every panel show the same numbers, exact to the last digits for
+        any logit (no a·softplus(z) − b·z cancellation).
+        """
+        total, gz = self._loss_fn.loss_sum_and_grad(z, rows, overwrite=True)
+        return total / z.shape[0], gz
 
     def _evaluate(self, w: np.ndarray, b: float) -> tuple[float, np.ndarray, float] | None:
-        """(mean loss, dloss/dw, dloss/db) on all data, or None if not finite."""
+        """(mean loss, dloss/dw, dloss/db) on all data, or None if not finite.
+
+        Non-finite logits (weights far too large for the data) make the loss
+        inf or NaN; the caller decides what that means (divergence, or a
+        rejected line-search point).
+        """
         z = self._X @ w
         z += b
-        # Non-finite logits make the inlined loss inf or NaN, caught below;
-        # the focal path (losses.py) rejects them, so check first there.
-        if self._spec.is_focal and not math.isfinite(float(np.add.reduce(z))):
-            return None
         loss, gz = self._loss_grad_z(z)
         if not math.isfinite(loss):
             return None
@@ -859,7 +853,8 @@ class Trainer:
         return (gz @ Xr) / m, float(gz.sum()) / m
 
     def _refresh_current(self) -> None:
-        ev = self._evaluate(self._w, self._b)
+        with np.errstate(over="ignore", invalid="ignore"):
+            ev = self._evaluate(self._w, self._b)
         if ev is None:
             # Only new data far outside the old range with enormous weights gets
             # here; start again from zero rather than show a non-finite loss.
@@ -874,7 +869,12 @@ class Trainer:
             return self._cur_loss
         wa, bb = self._weights_or_current(w, b)
         z = self._X @ wa + bb
-        return float(loss_from_logits(z, self._y, self._spec).mean())
+        if not math.isfinite(float(np.add.reduce(z))):
+            # loss_from_logits' own message for logits it cannot evaluate.
+            loss_from_logits(z, self._y, self._spec)
+        # The same sum as the trainer's own (so mean_loss(w, b) at the current
+        # weights is mean_loss() to the last bit).
+        return self._loss_fn.loss_sum(z) / self._n
 
     def objective(self, w=None, b=None) -> float:
         """Mean loss + l2/2 ||w||² + l1 ||w||₁ at (w, b) (current if None)."""
@@ -1044,7 +1044,7 @@ class Trainer:
         w, b = self._w, self._b
         d = w.shape[0]
         z = self._X @ w + b
-        curv = curvature_from_logits(z, self._y, self._spec)
+        curv = self._loss_fn.curvature(z)
         # Hessian of the smooth part over theta = (w, b).
         H = np.empty((d + 1, d + 1))
         cx = self._Xt * curv  # (d, N)
@@ -1075,8 +1075,23 @@ class Trainer:
         f0 = self._cur_loss + self._penalty(w)
         decrease = float(g @ delta)
         if l1:
-            decrease += l1 * (float(np.abs(w + delta[:d]).sum()) - float(np.abs(w).sum()))
-        if decrease < 0.0:
+            decrease += l1 * _l1_change(w, delta[:d])
+        # The objective is a sum of N rounded terms; a predicted decrease below
+        # its rounding error cannot be measured (the Armijo test would reject
+        # every step and stall short of the optimum).
+        noise = NEWTON_ROUNDING * abs(f0)
+        if decrease < 0.0 and -decrease <= noise:
+            # Near the optimum Newton's step is trusted on the (sub)gradient it
+            # leaves, which is measured to full precision: take the full step
+            # if the objective does not rise beyond rounding and the
+            # stationarity measure (the history's grad_norm) falls.
+            w_c, b_c = w + delta[:d], b + float(delta[d])
+            ev = self._evaluate(w_c, b_c)
+            if ev is not None and ev[0] + self._penalty(w_c) <= f0 + noise:
+                now = self._stationarity(w, self._cur_gw, self._cur_gb)
+                if self._stationarity(w_c, ev[1], ev[2]) < now:
+                    return w_c, b_c, ev
+        elif decrease < 0.0:
             t = 1.0
             for _ in range(40):
                 cand = theta + t * delta
@@ -1087,8 +1102,22 @@ class Trainer:
                     if f <= f0 + 1e-4 * t * decrease:
                         return w_c, b_c, ev
                 t *= 0.5
+                if -t * decrease <= noise:
+                    break  # the rest of the search is below rounding
         # No decrease possible (converged to rounding): stay put.
         return w.copy(), b, (self._cur_loss, self._cur_gw, self._cur_gb)
+
+
+def _l1_change(w: np.ndarray, step: np.ndarray) -> float:
+    """||w + step||₁ − ||w||₁ without cancellation.
+
+    Where a weight keeps its sign the change is sign(w)·step exactly; the
+    difference of the two norms would round to ~1e-16·||w||₁, far more than
+    the change near the optimum (and of either sign).
+    """
+    moved = w + step
+    same = np.sign(moved) == np.sign(w)
+    return float(np.where(same, np.sign(w) * step, np.abs(moved) - np.abs(w)).sum())
 
 
 def _prox_newton_direction(

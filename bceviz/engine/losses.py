@@ -42,8 +42,16 @@ __all__ = [
     "hinge_from_logits",
     "hinge_grad_from_logits",
     "FRAMEWORK_CEILINGS",
+    "FRAMEWORK_CEILING_DTYPES",
+    "SKLEARN_CEILINGS",
+    "framework_ceiling",
     "framework_loss_from_probs",
     "validate_labels",
+    "softplus_pair",
+    "sigmoid_pair",
+    "loss_from_surprisals",
+    "bce_sum_coefficients",
+    "LogitLoss",
 ]
 
 NATS_PER_BIT = math.log(2.0)
@@ -92,6 +100,10 @@ class LossSpec:
         """(a, b) with CE(z) = a * softplus(z) - b * z for these (unsmoothed) labels.
 
         Valid for the non-focal part: a = pw * y_s + 1 - y_s, b = pw * y_s.
+        An identity, not a way to compute the loss: a softplus(z) - b z
+        cancels when the model is confidently right (z = 40, y = 1 gives 0
+        instead of 4.2e-18). Compute losses with loss_from_logits or
+        LogitLoss; per-class sums with bce_sum_coefficients.
         """
         ys = smooth_labels(labels, self.label_smoothing)
         b = self.pos_weight * ys
@@ -219,27 +231,89 @@ def smooth_labels(y, label_smoothing: float):
 
 # ----------------------------------------------------------------------------
 # BCE in the logit, with smoothing, pos_weight and focal factors
+#
+# This section is the one implementation of BCE from logits in bceviz: the
+# per-sample loss, dL/dz and d2L/dz2 of loss_from_logits and its siblings,
+# of LogitLoss (the Trainer and fit_logistic), of the loss surface's kernels
+# and of every lab all come from the functions below; no other module writes
+# the formula (tests/engine/test_numerical_truth.py checks that).
+#
+# Everything is built on the two surprisals of a logit, each evaluated to
+# full relative precision:
+#
+#     softplus(z)  = -log(1 - p)    and    softplus(-z) = -log p,
+#
+# and the loss is a sum of two non-negative terms,
+#
+#     CE = pw ys softplus(-z) + (1 - ys) softplus(z),
+#
+# so nothing cancels. The same number written as a softplus(z) - b z (the
+# LossSpec.coefficients form) loses every digit when the model is confidently
+# right: at z = 40 and y = 1 it is 40.0 - 40.0 = 0 instead of 4.2e-18.
 
 
-def _softplus_pair(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(softplus(z), softplus(-z)) = (-log(1 - p), -log p), each to full relative precision.
+def softplus_pair(z, out=None, *, work=None) -> tuple[np.ndarray, np.ndarray]:
+    """(softplus(z), softplus(-z)) = (-log(1 - sigma(z)), -log sigma(z)), in nats.
 
-    softplus(-z) is not computed as softplus(z) - z: for z >> 0 that difference
-    cancels (at z = 20 it keeps 6 digits, beyond z = 37 it is exactly 0).
+    z: logits, any finite float64 values (inf gives inf and 0; NaN gives NaN).
+    Each result has full relative precision: softplus(-z) is not computed as
+    softplus(z) - z, which cancels (at z = 20 it keeps 6 digits, beyond z = 37
+    it is exactly 0). softplus(z) >= max(z, 0) and softplus(-z) >= max(-z, 0);
+    both underflow to 0 only where the exact value is below 5e-324 (|z| > 745).
+
+    out: None (new arrays), or a pair of float64 arrays of z's shape to write
+    into. work: None, or a float64 array of z's shape for the intermediate
+    log1p(exp(-|z|)); it may be z itself, which is then overwritten. With both,
+    nothing is allocated (for hot loops).
     """
-    tail = np.log1p(np.exp(-np.abs(z)))
-    return np.maximum(z, 0.0) + tail, np.maximum(-z, 0.0) + tail
+    z = np.asarray(z, dtype=np.float64)
+    if out is None:
+        tail = np.log1p(np.exp(-np.abs(z)))
+        return np.maximum(z, 0.0) + tail, np.maximum(-z, 0.0) + tail
+    sp_pos, sp_neg = out
+    np.maximum(z, 0.0, out=sp_pos)
+    np.subtract(sp_pos, z, out=sp_neg)  # max(-z, 0), exactly
+    tail = np.abs(z, out=work) if work is not None else np.abs(z)
+    np.negative(tail, out=tail)
+    np.exp(tail, out=tail)
+    np.log1p(tail, out=tail)
+    sp_pos += tail
+    sp_neg += tail
+    return sp_pos, sp_neg
+
+
+# The name used inside this module since before softplus_pair was public.
+_softplus_pair = softplus_pair
+
+
+def sigmoid_pair(z) -> tuple[np.ndarray, np.ndarray]:
+    """(sigma(z), 1 - sigma(z)) for logits z, each to full relative precision.
+
+    exp(-softplus(-z)) and exp(-softplus(z)): 1 - sigma(z) is not 1 minus a
+    number close to 1 (that is 0 beyond z = 37), and neither overflows for
+    any finite z. Probabilities in [0, 1]; they underflow to 0 only below
+    5e-324 (|z| > 745).
+    """
+    sp_pos, sp_neg = softplus_pair(z)
+    np.negative(sp_neg, out=sp_neg)
+    np.negative(sp_pos, out=sp_pos)
+    return np.exp(sp_neg, out=sp_neg), np.exp(sp_pos, out=sp_pos)
+
+
+def _ce(sp_pos, sp_neg, pos_coef, neg_coef):
+    """Cross-entropy from the surprisals: pos_coef softplus(-z) + neg_coef softplus(z)."""
+    return pos_coef * sp_neg + neg_coef * sp_pos
 
 
 def _pieces(z: np.ndarray, ys: np.ndarray, spec: LossSpec):
     """Shared intermediate quantities for loss, gradient and curvature."""
-    sp_pos, sp_neg = _softplus_pair(z)  # -log(1 - p), -log(p)
+    sp_pos, sp_neg = softplus_pair(z)  # -log(1 - p), -log(p)
     p = np.exp(-sp_neg)  # sigma(z) without overflow
     one_minus_p = np.exp(-sp_pos)
     b = spec.pos_weight * ys
     a = b + 1.0 - ys
     # Two non-negative terms: no cancellation, full relative precision.
-    ce = b * sp_neg + (1.0 - ys) * sp_pos
+    ce = _ce(sp_pos, sp_neg, b, 1.0 - ys)
     return p, one_minus_p, a, b, ce
 
 
@@ -271,16 +345,8 @@ def _focal_terms(p, one_minus_p, ys, gamma):
     return q, m, r1, r2
 
 
-def loss_from_logits(z, y, spec: Optional[LossSpec] = None) -> np.ndarray:
-    """Per-sample loss in nats (no reduction) for logits z and labels y in [0, 1]."""
-    z, y, spec = _prepare(z, y, spec)
-    ys = smooth_labels(y, spec.label_smoothing)
-    if not spec.is_focal:
-        # Fast path: no exponentials beyond softplus. Not a*softplus(z) - b*z,
-        # which cancels for confident correct positives (z >> 0, y = 1).
-        sp_pos, sp_neg = _softplus_pair(z)
-        return (spec.pos_weight * ys) * sp_neg + (1.0 - ys) * sp_pos
-    p, one_minus_p, _a, _b, ce = _pieces(z, ys, spec)
+def _focal_loss(ce, p, one_minus_p, ys, spec: LossSpec):
+    """alpha_t CE (1 - p_t)^gamma from the cross-entropy and the probabilities."""
     loss = ce
     if spec.focal_gamma != 0.0:
         q = p * (1.0 - ys) + one_minus_p * ys
@@ -288,11 +354,33 @@ def loss_from_logits(z, y, spec: Optional[LossSpec] = None) -> np.ndarray:
     return loss * _alpha_t(ys, spec)
 
 
-def grad_from_logits(z, y, spec: Optional[LossSpec] = None) -> np.ndarray:
-    """Per-sample dL/dz. For plain BCE this is sigma(z) - y."""
-    z, y, spec = _prepare(z, y, spec)
-    ys = smooth_labels(y, spec.label_smoothing)
-    p, one_minus_p, a, b, ce = _pieces(z, ys, spec)
+def _power_in_place(base: np.ndarray, gamma: float, scratch: np.ndarray) -> np.ndarray:
+    """base**gamma in place, base in [0, 1] (any float dtype): products or exp(gamma log base)."""
+    if gamma == int(gamma) and 1 <= gamma <= 4:
+        np.copyto(scratch, base)
+        for _ in range(int(gamma) - 1):
+            base *= scratch
+        return base
+    with np.errstate(divide="ignore"):
+        np.log(base, out=base)  # log(0) = -inf gives exactly 0 below
+    base *= gamma
+    np.exp(base, out=base)
+    return base
+
+
+def _loss(z: np.ndarray, ys: np.ndarray, spec: LossSpec) -> np.ndarray:
+    """Per-sample loss for valid float64 logits z and smoothed labels ys."""
+    if not spec.is_focal:
+        # Fast path: no exponentials beyond softplus. Not a*softplus(z) - b*z,
+        # which cancels for confident correct positives (z >> 0, y = 1).
+        sp_pos, sp_neg = softplus_pair(z)
+        return _ce(sp_pos, sp_neg, spec.pos_weight * ys, 1.0 - ys)
+    p, one_minus_p, _a, _b, ce = _pieces(z, ys, spec)
+    return _focal_loss(ce, p, one_minus_p, ys, spec)
+
+
+def _grad_from_pieces(pieces, ys, spec: LossSpec) -> np.ndarray:
+    p, one_minus_p, a, b, ce = pieces
     dce = _dce(p, one_minus_p, ys, b)
     if spec.focal_gamma == 0.0:
         return dce * _alpha_t(ys, spec)
@@ -302,10 +390,8 @@ def grad_from_logits(z, y, spec: Optional[LossSpec] = None) -> np.ndarray:
     return (dce * m + ce * dm) * _alpha_t(ys, spec)
 
 
-def curvature_from_logits(z, y, spec: Optional[LossSpec] = None) -> np.ndarray:
-    """Per-sample d2L/dz2. For plain BCE this is p(1 - p), independent of y."""
-    z, y, spec = _prepare(z, y, spec)
-    ys = smooth_labels(y, spec.label_smoothing)
+def _curvature(z: np.ndarray, ys: np.ndarray, spec: LossSpec) -> np.ndarray:
+    """Per-sample d2L/dz2 for valid float64 logits z and smoothed labels ys."""
     p, one_minus_p, a, b, ce = _pieces(z, ys, spec)
     s = p * one_minus_p
     dce = _dce(p, one_minus_p, ys, b)
@@ -317,6 +403,226 @@ def curvature_from_logits(z, y, spec: Optional[LossSpec] = None) -> np.ndarray:
     dm = g * m * r1
     ddm = g * (g - 1.0) * m * r1 * r1 + g * m * r2
     return (ddce * m + 2.0 * dce * dm + ce * ddm) * _alpha_t(ys, spec)
+
+
+def loss_from_logits(z, y, spec: Optional[LossSpec] = None) -> np.ndarray:
+    """Per-sample loss in nats (no reduction) for logits z and labels y in [0, 1]."""
+    z, y, spec = _prepare(z, y, spec)
+    return _loss(z, smooth_labels(y, spec.label_smoothing), spec)
+
+
+def grad_from_logits(z, y, spec: Optional[LossSpec] = None) -> np.ndarray:
+    """Per-sample dL/dz. For plain BCE this is sigma(z) - y."""
+    z, y, spec = _prepare(z, y, spec)
+    ys = smooth_labels(y, spec.label_smoothing)
+    return _grad_from_pieces(_pieces(z, ys, spec), ys, spec)
+
+
+def curvature_from_logits(z, y, spec: Optional[LossSpec] = None) -> np.ndarray:
+    """Per-sample d2L/dz2. For plain BCE this is p(1 - p), independent of y."""
+    z, y, spec = _prepare(z, y, spec)
+    return _curvature(z, smooth_labels(y, spec.label_smoothing), spec)
+
+
+def loss_from_surprisals(
+    neg_log_p,
+    neg_log_1mp,
+    smoothed_labels,
+    spec: Optional[LossSpec] = None,
+    *,
+    p=None,
+    one_minus_p=None,
+    in_place: bool = False,
+):
+    """Per-sample loss in nats from a logit's surprisals: the formula of loss_from_logits.
+
+    For code that gets the surprisals of its logits some faster way than
+    ``softplus_pair`` (the loss surface takes them from per-axis exponential
+    factors, in float32): the loss is computed here, so it is the same
+    formula everywhere.
+
+    neg_log_p = softplus(-z) = -log sigma(z); neg_log_1mp = softplus(z) =
+    -log(1 - sigma(z)); both >= 0. smoothed_labels: ``smooth_labels(y,
+    spec.label_smoothing)`` in [0, 1], broadcasting against them. p,
+    one_minus_p: sigma(z) and 1 - sigma(z), needed only for a focal gamma > 0
+    (computed as exp(-neg_log_p), exp(-neg_log_1mp) when None). Result:
+    alpha_t * CE * (1 - p_t)^gamma with CE = pw ys neg_log_p + (1 - ys)
+    neg_log_1mp, p_t = sigma(z) ys + (1 - sigma(z)) (1 - ys), in the inputs'
+    float dtype. Nothing is validated.
+
+    in_place: False (new arrays; inputs untouched), or True for hot loops:
+    then every array argument is work space and the result is written into
+    one of them and returned. Hard labels may leave arguments out: with
+    smoothed_labels the scalar 1.0 only neg_log_p (and one_minus_p for
+    gamma > 0) is read, the result goes into neg_log_p and p, if given, is
+    work space; with the scalar 0.0 only neg_log_1mp (and p) is read and the
+    result goes into neg_log_1mp. Otherwise the result goes into neg_log_p.
+    """
+    spec = LossSpec() if spec is None else spec
+    ys = smoothed_labels
+    gamma = spec.focal_gamma
+    if not in_place:
+        ce = _ce(neg_log_1mp, neg_log_p, spec.pos_weight * ys, 1.0 - ys)
+        if not spec.is_focal:
+            return ce
+        if gamma != 0.0:
+            p = np.exp(-neg_log_p) if p is None else p
+            one_minus_p = np.exp(-neg_log_1mp) if one_minus_p is None else one_minus_p
+        return _focal_loss(ce, p, one_minus_p, ys, spec)
+    hard = np.ndim(ys) == 0 and float(ys) in (0.0, 1.0)
+    if hard and float(ys) == 1.0:
+        # CE = pw softplus(-z); 1 - p_t = 1 - sigma(z); p (if given) is work space.
+        out, q, scratch = neg_log_p, one_minus_p, p
+        if spec.pos_weight != 1.0:
+            out *= spec.pos_weight
+    elif hard:
+        out, q, scratch = neg_log_1mp, p, one_minus_p  # CE = softplus(z); 1 - p_t = sigma(z)
+    else:
+        out, q, scratch = neg_log_p, None, None
+        if gamma != 0.0:
+            if p is None:
+                p = np.exp(np.negative(neg_log_p))
+            if one_minus_p is None:
+                one_minus_p = np.exp(np.negative(neg_log_1mp))
+            q = p
+            q *= 1.0 - ys
+            one_minus_p *= ys
+            q += one_minus_p  # 1 - p_t
+            scratch = one_minus_p
+        out *= spec.pos_weight * ys
+        neg_log_1mp *= 1.0 - ys
+        out += neg_log_1mp  # CE
+    if gamma != 0.0:
+        if q is None:
+            raise ValueError("loss_from_surprisals needs p or one_minus_p for a focal gamma > 0")
+        if scratch is None:
+            scratch = np.empty_like(q)
+        out *= _power_in_place(q, gamma, scratch)
+    if spec.focal_alpha is not None:
+        out *= _alpha_t(ys, spec)
+    return out
+
+
+def bce_sum_coefficients(spec: Optional[LossSpec] = None) -> tuple[float, float, float]:
+    """(c_pos, c_neg, c_lin) that give a sum of non-focal losses from per-class sums.
+
+    For labels y_i in [0, 1] (before smoothing) and any logits z_i,
+
+        sum_i CE_i = c_pos sum_i y_i softplus(-z_i) + c_neg sum_i (1 - y_i) softplus(z_i)
+                     + c_lin sum_i (y_i - pw (1 - y_i)) z_i,
+
+    with c_pos = pw (1 - e/2) + e/2, c_neg = 1 - e/2 + pw e/2, c_lin = e/2
+    (e = label_smoothing, pw = pos_weight). Every term is a loss-like
+    non-negative sum except the last, which is 0 without smoothing. It lets
+    a change of smoothing or pos_weight reuse the two sums (the loss surface).
+    ValueError for a focal spec (no such decomposition).
+    """
+    spec = LossSpec() if spec is None else spec
+    if spec.is_focal:
+        raise ValueError("bce_sum_coefficients needs a non-focal spec (focal_gamma 0, no alpha)")
+    pw = spec.pos_weight
+    c0 = 0.5 * spec.label_smoothing
+    return pw * (1.0 - c0) + c0, 1.0 - c0 + pw * c0, c0
+
+
+class LogitLoss:
+    """The loss of fixed labels as a function of the logits: per sample L, dL/dz, d2L/dz2.
+
+    The same code as ``loss_from_logits``, ``grad_from_logits`` and
+    ``curvature_from_logits`` (so the same numbers, digit for digit), for
+    callers that evaluate one set of labels many times (a trainer): the
+    labels and the spec are validated once, here, and the logits are not
+    validated at all — pass finite float64 arrays of shape (N,), or of
+    ``rows``' shape when ``rows`` (an integer index array) selects samples.
+
+    y: labels in [0, 1], shape (N,) (soft labels allowed); spec: LossSpec
+    (None = plain BCE). Losses in nats.
+    """
+
+    __slots__ = ("_spec", "_y", "_ys", "_pos_coef", "_neg_coef")
+
+    def __init__(self, y, spec: Optional[LossSpec] = None) -> None:
+        if spec is None:
+            spec = LossSpec()
+        elif not isinstance(spec, LossSpec):
+            raise ValueError(f"spec must be a LossSpec, got {type(spec).__name__}")
+        labels = np.array(validate_labels(y), dtype=np.float64).reshape(-1)
+        self._spec = spec
+        self._y = labels
+        self._ys = np.ascontiguousarray(smooth_labels(labels, spec.label_smoothing))
+        self._pos_coef = spec.pos_weight * self._ys
+        self._neg_coef = 1.0 - self._ys
+
+    @property
+    def spec(self) -> LossSpec:
+        return self._spec
+
+    @property
+    def y(self) -> np.ndarray:
+        """The labels (a copy), float64 (N,)."""
+        return self._y.copy()
+
+    def _smoothed(self, rows) -> np.ndarray:
+        return self._ys if rows is None else self._ys[rows]
+
+    def loss(self, z, rows=None) -> np.ndarray:
+        """Per-sample loss in nats: ``loss_from_logits(z, y[rows], spec)``."""
+        return _loss(z, self._smoothed(rows), self._spec)
+
+    def grad(self, z, rows=None) -> np.ndarray:
+        """Per-sample dL/dz: ``grad_from_logits(z, y[rows], spec)``."""
+        ys = self._smoothed(rows)
+        return _grad_from_pieces(_pieces(z, ys, self._spec), ys, self._spec)
+
+    def curvature(self, z, rows=None) -> np.ndarray:
+        """Per-sample d2L/dz2: ``curvature_from_logits(z, y[rows], spec)``."""
+        return _curvature(z, self._smoothed(rows), self._spec)
+
+    def _coefs(self, rows):
+        if rows is None:
+            return self._pos_coef, self._neg_coef
+        return self._pos_coef[rows], self._neg_coef[rows]
+
+    def loss_sum(self, z, rows=None) -> float:
+        """Sum of the per-sample losses in nats: ``loss(z, rows).sum()`` to rounding.
+
+        The same number, to the last bit, as the total of ``loss_sum_and_grad``.
+        """
+        if self._spec.is_focal:
+            return float(np.add.reduce(self.loss(z, rows)))
+        pos_coef, neg_coef = self._coefs(rows)
+        sp_pos, sp_neg = softplus_pair(z)
+        return float(pos_coef @ sp_neg) + float(neg_coef @ sp_pos)
+
+    def loss_sum_and_grad(self, z, rows=None, *, overwrite: bool = False) -> tuple[float, np.ndarray]:
+        """(sum of the losses, per-sample dL/dz) in one pass.
+
+        Equal to ``(loss_sum(z, rows), grad(z, rows))`` exactly. overwrite:
+        True lets the logits' array be used as work space (it is then
+        garbage); a trainer's freshly computed logits can be.
+        """
+        spec = self._spec
+        if spec.is_focal:
+            ys = self._smoothed(rows)
+            pieces = _pieces(z, ys, spec)
+            p, one_minus_p, _a, _b, ce = pieces
+            total = float(np.add.reduce(_focal_loss(ce, p, one_minus_p, ys, spec)))
+            return total, _grad_from_pieces(pieces, ys, spec)
+        pos_coef, neg_coef = self._coefs(rows)
+        sp_pos = np.empty_like(z)
+        sp_neg = np.empty_like(z)
+        softplus_pair(z, (sp_pos, sp_neg), work=z if overwrite else None)
+        # CE summed as two dot products of non-negative terms (_ce, reduced).
+        total = float(pos_coef @ sp_neg) + float(neg_coef @ sp_pos)
+        # dL/dz = (1 - ys) sigma(z) - pw ys (1 - sigma(z)), both probabilities exact.
+        np.negative(sp_neg, out=sp_neg)
+        p = np.exp(sp_neg, out=sp_neg)
+        np.negative(sp_pos, out=sp_pos)
+        one_minus_p = np.exp(sp_pos, out=sp_pos)
+        p *= neg_coef
+        one_minus_p *= pos_coef
+        p -= one_minus_p
+        return total, p
 
 
 # ----------------------------------------------------------------------------
@@ -401,28 +707,81 @@ def hinge_grad_from_logits(z, y) -> np.ndarray:
 # Where frameworks cap a confidently wrong prediction
 
 _FLOAT64_EPS = float(np.finfo(np.float64).eps)
+_FLOAT32_EPS = float(np.finfo(np.float32).eps)
 
 #: Per-sample loss of a prediction that is completely wrong (p = 0 for y = 1),
-#: as each framework reports it, in nats.
+#: as each framework reports it, in nats. Each figure assumes the prediction
+#: dtype in FRAMEWORK_CEILING_DTYPES: only scikit-learn's depends on it.
 FRAMEWORK_CEILINGS: dict[str, float] = {
-    # torch.nn.BCELoss clamps each log term at -100.
+    # torch.nn.BCELoss clamps each log term at -100 (float32 and float64 alike).
     "pytorch": 100.0,
-    # keras.losses.binary_crossentropy clips p to [1e-7, 1 - 1e-7].
+    # keras.losses.binary_crossentropy clips p to [1e-7, 1 - 1e-7] (16.118 in
+    # float32 and float64 alike).
     "keras": -math.log(1e-7),
-    # sklearn.metrics.log_loss clips p to [eps, 1 - eps] with eps = float64 eps.
+    # sklearn.metrics.log_loss clips p to [eps, 1 - eps] with eps the machine
+    # epsilon of the predictions' dtype: this is the float64 figure, 36.04;
+    # float32 predictions cap at 15.94 (SKLEARN_CEILINGS).
     "sklearn": -math.log(_FLOAT64_EPS),
     # BCE from logits has no ceiling: the loss grows like |z|.
     "logits": math.inf,
 }
 
+#: The dtype of the predictions each FRAMEWORK_CEILINGS figure assumes:
+#: "float64", or "any" when the cap is the same in float32 and float64.
+FRAMEWORK_CEILING_DTYPES: dict[str, str] = {
+    "pytorch": "any",
+    "keras": "any",
+    "sklearn": "float64",
+    "logits": "any",
+}
 
-def framework_loss_from_probs(p, y, framework: str) -> np.ndarray:
+#: scikit-learn's log_loss cap by the dtype of the predictions, in nats:
+#: -log(eps) of that dtype (float32 eps 1.19e-7, float64 eps 2.22e-16).
+SKLEARN_CEILINGS: dict[str, float] = {
+    "float32": -math.log(_FLOAT32_EPS),
+    "float64": -math.log(_FLOAT64_EPS),
+}
+
+
+def _float_dtype_name(dtype) -> str:
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = ""
+    if name not in ("float32", "float64"):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return name
+
+
+def framework_ceiling(framework: str, dtype="float64") -> float:
+    """The loss in nats a framework reports for a completely wrong prediction.
+
+    framework: a key of FRAMEWORK_CEILINGS ("pytorch", "keras", "sklearn",
+    "logits"); dtype: "float32" or "float64", the dtype of the predictions
+    (it matters only for "sklearn": 15.94 for float32, 36.04 for float64).
+    """
+    name = _float_dtype_name(dtype)
+    if framework not in FRAMEWORK_CEILINGS:
+        raise ValueError(
+            f"framework must be one of {', '.join(map(repr, FRAMEWORK_CEILINGS))}; "
+            f"got {framework!r}"
+        )
+    if framework == "sklearn":
+        return SKLEARN_CEILINGS[name]
+    return FRAMEWORK_CEILINGS[framework]
+
+
+def framework_loss_from_probs(p, y, framework: str, dtype="float64") -> np.ndarray:
     """Per-sample BCE of probabilities p as a framework computes it.
 
     framework: "pytorch" (BCELoss, log clamped at -100), "keras" (p clipped to
-    [1e-7, 1 - 1e-7]), "sklearn" (log_loss, p clipped at float64 eps) or
-    "exact" (no clipping; inf where a hard label meets p = 0 or 1).
+    [1e-7, 1 - 1e-7]), "sklearn" (log_loss, p clipped to [eps, 1 - eps] with
+    eps the machine epsilon of ``dtype``) or "exact" (no clipping; inf where a
+    hard label meets p = 0 or 1). dtype: "float32" or "float64", the dtype
+    the framework is given the predictions in; only scikit-learn's clipping
+    depends on it (the result is computed in float64 either way).
     """
+    name = _float_dtype_name(dtype)
     # Validate here for every framework: the pytorch branch does not go through
     # loss_from_probs and would return NaN for p outside [0, 1].
     pp, yy = _prepare_probs(p, y)
@@ -434,7 +793,7 @@ def framework_loss_from_probs(p, y, framework: str) -> np.ndarray:
     if framework == "keras":
         return loss_from_probs(pp, yy, eps=1e-7)
     if framework == "sklearn":
-        return loss_from_probs(pp, yy, eps=_FLOAT64_EPS)
+        return loss_from_probs(pp, yy, eps=_FLOAT32_EPS if name == "float32" else _FLOAT64_EPS)
     if framework == "exact":
         return loss_from_probs(pp, yy, eps=0.0)
     raise ValueError(
