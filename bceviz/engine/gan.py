@@ -88,6 +88,7 @@ __all__ = [
     "js_distance",
     "js_divergence",
     "optimal_discriminator",
+    "optimal_discriminator_loss",
     "training_round",
 ]
 
@@ -644,6 +645,30 @@ def js_distance(p, q) -> float:
     return math.sqrt(js_divergence(p, q) / math.log(2.0))
 
 
+def optimal_discriminator_loss(p_real, p_gen, *, real_label: float = 1.0) -> float:
+    """The lowest expected discriminator loss (nats) for two densities on one uniform grid.
+
+    ∫ p_r BCE(D*, a) + p_g BCE(D*, 0) dx at D* = a p_r / (p_r + p_g), each
+    density normalised to sum 1 on the grid as in :func:`js_divergence`.
+    With ``real_label = 1`` it equals 2 ln 2 − 2·JS(p_r, p_g): 2 ln 2 when
+    the densities are equal, 0 when they do not overlap. In closed form, with
+    s = p_r + p_g, R = a·p_r (mass the targets call real) and
+    F = (1 − a)·p_r + p_g (mass they call fake), D* = R / s and the loss is
+    Σ R ln(s / R) + F ln(s / F) (0 ln 0 = 0).
+    """
+    a = _real_label(real_label)
+    pr, pg = _masses("p_real", p_real), _masses("p_gen", p_gen)
+    if pr.size != pg.size:
+        raise ValueError(f"p_real and p_gen must be on the same grid (sizes {pr.size} and {pg.size})")
+    s = pr + pg
+    real_part = a * pr  # mass labelled real by the (smoothed) targets
+    fake_part = (1.0 - a) * pr + pg  # mass labelled fake
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1 = np.where(real_part > 0, real_part * np.log(s / real_part), 0.0)
+        t2 = np.where(fake_part > 0, fake_part * np.log(s / fake_part), 0.0)
+    return float(max(t1.sum() + t2.sum(), 0.0))
+
+
 @dataclass(frozen=True)
 class GanFigures:
     """What one step looks like, on the shown batch: losses in nats, accuracies in [0, 1].
@@ -651,7 +676,9 @@ class GanFigures:
     ``g_loss`` is the chosen kind's; ``g_loss_saturating`` and
     ``g_loss_non_saturating`` both; ``g_grad_*`` the norm of the generator's
     gradient over (μ, σ) under each kind; ``js`` the Jensen–Shannon distance
-    (in [0, 1]) between the real and generated densities on the grid.
+    (in [0, 1]) between the real and generated densities on the grid;
+    ``d_loss_optimal`` the lowest discriminator loss those densities allow
+    (:func:`optimal_discriminator_loss`).
     """
 
     d_loss: float
@@ -663,6 +690,7 @@ class GanFigures:
     acc_real: float
     acc_fake: float
     js: float
+    d_loss_optimal: float
 
 
 def _accuracy(correct: np.ndarray, ties: np.ndarray) -> float:
@@ -698,6 +726,7 @@ def evaluate(params: GanParams, config: GanConfig, batch: Batch, x_grid: np.ndar
         acc_real=_accuracy(z_r > 0, z_r == 0),
         acc_fake=_accuracy(z_f < 0, z_f == 0),
         js=js_distance(p_real, p_gen),
+        d_loss_optimal=optimal_discriminator_loss(p_real, p_gen, real_label=config.real_label),
     )
 
 
