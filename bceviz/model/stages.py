@@ -129,6 +129,20 @@ def _files() -> list[tuple[Path, bool]]:
 
 
 _cache: Optional[dict[str, Stage]] = None
+#: Stages added at run time (:func:`register_stage`), kept across reloads.
+_extra: dict[str, Stage] = {}
+
+
+def register_stage(stage: Stage) -> Stage:
+    """Add a stage that is not a bundled file (a lab added at run time; tests)."""
+    if any(s.stage_id == stage.stage_id for s in all_stages()) and stage.stage_id not in _extra:
+        raise StageError(f"stage id {stage.stage_id!r} is taken")
+    _extra[stage.stage_id] = stage
+    return stage
+
+
+def unregister_stage(stage_id: str) -> None:
+    _extra.pop(stage_id, None)
 
 
 def all_stages(*, reload: bool = False) -> list[Stage]:
@@ -146,7 +160,7 @@ def all_stages(*, reload: bool = False) -> list[Stage]:
                 raise StageError(f"{path.name}: stage id {stage.stage_id!r} is used twice")
             stages[stage.stage_id] = stage
         _cache = stages
-    return sorted(_cache.values(), key=_sort_key)
+    return sorted([*_cache.values(), *_extra.values()], key=_sort_key)
 
 
 def _sort_key(stage: Stage) -> tuple:
@@ -324,6 +338,6 @@ def _stretch(value: Any) -> bool:
 
 __all__ = [
     "CHAPTERS", "FORMAT_VERSION", "LOGISTIC2D", "STAGE_KEYS", "Stage", "StageError", "WORKBENCH",
-    "all_stages", "chapters", "get_stage", "load_stage_file", "neighbour", "stages_dir",
-    "stages_of_lab", "validate_stage", "workbench_of",
+    "all_stages", "chapters", "get_stage", "load_stage_file", "neighbour", "register_stage",
+    "stages_dir", "stages_of_lab", "unregister_stage", "validate_stage", "workbench_of",
 ]
