@@ -36,7 +36,7 @@ CHILD = textwrap.dedent(r'''
     from bceviz.model.state import StateError
 
     FRAMES = int(sys.argv[1])
-    window = create_window("default")
+    window = create_window("workbench")
     window.resize(1440, 960)
     window.show()
     d = window.docks
