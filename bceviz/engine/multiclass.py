@@ -42,10 +42,13 @@ from bceviz.engine.multilabel import (
 )
 
 __all__ = [
+    "MULTICLASS_DATASETS",
     "OPTIMIZERS",
     "MulticlassTrainer",
+    "class_centres",
     "fit_one_vs_rest",
     "fit_softmax",
+    "multiclass_dataset",
     "one_hot",
     "ovr_objective",
     "ovr_probabilities",
@@ -179,19 +182,31 @@ def stratified_split(labels, n_classes: int, heldout_fraction: float = 0.25,
 # One-vs-rest
 
 
-def fit_one_vs_rest(X, labels, n_classes: int, *, l2: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def fit_one_vs_rest(X, labels, n_classes: int, *, l2: float = 0.0, W0=None,
+                    b0=None) -> tuple[np.ndarray, np.ndarray]:
     """K binary fits "class k against the rest": ``(W (d, K), b (K,))``.
 
     Column k is ``fit_logistic(X, labels == k, l2=l2)`` (plain BCE, Newton to
     convergence) — scikit-learn's ``OneVsRestClassifier(LogisticRegression(C=1/(λ n)))``.
+    ``W0``, ``b0`` (optional) warm-start every column (same optimum, fewer steps).
     """
     Xa = _as_points(X)
     K = _check_n_classes(n_classes)
     lab = _check_labels(labels, Xa.shape[0], K)
     l2 = _check_l2(l2)
-    W, b = np.zeros((Xa.shape[1], K)), np.zeros(K)
+    d = Xa.shape[1]
+    if W0 is not None or b0 is not None:
+        W0a, b0a = _check_weights(np.zeros((d, K)) if W0 is None else W0,
+                                  np.zeros(K) if b0 is None else b0, d, K)
+    else:
+        W0a, b0a = None, None
+    W, b = np.zeros((d, K)), np.zeros(K)
     for k in range(K):
-        fit = fit_logistic(Xa, (lab == k).astype(np.float64), LossSpec(), l2=l2)
+        y = (lab == k).astype(np.float64)
+        if W0a is None or b0a is None:
+            fit = fit_logistic(Xa, y, LossSpec(), l2=l2)
+        else:
+            fit = fit_logistic(Xa, y, LossSpec(), l2=l2, w0=W0a[:, k].tolist(), b0=float(b0a[k]))
         W[:, k], b[k] = fit.w, fit.b
     return W, b
 
@@ -526,3 +541,60 @@ class MulticlassTrainer:
         self._status = (f"Diverged at step {self._steps + 1}: {what} with learning rate "
                         f"{self._ovr_opt.lr:g} — lower the learning rate or press reset")
         return 0
+
+
+# ----------------------------------------------------------------------------
+# Illustrative data sets
+
+#: Kinds of :func:`multiclass_dataset`.
+MULTICLASS_DATASETS = ("ring", "line", "random")
+
+
+def class_centres(kind: str, n_classes: int, seed: int = 0) -> np.ndarray:
+    """Cluster centres (K, 2) of a data kind.
+
+    * "ring": on a circle of radius 2 (a gap in the middle, where
+      one-vs-rest often has nobody saying yes);
+    * "line": evenly along x1 in [-2.4, 2.4] at x2 = 0 (a middle class cannot
+      be cut off from the rest by one line);
+    * "random": uniform in [-2.2, 2.2]², at least 1.2 apart (seeded).
+    """
+    if kind not in MULTICLASS_DATASETS:
+        raise ValueError(f"kind must be one of {', '.join(MULTICLASS_DATASETS)}; got {kind!r}")
+    K = _check_n_classes(n_classes)
+    if kind == "ring":
+        angles = 2.0 * np.pi * np.arange(K) / K + np.pi / 2
+        return 2.0 * np.column_stack([np.cos(angles), np.sin(angles)])
+    if kind == "line":
+        return np.column_stack([np.linspace(-2.4, 2.4, K), np.zeros(K)])
+    rng = np.random.default_rng(int(seed) + 7919)
+    centres: list[np.ndarray] = []
+    while len(centres) < K:
+        c = rng.uniform(-2.2, 2.2, size=2)
+        if all(float(np.hypot(*(c - o))) >= 1.2 for o in centres) or rng.random() < 0.01:
+            centres.append(c)
+    return np.array(centres)
+
+
+def multiclass_dataset(kind: str, n: int, n_classes: int, *, seed: int = 0,
+                       spread: float = 0.7) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded illustrative classes: points X (n, 2) and labels (n,) in 0..K-1.
+
+    Gaussian clusters of standard deviation ``spread`` (data units, in
+    [0.05, 3]) around :func:`class_centres`; class sizes differ by at most one
+    (n ≥ 2K). Rows are shuffled; the same arguments give the same data.
+    """
+    K = _check_n_classes(n_classes)
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 2 * K:
+        raise ValueError(f"n must be an integer >= {2 * K} (two points per class), got {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    if isinstance(spread, bool) or not isinstance(spread, numbers.Real) \
+            or not 0.05 <= spread <= 3.0:
+        raise ValueError(f"spread must be in [0.05, 3] (data units), got {spread!r}")
+    centres = class_centres(kind, K, int(seed))
+    rng = np.random.default_rng(int(seed))
+    labels = np.arange(int(n)) % K
+    rng.shuffle(labels)
+    X = centres[labels] + rng.normal(0.0, float(spread), size=(int(n), 2))
+    return X, labels.astype(np.intp)

@@ -1,4 +1,4 @@
-"""Multi-label logistic regression: K independent sigmoids, their joint Hessian, a shared tanh layer.
+"""Multi-label logistic regression: K independent sigmoids, their Hessian, a shared tanh layer.
 
 A point may carry several labels at once (a movie is a comedy *and* a
 romance). Each label k gets its own sigmoid ``p_k = σ(x·w_k + b_k)`` and the
@@ -62,6 +62,7 @@ from bceviz.engine.losses import (
 )
 
 __all__ = [
+    "MULTILABEL_DATASETS",
     "OPTIMIZERS",
     "FlatOptimizer",
     "MultilabelTrainer",
@@ -71,6 +72,8 @@ __all__ = [
     "fit_multilabel",
     "init_shared",
     "label_specs",
+    "multilabel_dataset",
+    "multilabel_directions",
     "multilabel_gradient",
     "multilabel_hessian",
     "multilabel_logits",
@@ -86,7 +89,7 @@ __all__ = [
     "shared_objective",
 ]
 
-SpecLike = Union[LossSpec, Sequence[LossSpec], None]  # noqa: UP007 (a runtime alias)
+SpecLike = Union[LossSpec, Sequence[LossSpec], None]
 
 #: Optimizers of :class:`MultilabelTrainer` (and the multiclass trainer).
 OPTIMIZERS = ("gd", "adam")
@@ -156,13 +159,13 @@ def label_specs(spec: SpecLike, n_labels: int) -> tuple[LossSpec, ...]:
     if isinstance(spec, LossSpec):
         return (spec,) * n_labels
     if isinstance(spec, (str, bytes)) or not isinstance(spec, Sequence):
-        raise ValueError(f"spec must be a LossSpec or a sequence of {n_labels} LossSpecs")  # noqa: TRY004
+        raise ValueError(f"spec must be a LossSpec or a sequence of {n_labels} LossSpecs")
     specs = tuple(spec)
     if len(specs) != n_labels:
         raise ValueError(f"spec must hold one LossSpec per label ({n_labels}), got {len(specs)}")
     for k, s in enumerate(specs):
         if not isinstance(s, LossSpec):
-            raise ValueError(f"spec[{k}] must be a LossSpec, got {type(s).__name__}")  # noqa: TRY004
+            raise ValueError(f"spec[{k}] must be a LossSpec, got {type(s).__name__}")
     return specs
 
 
@@ -219,7 +222,7 @@ def multilabel_objective(X, Y, W, b, *, l2: float = 0.0, spec: SpecLike = None) 
 
 def multilabel_gradient(X, Y, W, b, *, l2: float = 0.0,
                         spec: SpecLike = None) -> tuple[np.ndarray, np.ndarray]:
-    """(dJ/dW (d, K), dJ/db (K,)) of :func:`multilabel_objective`; column k involves label k only."""
+    """(dJ/dW (d, K), dJ/db (K,)) of :func:`multilabel_objective`; column k: label k only."""
     Xa, Ya = _check_data(X, Y)
     Wa, ba = _check_heads(W, b, Xa.shape[1])
     if Wa.shape[1] != Ya.shape[1]:
@@ -230,7 +233,8 @@ def multilabel_gradient(X, Y, W, b, *, l2: float = 0.0,
     return Xa.T @ G / n + l2 * Wa, G.sum(axis=0) / n
 
 
-def fit_multilabel(X, Y, *, l2: float = 0.0, spec: SpecLike = None) -> tuple[np.ndarray, np.ndarray]:
+def fit_multilabel(X, Y, *, l2: float = 0.0,
+                   spec: SpecLike = None) -> tuple[np.ndarray, np.ndarray]:
     """The optimum of the multi-label objective: ``(W (d, K), b (K,))``.
 
     Column k is ``fit_logistic(X, Y[:, k], spec_k, l2=l2)`` (Newton to
@@ -380,7 +384,7 @@ def init_shared(d: int, n_labels: int, n_hidden: int, *, seed: int = 0,
 
 def _check_params(params, d: int) -> SharedParams:
     if not isinstance(params, SharedParams):
-        raise ValueError(f"params must be SharedParams, got {type(params).__name__}")  # noqa: TRY004
+        raise ValueError(f"params must be SharedParams, got {type(params).__name__}")
     m, K = params.c.shape[0], params.b.shape[0]
     if params.A.shape != (d, m):
         raise ValueError(f"params.A must have shape ({d}, {m}), got {params.A.shape}")
@@ -767,3 +771,86 @@ class MultilabelTrainer:
         self._status = (f"Diverged at step {self._steps + 1}: {what} with learning rate "
                         f"{self._opt.lr:g} — lower the learning rate or press reset")
         return 0
+
+
+# ----------------------------------------------------------------------------
+# Illustrative data sets
+
+#: Kinds of :func:`multilabel_dataset`.
+MULTILABEL_DATASETS = ("independent", "correlated", "overlapping", "rare")
+
+#: Share of positives per label of the "rare" kind (before label noise).
+RARE_PREVALENCE = (0.4, 0.2, 0.1, 0.05)
+
+
+def multilabel_directions(kind: str, n_labels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unit normals (2, K) and offsets (K,) of the labels' boundaries for a data kind.
+
+    * "independent": normals 180°/K apart through the origin (K = 2: at right
+      angles, so the two labels are uncorrelated on the isotropic points);
+    * "correlated": normals within a 30° fan, so the labels mostly agree;
+    * "overlapping": normals 360°/K apart, each half-plane reaching past the
+      centre (offset 0.6), so the centre carries every label;
+    * "rare": as "independent", offsets set for RARE_PREVALENCE positives.
+    """
+    if kind not in MULTILABEL_DATASETS:
+        raise ValueError(f"kind must be one of {', '.join(MULTILABEL_DATASETS)}; got {kind!r}")
+    K = _check_int("n_labels", n_labels, 1)
+    k = np.arange(K)
+    if kind == "correlated":
+        angles = np.deg2rad(30.0 + 30.0 * k / max(K - 1, 1))
+        offsets = np.linspace(-0.2, 0.2, K)
+    elif kind == "overlapping":
+        angles = 2.0 * np.pi * k / K + np.pi / 4
+        offsets = np.full(K, -0.6)
+    else:
+        angles = np.pi * k / K + np.pi / 8
+        offsets = np.zeros(K)
+    normals = np.vstack([np.cos(angles), np.sin(angles)])
+    if kind == "rare":
+        from statistics import NormalDist
+
+        # points ~ N(0, POINT_SCALE² I): x·u ~ N(0, POINT_SCALE²); a share q above t
+        offsets = np.array([NormalDist(0.0, POINT_SCALE).inv_cdf(1.0 - RARE_PREVALENCE[i % 4])
+                            for i in range(K)])
+    return normals, offsets
+
+
+#: Standard deviation of the points' coordinates (data units).
+POINT_SCALE = 1.2
+#: Points are clipped to [-POINT_LIMIT, POINT_LIMIT]².
+POINT_LIMIT = 3.2
+
+
+def multilabel_dataset(kind: str, n: int, n_labels: int, *, seed: int = 0,
+                       blur: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded illustrative multi-label data: points X (n, 2) and hard labels Y (n, K).
+
+    Points are N(0, 1.2²) per coordinate, clipped to ±3.2. Label k is drawn
+    as Bernoulli(σ((x·u_k − t_k) / blur)) with the boundaries of
+    :func:`multilabel_directions`: ``blur`` in [0, 2] data units is the width
+    of the fuzzy band around each boundary (0: a sharp, separable boundary),
+    so a rare label stays rare. Labels are drawn independently given x. Every
+    label keeps both classes (the point nearest the boundary takes a missing
+    class). The same arguments give the same data.
+    """
+    n = _check_int("n", n, 4)
+    K = _check_int("n_labels", n_labels, 1)
+    seed = _check_int("seed", seed, 0)
+    if isinstance(blur, bool) or not isinstance(blur, numbers.Real) or not 0.0 <= blur <= 2.0:
+        raise ValueError(f"blur must be in [0, 2] (data units), got {blur!r}")
+    normals, offsets = multilabel_directions(kind, K)
+    rng = np.random.default_rng(seed)
+    X = np.clip(rng.normal(0.0, POINT_SCALE, size=(n, 2)), -POINT_LIMIT, POINT_LIMIT)
+    margin = X @ normals - offsets
+    u = rng.random((n, K))
+    if blur > 0:
+        Y = (u < sigmoid(margin / float(blur))).astype(np.float64)
+    else:
+        Y = (margin > 0).astype(np.float64)
+    for k in range(K):
+        positives = int(Y[:, k].sum())
+        if positives == 0 or positives == n:
+            i = int(np.argmin(np.abs(margin[:, k])))
+            Y[i, k] = 1.0 - Y[i, k]
+    return X, Y

@@ -1,4 +1,4 @@
-"""Multi-label engine: separate fits, scikit-learn and PyTorch agree; the Hessian's blocks decouple."""
+"""Multi-label engine: separate fits, scikit-learn and PyTorch agree; the Hessian decouples."""
 
 from __future__ import annotations
 
