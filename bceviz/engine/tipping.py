@@ -105,7 +105,7 @@ _PLAIN = LossSpec()
 
 def _real(name: str, value, lo: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}")  # noqa: TRY004
+        raise ValueError(f"{name} must be a real number, got {value!r}")
     out = float(value)
     if not math.isfinite(out):
         raise ValueError(f"{name} must be finite, got {value!r}")
@@ -118,7 +118,7 @@ def _check_spec(spec) -> LossSpec:
     if spec is None:
         return _PLAIN
     if not isinstance(spec, LossSpec):
-        raise ValueError(f"spec must be a LossSpec, got {type(spec).__name__}")  # noqa: TRY004
+        raise ValueError(f"spec must be a LossSpec, got {type(spec).__name__}")
     return spec
 
 

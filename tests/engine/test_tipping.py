@@ -204,7 +204,10 @@ def test_smoothing_gives_separated_data_a_finite_optimum():
 @given(w=st.floats(-50, 50).filter(lambda v: abs(v) > 1e-3), b=st.floats(-100, 100))
 def test_tipping_point_and_width_mean_what_they_say(w, b):
     t, width = tipping_point_of(w, b), width_of(w)
-    p = lambda v: 1.0 / (1.0 + math.exp(-(w * v + b)))
+
+    def p(v):
+        return 1.0 / (1.0 + math.exp(-(w * v + b)))
+
     assert p(t) == pytest.approx(0.5, abs=1e-9)
     lo, hi = sorted([p(t - width / 2), p(t + width / 2)])
     assert lo == pytest.approx(0.1, abs=1e-9) and hi == pytest.approx(0.9, abs=1e-9)
