@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 import bceviz
 from bceviz.gui import file_actions as _file_actions
+from bceviz.gui import focus as _focus
 from bceviz.gui import format as fmt
 from bceviz.gui import keys as _keys
 from bceviz.gui import theme as _theme
@@ -164,6 +165,9 @@ class MainWindow(QMainWindow):
         # File/Edit menus (sessions, data, export, undo, copy as code), presentation
         # mode and window-wide shortcuts: bceviz.gui.file_actions.
         self.file_actions = _file_actions.install(self)
+        # Space trains and Enter/Esc leave a field, whichever control has the focus.
+        self.stage_keys = _focus.install(self, self.toggle_play)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.train_timer = QTimer(self)
         self.train_timer.setInterval(FRAME_MS)
@@ -413,6 +417,8 @@ class MainWindow(QMainWindow):
             for widget in view.all_widgets():
                 widget.hide()
                 widget.setParent(self.stage_host.parking)
+                if getattr(self, "stage_keys", None) is not None:
+                    self.stage_keys.watch(widget)
         self.lab_views[lab_id] = view
         return view
 
