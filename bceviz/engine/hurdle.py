@@ -97,6 +97,8 @@ MAX_COUNT = 100_000
 #: Below this η, μ = e^η is so small that log(1 − e^(−μ)) = η − μ/2 to double precision.
 _ETA_TINY = -20.0
 _LN2 = math.log(2.0)
+#: log(k!) for k = 0..1000 (math.lgamma: each entry correctly rounded, no accumulated sums).
+_LOGFACT_TABLE = np.array([math.lgamma(k + 1.0) for k in range(1001)])
 
 
 # --------------------------------------------------------------------------- validation
@@ -144,10 +146,12 @@ def _data(X, counts) -> tuple[np.ndarray, np.ndarray]:
 
 # --------------------------------------------------------------------------- elementary pieces
 def log_factorial(counts) -> np.ndarray:
-    """log(y!) of whole numbers y >= 0 (math.lgamma on the distinct values; exact to rounding)."""
+    """log(y!) of whole numbers y >= 0 (math.lgamma values: a table up to 1,000, exact to rounding)."""
     arr = np.asarray(counts, dtype=np.float64)
     if arr.size == 0:
         return np.zeros(arr.shape)
+    if float(arr.max()) <= _LOGFACT_TABLE.size - 1:
+        return _LOGFACT_TABLE[arr.astype(np.int64)]
     values, inverse = np.unique(arr, return_inverse=True)
     table = np.array([math.lgamma(v + 1.0) for v in values.tolist()])
     return table[inverse].reshape(arr.shape)
@@ -608,7 +612,7 @@ class VisitsData:
     never: np.ndarray
     params: dict
     feature_names: tuple[str, str] = ("age", "chronic conditions")
-    feature_units: tuple[str, str] = ("years", "conditions")
+    feature_units: tuple[str, str] = ("years", "number")
     count_name: str = "visits"
 
 
