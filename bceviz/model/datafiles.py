@@ -64,6 +64,7 @@ __all__ = [
     "write_points_csv",
     "DEFAULT_MAX_ROWS",
     "DEFAULT_MAX_BYTES",
+    "COORDINATE_LIMIT",
     "PAIRS_MAX_ROWS",
     "LABEL_NAMES",
     "PROBABILITY_NAMES",
@@ -74,6 +75,13 @@ Progress = Optional[Callable[[float], object]]
 
 DEFAULT_MAX_ROWS = 200_000
 DEFAULT_MAX_BYTES = 50_000_000
+#: Point coordinates (as the app holds them: after standardisation, when standardised)
+#: must lie within ±COORDINATE_LIMIT. Beyond about 1e154 the squares in a gradient norm
+#: overflow to infinity, and the degree-5 features (x⁵, and x¹⁰ in Newton's Hessian)
+#: overflow far earlier; 1e9 keeps every figure of every feature map finite with room
+#: to spare (x¹⁰ summed over 20,000 points is below 1e95) while leaving raw units such
+#: as incomes or populations usable. Data in larger units must be rescaled.
+COORDINATE_LIMIT = 1e9
 #: The samples panel draws each pair as a draggable dot; more is not a "handful".
 PAIRS_MAX_ROWS = 1_000
 #: Header names (case-insensitive) that mark the label column, most specific first.

@@ -61,6 +61,35 @@ points and their axes are, and re-choosing features needs the file again.
 Optimizer memory (momentum velocity, Adam moments, mini-batch order) is not
 saved: training continued from a session starts it afresh, which makes no
 difference for gradient descent and Newton.
+
+Ranges. Every number has one, checked on load (the message names the field
+and states it) and before saving (a file bceviz writes is one it can open):
+
+==============================  =============================================
+data.X                          each coordinate within ±1e9
+                                (``datafiles.COORDINATE_LIMIT``), at most
+                                20,000 points
+data.y, samples.*, threshold    in [0, 1]; probe.z in [-30, 30]
+data.axes.mean / std            within ±1e100 / in (0, 1e100]
+dataset                         n in [2, 20,000], noise [0, 5], pos_fraction
+                                (0, 1), label_noise [0, 0.5], heldout_fraction
+                                [0, 1), seed [0, 2**31 − 1]
+loss                            label_smoothing [0, 1), pos_weight [0, 1e6],
+                                focal_gamma [0, 100], focal_alpha [0, 1]
+training                        lr (0, 1000], l1 and l2 [0, 1000], batch_size
+                                [1, 20,000], momentum [0, 1), steps_per_frame
+                                [1, 1000], seed [0, 2**31 − 1]
+model.w, model.b, history w/b   within ±1e12
+model.steps, history.step       [0, 10**12]; history.stride a power of two
+                                up to 2**40
+history loss, objective,        [0, 1e300]
+grad_norm, w_norm
+any other whole number / number within ±(2**31 − 1) / ±1e12
+==============================  =============================================
+
+Integer literals of more than 30 digits are refused without being converted,
+a file holding more than 3,000,000 values (``MAX_VALUES``) before it is
+parsed, and an object that names a key twice (JSON would keep the last).
 """
 
 from __future__ import annotations
@@ -82,6 +111,7 @@ import bceviz
 from bceviz.engine import datasets as _datasets
 from bceviz.engine import logistic as _logistic
 from bceviz.engine.losses import LossSpec
+from bceviz.model import datafiles as _datafiles
 from bceviz.model.atomic import ReadError, WriteError, read_regular, write_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -95,6 +125,37 @@ FORMAT_VERSION = 2
 MAX_FILE_BYTES = 50 * 1024 * 1024
 #: The usual file-name suffix (the GUI's file dialogs use it).
 SUFFIX = ".bceviz.json"
+#: A session holds at most this many JSON values (a comma separates each from the next):
+#: the 2-D lab's largest (20,000 points and a full history) is ~0.5 million, the other
+#: labs' states fit in the rest. A file with more commas is refused before it is parsed,
+#: so a hostile file cannot make the parser build millions of objects (peak memory stays
+#: within a small multiple of the file's size).
+MAX_VALUES = 3_000_000
+#: Integer literals longer than this many digits are refused without converting them.
+MAX_DIGITS = 30
+
+# The range of every number in a session (checked on load; messages name the field):
+#: ``dataset.seed``, ``training.seed``: what NumPy seeds and Qt spin boxes hold.
+MAX_SEED = 2**31 - 1
+#: ``model.steps`` and every ``model.history.step``: far beyond any real run, and far
+#: from the 64-bit limit that step counters live in.
+MAX_STEPS = 10**12
+#: ``model.w``, ``model.b`` and their history: any weight training can reach.
+WEIGHT_LIMIT = 1e12
+#: ``model.history`` loss, objective, gradient norm and weight norm: in [0, this].
+HISTORY_LIMIT = 1e300
+#: ``loss.pos_weight`` in [0, this] (the balanced weight of 20,000 points is < 20,000).
+MAX_POS_WEIGHT = 1e6
+#: ``loss.focal_gamma`` in [0, this].
+MAX_FOCAL_GAMMA = 100.0
+#: ``training.lr`` in (0, this]; ``training.l1``, ``training.l2`` in [0, MAX_PENALTY].
+MAX_LEARNING_RATE = 1e3
+MAX_PENALTY = 1e3
+#: ``data.axes.mean`` within ± this, ``data.axes.std`` in (0, this].
+AXIS_LIMIT = 1e100
+#: A setting without a range of its own: whole numbers within ±(2**31 − 1), numbers ±1e12.
+DEFAULT_INT_LIMIT = 2**31 - 1
+DEFAULT_NUMBER_LIMIT = 1e12
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -140,6 +201,50 @@ class _NonFinite:
 
     def __repr__(self) -> str:
         return self.token
+
+
+class _HugeInt:
+    """Stands in for an integer literal of more than MAX_DIGITS digits (never converted:
+    Python refuses to convert more than 4,300 digits, and no field holds such a number)."""
+
+    def __init__(self, literal: str) -> None:
+        self.digits = len(literal.lstrip("-"))
+        self.negative = literal.startswith("-")
+
+    def __repr__(self) -> str:
+        return f"a {self.digits:,}-digit whole number"
+
+
+def _parse_int(literal: str) -> Any:
+    return int(literal) if len(literal) <= MAX_DIGITS else _HugeInt(literal)
+
+
+class _DuplicateKeys(dict):
+    """A JSON object in which a key appeared more than once (``duplicate`` names it)."""
+
+    duplicate = ""
+
+
+def _pairs_hook(found: list) -> Callable[[list], dict]:
+    """``object_pairs_hook`` that keeps the last value (as json does) but marks duplicates."""
+
+    def hook(pairs: list) -> dict:
+        obj = dict(pairs)
+        if len(obj) == len(pairs):
+            return obj
+        seen: set = set()
+        key = ""
+        for k, _ in pairs:
+            if k in seen:
+                key = k
+                break
+            seen.add(k)
+        marked = _DuplicateKeys(obj)
+        marked.duplicate = key
+        found.append(key)
+        return marked
+
+    return hook
 
 
 # ----------------------------------------------------------------------------
@@ -333,7 +438,10 @@ def dumps_session(state: "AppState", *, layout: Optional[str] = None, **lab_info
 
     ``lab_info``: ``lab``, ``stage``, ``labs`` as :func:`session_to_dict` takes them.
     """
-    doc = session_to_dict(state, layout=layout, **lab_info)
+    return _dumps(session_to_dict(state, layout=layout, **lab_info))
+
+
+def _dumps(doc: dict) -> str:
     lines = []
     try:
         for key, value in doc.items():
@@ -354,8 +462,18 @@ def save_session(state: "AppState", path: PathLike, *, layout: Optional[str] = N
 
     Raises SessionError naming the file if it cannot be written; an existing
     file is only replaced by a complete new one, and no temporary file is left.
+    The session is validated as :func:`load_session` would before anything is
+    written: a file bceviz saves is one it can open (a value outside its stated
+    range is refused here, naming the field, rather than found on the next load).
     """
-    text = dumps_session(state, layout=layout, **lab_info)
+    doc = session_to_dict(state, layout=layout, **lab_info)
+    text = _dumps(doc)
+    try:
+        session_from_dict(doc)
+    except SessionError as exc:
+        where = f"{exc.field}: " if exc.field else ""
+        raise SessionError(f"not saved: the state cannot be stored as a session this "
+                           f"version can open ({where}{exc.problem})", file=path) from None
     try:
         write_atomic(path, text)
     except WriteError as exc:
@@ -400,7 +518,8 @@ def _read_problem(exc: ReadError) -> str:
     return f"cannot read the file: {exc.reason}"
 
 
-def loads_session(text: Union[str, bytes], *, file: Optional[PathLike] = None) -> SessionData:
+def loads_session(text: Union[str, bytes, bytearray], *,
+                  file: Optional[PathLike] = None) -> SessionData:
     """Parse and validate session JSON text (or UTF-8 bytes)."""
     if isinstance(text, (bytes, bytearray)):
         if len(text) > MAX_FILE_BYTES:
@@ -413,15 +532,29 @@ def loads_session(text: Union[str, bytes], *, file: Optional[PathLike] = None) -
             ) from None
     if not text.strip():
         raise SessionError("the file is empty", file=file)
+    commas = text.count(",")
+    if commas >= MAX_VALUES:
+        raise SessionError(
+            f"holds more than {MAX_VALUES:,} values ({commas:,} commas); a session holds at "
+            f"most {MAX_VALUES:,} (20,000 points and a full history are about 500,000): "
+            "refused before reading it", file=file)
+    duplicates: list = []
     try:
-        doc = json.loads(text, parse_constant=_NonFinite)
+        doc = json.loads(text, parse_constant=_NonFinite, parse_int=_parse_int,
+                         object_pairs_hook=_pairs_hook(duplicates))
     except json.JSONDecodeError as exc:
         raise SessionError(
             f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
             file=file, line=exc.lineno, column=exc.colno) from None
     except RecursionError:
         raise SessionError("not a session: the JSON is nested too deeply", file=file) from None
-    return session_from_dict(doc, file=file)
+    except (ValueError, OverflowError) as exc:  # a literal json itself cannot convert
+        raise SessionError(f"not valid JSON: {exc}", file=file) from None
+    data = session_from_dict(doc, file=file)
+    if duplicates:  # in a part that no validator walks (another lab's payload)
+        raise SessionError(f"the key {duplicates[0]!r} appears twice in one object; "
+                           "a session names each field once", file=file)
+    return data
 
 
 def session_from_dict(doc: Any, *, file: Optional[PathLike] = None) -> SessionData:
@@ -436,8 +569,8 @@ def session_from_dict(doc: Any, *, file: Optional[PathLike] = None) -> SessionDa
 
 
 def _type_name(value: Any) -> str:
-    if isinstance(value, _NonFinite):
-        return value.token
+    if isinstance(value, (_NonFinite, _HugeInt)):
+        return repr(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -456,6 +589,9 @@ def _type_name(value: Any) -> str:
 def _obj(value: Any, path: str, keys: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:
     if not isinstance(value, dict):
         raise _FieldError(path, f"expected an object, got {_type_name(value)}")
+    if isinstance(value, _DuplicateKeys):
+        raise _FieldError(path, f"the field {value.duplicate!r} appears twice; "
+                                "each field may appear once")
     for key in keys:
         if key not in value and key not in optional:
             raise _FieldError(path, f"missing field {key!r}")
@@ -479,6 +615,8 @@ def _entries(n: int) -> str:
 def _number(value: Any, path: str) -> float:
     if isinstance(value, _NonFinite):
         raise _FieldError(path, f"{value.token} is not allowed: numbers must be finite")
+    if isinstance(value, _HugeInt):
+        raise _FieldError(path, f"{value!r} is far out of range: " + _TOO_LARGE)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _FieldError(path, f"expected a number, got {_type_name(value)}")
     try:
@@ -499,13 +637,36 @@ def _ranged(value: Any, path: str, lo: float, hi: float, *, lo_open: bool = Fals
     return v
 
 
-def _integer(value: Any, path: str, lo: Optional[int] = None, hi: Optional[int] = None) -> int:
+def _range_text(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> str:
+    def shown(v: float) -> str:
+        return f"{v:,}" if isinstance(v, int) else f"{v:g}"
+
+    return f"{'(' if lo_open else '['}{shown(lo)}, {shown(hi)}{')' if hi_open else ']'}"
+
+
+def _integer(value: Any, path: str, lo: int, hi: int) -> int:
+    """A whole number in [lo, hi]; every integer field states its range."""
+    if isinstance(value, _HugeInt):
+        side = "too small" if value.negative else "too large"
+        raise _FieldError(path, f"{value!r} is {side}: allowed {_range_text(lo, hi)}")
     if isinstance(value, bool) or not isinstance(value, int):
         raise _FieldError(path, f"expected a whole number, got {_type_name(value)}")
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        bounds = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise _FieldError(path, f"{value} must be {bounds}")
+    if value < lo:
+        raise _FieldError(path, f"{value} must be >= {lo} (allowed: {_range_text(lo, hi)})")
+    if value > hi:
+        raise _FieldError(path, f"{value:,} is too large: allowed {_range_text(lo, hi)}")
     return value
+
+
+def _bounded(value: Any, path: str, lo: float, hi: float, what: str = "") -> float:
+    """A finite number in [lo, hi]; the message says the side that is wrong and the range."""
+    v = _number(value, path)
+    label = f"{what} " if what else ""
+    if v < lo:
+        raise _FieldError(path, f"{label}{v!r} must be >= {lo:g} (allowed: [{lo:g}, {hi:g}])")
+    if v > hi:
+        raise _FieldError(path, f"{label}{v!r} is too large: allowed [{lo:g}, {hi:g}]")
+    return v
 
 
 def _boolean(value: Any, path: str) -> bool:
@@ -559,9 +720,9 @@ def _vector(value: Any, path: str, length: Optional[int] = None, length_of: str 
         i = int(bad[0])
         raise _FieldError(f"{path}[{i}]", _TOO_LARGE)
     if check is not None:
-        i = check(arr)
-        if i is not None:
-            raise _FieldError(f"{path}[{i}]", problem.format(value=items[i]))
+        found = check(arr)
+        if found is not None:
+            raise _FieldError(f"{path}[{found}]", problem.format(value=items[found]))
     return arr
 
 
@@ -577,7 +738,10 @@ def _unit_vector(value: Any, path: str, what: str, length: Optional[int] = None,
                    problem=what + " {value!r} is outside [0, 1]")
 
 
-def _matrix(value: Any, path: str, rows: Optional[int], cols: int, rows_of: str = "") -> np.ndarray:
+def _matrix(value: Any, path: str, rows: Optional[int], cols: int, rows_of: str = "", *,
+            limit: Optional[float] = None, problem: str = "") -> np.ndarray:
+    """A list of rows of ``cols`` finite numbers; with ``limit``, each within ±limit
+    (``problem`` formats the refusal with ``{value}``)."""
     items = _list(value, path, rows, rows_of)
     out = np.empty((len(items), cols), dtype=np.float64)
     for i, row in enumerate(items):
@@ -600,6 +764,11 @@ def _matrix(value: Any, path: str, rows: Optional[int], cols: int, rows_of: str 
     if bad.size:
         i, j = (int(v) for v in bad[0])
         raise _FieldError(f"{path}[{i}][{j}]", _TOO_LARGE)
+    if limit is not None:
+        bad = np.argwhere(np.abs(out) > limit)
+        if bad.size:
+            i, j = (int(v) for v in bad[0])
+            raise _FieldError(f"{path}[{i}][{j}]", problem.format(value=items[i][j]))
     return out
 
 
@@ -622,6 +791,8 @@ def _parse(doc: Any, file: Optional[PathLike]) -> SessionData:
         raise _FieldError("format", "not a bceviz session (expected \"format\": "
                                     f"\"{FORMAT}\", found {_type_name(found)})")
     version = doc.get("format_version")
+    if isinstance(version, _HugeInt):
+        raise _FieldError("format_version", f"{version!r} is not a valid format version")
     if isinstance(version, bool) or not isinstance(version, int):
         raise _FieldError("format_version", f"expected a whole number, got {_type_name(version)}")
     if version > FORMAT_VERSION:
@@ -641,7 +812,10 @@ def _parse(doc: Any, file: Optional[PathLike]) -> SessionData:
     # data
     data = _obj(doc["data"], "data", ("X", "y", "heldout", "source", "axes"),
                 optional=("axes",))
-    X = _matrix(data["X"], "data.X", None, 2)
+    limit = _datafiles.COORDINATE_LIMIT
+    X = _matrix(data["X"], "data.X", None, 2, limit=limit,
+                problem=f"coordinate {{value!r}} is outside [-{limit:g}, {limit:g}] (rescale "
+                        "the data: coordinates beyond that make the model's numbers overflow)")
     n = X.shape[0]
     if n > _state.MAX_POINTS:
         raise _FieldError("data.X", f"{n:,} points; at most {_state.MAX_POINTS:,} are allowed")
@@ -665,7 +839,7 @@ def _parse(doc: Any, file: Optional[PathLike]) -> SessionData:
         "noise": lambda v, p: _ranged(v, p, 0.0, 5.0),
         "pos_fraction": lambda v, p: _ranged(v, p, 0.0, 1.0, lo_open=True, hi_open=True),
         "label_noise": lambda v, p: _ranged(v, p, 0.0, 0.5),
-        "seed": lambda v, p: _integer(v, p, 0),
+        "seed": lambda v, p: _integer(v, p, 0, MAX_SEED),
         "heldout_fraction": lambda v, p: _ranged(v, p, 0.0, 1.0, hi_open=True),
     })
 
@@ -673,12 +847,8 @@ def _parse(doc: Any, file: Optional[PathLike]) -> SessionData:
     loss = _obj(doc["loss"], "loss", ("label_smoothing", "pos_weight", "focal_gamma",
                                       "focal_alpha"))
     eps = _ranged(loss["label_smoothing"], "loss.label_smoothing", 0.0, 1.0, hi_open=True)
-    pos_weight = _number(loss["pos_weight"], "loss.pos_weight")
-    if pos_weight < 0:
-        raise _FieldError("loss.pos_weight", f"{pos_weight!r} must be >= 0")
-    gamma = _number(loss["focal_gamma"], "loss.focal_gamma")
-    if gamma < 0:
-        raise _FieldError("loss.focal_gamma", f"{gamma!r} must be >= 0")
+    pos_weight = _bounded(loss["pos_weight"], "loss.pos_weight", 0.0, MAX_POS_WEIGHT)
+    gamma = _bounded(loss["focal_gamma"], "loss.focal_gamma", 0.0, MAX_FOCAL_GAMMA)
     alpha = (None if loss["focal_alpha"] is None
              else _ranged(loss["focal_alpha"], "loss.focal_alpha", 0.0, 1.0))
     try:
@@ -692,20 +862,21 @@ def _parse(doc: Any, file: Optional[PathLike]) -> SessionData:
 
     training = _dataclass_section(doc["training"], "training", _state.TrainingSettings, {
         "optimizer": lambda v, p: _text(v, p, tuple(_state.OPTIMIZERS)),
-        "lr": lambda v, p: _positive(v, p, "learning rate"),
-        "l1": lambda v, p: _non_negative(v, p),
-        "l2": lambda v, p: _non_negative(v, p),
-        "batch_size": lambda v, p: None if v is None else _integer(v, p, 1),
+        "lr": lambda v, p: _positive(v, p, "learning rate", MAX_LEARNING_RATE),
+        "l1": lambda v, p: _bounded(v, p, 0.0, MAX_PENALTY),
+        "l2": lambda v, p: _bounded(v, p, 0.0, MAX_PENALTY),
+        "batch_size": lambda v, p: None if v is None else _integer(v, p, 1, _state.MAX_POINTS),
         "momentum": lambda v, p: _ranged(v, p, 0.0, 1.0, hi_open=True),
         "steps_per_frame": lambda v, p: _integer(v, p, 1, 1000),
-        "seed": lambda v, p: _integer(v, p, 0),
+        "seed": lambda v, p: _integer(v, p, 0, MAX_SEED),
     })
 
     # model
     model = _obj(doc["model"], "model", ("w", "b", "steps", "history"))
-    w = _vector(model["w"], "model.w", d, f"features {features!r} have")
-    b = _number(model["b"], "model.b")
-    steps = _integer(model["steps"], "model.steps", 0)
+    w = _vector(model["w"], "model.w", d, f"features {features!r} have", check=_weight_check,
+                problem=_WEIGHT_PROBLEM)
+    b = _bounded(model["b"], "model.b", -WEIGHT_LIMIT, WEIGHT_LIMIT, what="weight")
+    steps = _integer(model["steps"], "model.steps", 0, MAX_STEPS)
     history = _parse_history(model["history"], "model.history", d, steps, w, b)
 
     # probe, samples, threshold
@@ -764,26 +935,33 @@ def _parse_axes(value: Any, path: str, state_module: Any) -> Any:
     obj = _obj(value, path, ("names", "mean", "std", "standardized", "label_name"))
     names = tuple(_text(v, f"{path}.names[{i}]", max_len=1000)
                   for i, v in enumerate(_list(obj["names"], f"{path}.names", 2)))
-    mean = _vector(obj["mean"], f"{path}.mean", 2)
-    std = _vector(obj["std"], f"{path}.std", 2)
+    mean = _vector(obj["mean"], f"{path}.mean", 2,
+                   check=lambda a: _first(np.abs(a) > AXIS_LIMIT),
+                   problem=f"mean {{value!r}} is outside [-{AXIS_LIMIT:g}, {AXIS_LIMIT:g}]")
+    std = _vector(obj["std"], f"{path}.std", 2,
+                  check=lambda a: _first(~((a > 0) & (a <= AXIS_LIMIT))),
+                  problem=f"std {{value!r}} is outside (0, {AXIS_LIMIT:g}]")
     return state_module.DataAxes(
         names=names, mean=(float(mean[0]), float(mean[1])), std=(float(std[0]), float(std[1])),
         standardized=_boolean(obj["standardized"], f"{path}.standardized"),
         label_name=_text(obj["label_name"], f"{path}.label_name", max_len=1000))
 
 
-def _positive(value: Any, path: str, what: str) -> float:
+def _positive(value: Any, path: str, what: str, hi: float) -> float:
     v = _number(value, path)
     if not v > 0:
-        raise _FieldError(path, f"{what} must be > 0, got {v!r}")
+        raise _FieldError(path, f"{what} must be > 0, got {v!r} (allowed: (0, {hi:g}])")
+    if v > hi:
+        raise _FieldError(path, f"{what} {v!r} is too large: allowed (0, {hi:g}]")
     return v
 
 
-def _non_negative(value: Any, path: str) -> float:
-    v = _number(value, path)
-    if v < 0:
-        raise _FieldError(path, f"{v!r} must be >= 0")
-    return v
+def _weight_check(a: np.ndarray) -> Optional[int]:
+    """model.w, model.history w and b: the first weight beyond ±WEIGHT_LIMIT, or None."""
+    return _first(np.abs(a) > WEIGHT_LIMIT)
+
+
+_WEIGHT_PROBLEM = f"weight {{value!r}} is outside [-{WEIGHT_LIMIT:g}, {WEIGHT_LIMIT:g}]"
 
 
 def _dataclass_section(value: Any, path: str, cls: type, validators: dict) -> Any:
@@ -806,16 +984,18 @@ def _dataclass_section(value: Any, path: str, cls: type, validators: dict) -> An
             kwargs[name] = validators[name](raw, fpath)
             continue
         default = getattr(defaults, name)
+        int_limit, number_limit = DEFAULT_INT_LIMIT, DEFAULT_NUMBER_LIMIT
         if isinstance(default, bool):
             kwargs[name] = _boolean(raw, fpath)
         elif isinstance(default, int):
-            kwargs[name] = _integer(raw, fpath)
+            kwargs[name] = _integer(raw, fpath, -int_limit, int_limit)
         elif isinstance(default, float):
-            kwargs[name] = _number(raw, fpath)
+            kwargs[name] = _bounded(raw, fpath, -number_limit, number_limit)
         elif isinstance(default, str):
             kwargs[name] = _text(raw, fpath)
         elif default is None:
-            kwargs[name] = None if raw is None else _number(raw, fpath)
+            kwargs[name] = None if raw is None else _bounded(raw, fpath, -number_limit,
+                                                             number_limit)
         else:  # pragma: no cover - no such field today
             raise _FieldError(fpath, "cannot be read by this version")
     return dataclasses.replace(defaults, **kwargs)
@@ -835,7 +1015,7 @@ def _parse_history(value: Any, path: str, d: int, steps: int, w: np.ndarray, b: 
     if k > capacity:
         raise _FieldError(f"{path}.step", f"{k} records; at most {capacity} are kept")
     for i, s in enumerate(step_list):
-        _integer(s, f"{path}.step[{i}]", 0)
+        _integer(s, f"{path}.step[{i}]", 0, MAX_STEPS)
     step = np.array(step_list, dtype=np.int64)
     if k > 1:
         bad = _first(np.diff(step) <= 0)
@@ -847,22 +1027,27 @@ def _parse_history(value: Any, path: str, d: int, steps: int, w: np.ndarray, b: 
                           f"the newest record is step {int(step[-1])} but model.steps is {steps}")
     out: dict[str, Any] = {"step": step}
     of = f"{path}.step has"
-    for name in ("loss", "objective", "w_norm", "b"):
-        out[name] = _vector(hist[name], f"{path}.{name}", k, of)
-    out["grad_norm"] = _vector(hist["grad_norm"], f"{path}.grad_norm", k, of)
     for name in ("loss", "objective", "grad_norm", "w_norm"):
-        i = _first(out[name] < 0)
-        if i is not None:
-            raise _FieldError(f"{path}.{name}[{i}]", f"{out[name][i]!r} must be >= 0")
-    out["w"] = _matrix(hist["w"], f"{path}.w", k, d, of)
+        out[name] = _vector(hist[name], f"{path}.{name}", k, of)
+        low = _first(out[name] < 0)
+        if low is not None:
+            raise _FieldError(f"{path}.{name}[{low}]", f"{out[name][low]!r} must be >= 0")
+        high = _first(out[name] > HISTORY_LIMIT)
+        if high is not None:
+            raise _FieldError(f"{path}.{name}[{high}]",
+                              f"{out[name][high]!r} is too large: allowed [0, {HISTORY_LIMIT:g}]")
+    out["b"] = _vector(hist["b"], f"{path}.b", k, of, check=_weight_check,
+                       problem=_WEIGHT_PROBLEM)
+    out["w"] = _matrix(hist["w"], f"{path}.w", k, d, of, limit=WEIGHT_LIMIT,
+                       problem=_WEIGHT_PROBLEM)
     if not (np.array_equal(out["w"][-1], w) and out["b"][-1] == b):
         raise _FieldError(f"{path}.w[{k - 1}]",
                           "the newest record does not match the model's weights model.w, model.b")
-    stride = _integer(hist["stride"], f"{path}.stride", 1)
+    stride = _integer(hist["stride"], f"{path}.stride", 1, 2**40)
     if stride & (stride - 1):
         raise _FieldError(f"{path}.stride", f"{stride} is not a power of two")
     out["stride"] = stride
-    out["last_kept"] = _integer(hist["last_kept"], f"{path}.last_kept", 0, steps)
+    out["last_kept"] = _integer(hist["last_kept"], f"{path}.last_kept", 0, max(steps, 0))
     out["provisional"] = _boolean(hist["provisional"], f"{path}.provisional")
     return out
 

@@ -147,3 +147,21 @@ def test_an_error_in_the_close_filter_is_reported_and_the_window_closes(qtbot, m
     boxes = error_boxes()
     assert len(boxes) == 1 and "boom while quitting" in boxes[0].text()
     boxes[0].close()
+
+
+# ----------------------------------------------------------------------------
+# 8. Numbers beyond a widget's range never raise in a refresh
+
+
+def test_controls_show_settings_beyond_their_spin_boxes(show_panel, no_error_boxes):
+    """Before: a batch size or seed of 2**40 raised OverflowError in every refresh."""
+    from bceviz.gui.panels.controls import ControlsPanel
+    from bceviz.model.state import AppState
+
+    state = AppState()
+    panel = show_panel(ControlsPanel, state, size=(300, 760))
+    state.set_training(optimizer="sgd", batch_size=2**40)
+    state.generate(seed=2**31 - 1)
+    panel.flush()
+    assert panel.batch_size.value() == panel.batch_size.maximum()
+    assert panel.seed.value() == 2**31 - 1  # any seed a session may hold is shown as it is

@@ -363,3 +363,160 @@ def test_cli_session_fifo_fails_promptly(tmp_path):
     assert proc.returncode == 2 and "not a regular file" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
     assert time.monotonic() - start < 60
+
+
+# ----------------------------------------------------------------------------
+# 7/8. Every number in a session has a stated range, checked on load
+
+
+def _doc() -> dict:
+    state = AppState()
+    state.step(3)
+    return session.session_to_dict(state)
+
+
+def _loads(doc: dict, *, text: str | None = None):
+    return session.loads_session(text if text is not None else json.dumps(doc))
+
+
+def _refused(doc: dict, field: str, *words: str, text: str | None = None) -> SessionError:
+    with pytest.raises(SessionError) as info:
+        _loads(doc, text=text)
+    assert info.value.field == field, str(info.value)
+    for word in words:
+        assert word in str(info.value), str(info.value)
+    return info.value
+
+
+@pytest.mark.parametrize("field", ["model.steps", "threshold", "dataset.seed", "data.X"])
+def test_a_5000_digit_integer_is_refused_naming_its_field(field):
+    """Before: ValueError from int() escaped as a traceback."""
+    doc = _doc()
+    marker = 123456789
+    section, _, key = field.partition(".")
+    if field == "data.X":
+        doc["data"]["X"][0][0] = marker
+        field = "data.X[0][0]"
+    elif key:
+        doc[section][key] = marker
+    else:
+        doc[section] = marker
+    text = json.dumps(doc).replace(str(marker), "9" * 5000, 1)
+    err = _refused(doc, field, "5,000-digit", text=text)
+    assert len(str(err)) < 500  # the digits are not repeated back
+
+
+def test_steps_of_10_to_the_30_and_2_to_the_63_are_refused():
+    """Before: OverflowError while loading (1e30) or on every training frame (2**63 - 1)."""
+    for steps in (10**30, 2**63 - 1):
+        doc = _doc()
+        doc["model"]["steps"] = steps
+        doc["model"]["history"]["step"][-1] = steps
+        _refused(doc, "model.steps", "too large", f"{session.MAX_STEPS:,}")
+    doc = _doc()
+    doc["model"]["steps"] = 1e30
+    _refused(doc, "model.steps", "expected a whole number")
+
+
+def test_the_largest_step_count_still_trains():
+    doc = _doc()
+    doc["model"]["steps"] = session.MAX_STEPS
+    doc["model"]["history"]["step"][-1] = session.MAX_STEPS
+    doc["model"]["history"]["last_kept"] = session.MAX_STEPS
+    doc["model"]["history"]["step"] = doc["model"]["history"]["step"][-1:]
+    for key in ("loss", "objective", "grad_norm", "w_norm", "b", "w"):
+        doc["model"]["history"][key] = doc["model"]["history"][key][-1:]
+    state = AppState()
+    session.apply_session(state, _loads(doc))
+    state.step(5)
+    assert state.trainer.steps == session.MAX_STEPS + 5
+
+
+@pytest.mark.parametrize("section,key,value,words", [
+    ("loss", "pos_weight", 1e308, ("too large", "1e+06")),
+    ("loss", "focal_gamma", 1e6, ("too large",)),
+    ("training", "batch_size", 2**40, ("too large", "20,000")),
+    ("training", "seed", 2**40, ("too large", "2,147,483,647")),
+    ("dataset", "seed", 2**40, ("too large", "2,147,483,647")),
+    ("training", "lr", 1e300, ("too large",)),
+    ("training", "l2", 1e300, ("too large",)),
+])
+def test_settings_out_of_range_are_refused(section, key, value, words):
+    """Before: pos_weight 1e308 was an AssertionError; 2**40 seeds and batch sizes were
+    accepted, then raised OverflowError in every refresh of the controls."""
+    doc = _doc()
+    doc[section][key] = value
+    _refused(doc, f"{section}.{key}", *words)
+
+
+def test_weights_of_1e308_are_refused_as_weights():
+    doc = _doc()
+    doc["model"]["w"][0] = 1e308
+    doc["model"]["history"]["w"][-1][0] = 1e308
+    _refused(doc, "model.w[0]", "weight 1e+308 is outside", "1e+12")
+
+
+def _numeric_leaves(obj, path=""):
+    """(path, value) of every number in a session document (lists: the first entry only)."""
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return
+    if isinstance(obj, (int, float)):
+        yield path, obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _numeric_leaves(v, f"{path}.{k}" if path else k)
+    elif isinstance(obj, list) and obj:
+        yield from _numeric_leaves(obj[0], f"{path}[0]")
+
+
+def test_every_number_in_a_session_has_a_range():
+    """Each number in turn made huge: each is refused, and the message names its field."""
+    from bceviz.model.state import DataAxes
+
+    state = AppState()
+    state.set_data(np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([0.0, 1.0]),
+                   axes=DataAxes(mean=(1.0, 2.0), std=(3.0, 4.0), standardized=True))
+    state.set_training(batch_size=5, optimizer="sgd")
+    state.step(2)
+    base = session.session_to_dict(state)
+    leaves = list(_numeric_leaves(base))
+    assert len(leaves) > 30
+    for path, value in leaves:
+        if path == "format_version":
+            continue
+        doc = json.loads(json.dumps(base))
+        target = doc
+        parts = path.replace("[0]", ".[0]").split(".")
+        for part in parts[:-1]:
+            target = target[0] if part == "[0]" else target[part]
+        last = parts[-1]
+        huge = 10**25 if isinstance(value, int) else 1e305
+        if last == "[0]":
+            target[0] = huge
+        else:
+            target[last] = huge
+        with pytest.raises(SessionError) as info:
+            _loads(doc)
+        assert info.value.field is not None and info.value.field.startswith(
+            path.split("[")[0].rsplit(".", 1)[0]), (path, str(info.value))
+
+
+def test_cli_refuses_a_5000_digit_session_without_a_traceback(tmp_path):
+    doc = _doc()
+    doc["threshold"] = 424242
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(doc).replace("424242", "7" * 5000))
+    proc = subprocess.run([sys.executable, "-m", "bceviz", "--session", str(path),
+                           "--report", str(tmp_path / "r.json")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "threshold" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_state_outside_the_ranges_is_not_saved(tmp_path):
+    """What save writes, load opens: an out-of-range state is refused at save, by field."""
+    state = AppState()
+    state.set_spec(pos_weight=1e7)
+    with pytest.raises(SessionError, match="not saved.*loss.pos_weight"):
+        session.save_session(state, tmp_path / "s.json")
+    assert os.listdir(tmp_path) == []

@@ -34,6 +34,7 @@ from bceviz.engine import datasets as _datasets
 from bceviz.engine import logistic as _logistic
 from bceviz.gui.panels.base import Panel
 from bceviz.gui.safety import plain_label, shown
+from bceviz.model.session import MAX_SEED
 from bceviz.model.state import MAX_POINTS, OPTIMIZER_LABELS, OPTIMIZERS, StateError
 
 FEATURE_LABELS = {
@@ -316,6 +317,9 @@ class ControlsPanel(Panel):
         seed_layout.setSpacing(4)
         self.seed = QSpinBox()
         self.seed.setRange(0, 999_999)
+        # Any seed a session may hold, in the width six digits need (the panel stays narrow).
+        self.seed.setMinimumWidth(self.seed.minimumSizeHint().width())
+        self.seed.setRange(0, MAX_SEED)
         self.seed.setKeyboardTracking(False)
         self.seed.setToolTip("Random seed: the same seed gives the same points")
         self.seed.valueChanged.connect(lambda v: self._guard(self.state.generate, seed=int(v)))
@@ -422,23 +426,23 @@ class ControlsPanel(Panel):
         _set_combo(self.optimizer, tr.optimizer)
         if tr.batch_size is not None:
             with _blocked(self.batch_size):
-                self.batch_size.setValue(int(tr.batch_size))
+                _set_spin(self.batch_size, tr.batch_size)
         self.batch_size.setEnabled(tr.optimizer == "sgd")
         self.lr.set_value(tr.lr)
         self.lr.setEnabled(tr.optimizer != "newton")
         self.l1.set_value(tr.l1)
         self.l2.set_value(tr.l2)
         with _blocked(self.steps_per_frame):
-            self.steps_per_frame.setValue(int(tr.steps_per_frame))
+            _set_spin(self.steps_per_frame, tr.steps_per_frame)
         _set_combo(self.kind, ds.kind)
         with _blocked(self.n_points):
-            self.n_points.setValue(int(ds.n))
+            _set_spin(self.n_points, ds.n)
         self.noise.set_value(ds.noise)
         self.pos_fraction.set_value(ds.pos_fraction)
         self.label_noise.set_value(ds.label_noise)
         self.heldout.set_value(ds.heldout_fraction)
         with _blocked(self.seed):
-            self.seed.setValue(int(ds.seed))
+            _set_spin(self.seed, ds.seed)
         if st.data_source == "generated":
             self.source_label.hide()
         else:
@@ -463,6 +467,12 @@ class _blocked:
 
     def __exit__(self, *exc) -> None:
         self.widget.blockSignals(self._old)
+
+
+def _set_spin(spin: QSpinBox, value) -> None:
+    """Show a whole number in a spin box, clamped to its range (Qt's are 32-bit: a larger
+    value would raise OverflowError in every refresh)."""
+    spin.setValue(int(min(max(int(value), spin.minimum()), spin.maximum())))
 
 
 def _set_combo(combo: QComboBox, data) -> None:
