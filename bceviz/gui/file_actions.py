@@ -288,7 +288,12 @@ class FileActions(QObject):
                 self._error("No last session",
                             f"No session has been saved on quit yet ({path} does not exist).")
             return False
-        return self.open_session(path, quiet=quiet)
+        ok = self.open_session(path, quiet=quiet)
+        if ok and quiet:  # at start-up: say so where people look, with a way out
+            note = getattr(self.window, "note_restored_session", None)
+            if note is not None:
+                note()
+        return ok
 
     def autosave(self) -> Optional[Path]:
         """Save the session to the autosave file; any failure is reported, never raised."""

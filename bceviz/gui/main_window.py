@@ -389,6 +389,11 @@ class MainWindow(QMainWindow):
         self.act_reveal = self._action(bar, "Reveal", self.reveal, ["Ctrl+R"],
                                        tip="Show the numbers this stage hides (Ctrl+R)")
         self.act_reveal.setVisible(False)
+        self.act_fresh = self._action(bar, "Start fresh", self.start_fresh,
+                                      tip="Forget the restored session: open this stage as it "
+                                          "starts")
+        self.act_fresh.setVisible(False)
+        self._restored = False
         for act in (self.act_prev, self.act_next, self.act_workbench, self.act_reveal):
             self.addAction(act)  # shortcuts work with the tool bar hidden (presentation)
 
@@ -448,6 +453,9 @@ class MainWindow(QMainWindow):
         was and says why in the status bar.
         """
         stage = _stages.get_stage(stage_id)
+        if self._restored:
+            self._restored = False
+            self.act_fresh.setVisible(False)
         view = self.lab_view(stage.lab)
         state = view.state
         missing = [pid for pid in stage.panel_ids if pid not in view.panels]
@@ -620,6 +628,19 @@ class MainWindow(QMainWindow):
             if on_reveal is not None:
                 on_reveal(not self.hidden_names() if self.current_lab == "logistic2d" else True)
 
+    def note_restored_session(self) -> None:
+        """Say where people look that yesterday's session came back, with a way to start fresh."""
+        self._restored = True
+        self.act_fresh.setVisible(True)
+        self._update_caption()
+
+    def start_fresh(self) -> None:
+        """Leave the restored session: open the current stage as it starts."""
+        self._restored = False
+        self.act_fresh.setVisible(False)
+        target = self.stage.stage_id if self.stage is not None else "default"
+        self.show_stage(target)
+
     def _update_caption(self) -> None:
         stage = self.stage
         if self.current_lab == "logistic2d":
@@ -631,6 +652,8 @@ class MainWindow(QMainWindow):
             title = stage.title if stage else ""
             caption = stage.caption if stage else ""
             first = stage.first if stage else ""
+        if getattr(self, "_restored", False):
+            first = "Restored from your last session — press Start fresh for the stage's own start."
         self.caption_bar.set_text(title, caption, first)
         self.setWindowTitle(f"bceviz — {title}" if title else "bceviz")
 
@@ -831,7 +854,9 @@ class MainWindow(QMainWindow):
                 stage = _stages.get_stage(st.stage_id or st.scenario_id)
             except _stages.StageError:
                 stage = None
-            if stage is not None and stage.lab == "logistic2d":
+            same = self.stage is not None and stage is not None \
+                and self.stage.stage_id == stage.stage_id and self.current_lab == "logistic2d"
+            if stage is not None and stage.lab == "logistic2d" and not same:
                 self._arrange(stage)
                 return
         if self.stage is None and not self._applying_stage:

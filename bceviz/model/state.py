@@ -566,8 +566,19 @@ class AppState:
         changes nothing. Weights are kept.
         """
         points = _datafiles.read_points_csv(path, max_rows=MAX_POINTS, progress=progress)
-        self.set_data(points.X, points.y, None, source=os.path.basename(os.fspath(path)),
-                      axes=DataAxes.of_points(points))
+        name = os.path.basename(os.fspath(path))
+        self.set_data(points.X, points.y, None, source=name, axes=DataAxes.of_points(points))
+        self.set_caption(f"Your data: {name}",
+                         f"{self.n_points:,} points from {name}, every one a training point "
+                         f"({points.feature_names[0]} against {points.feature_names[1]}). "
+                         "Press Space to train.")
+
+    def set_caption(self, title: str, caption: str) -> None:
+        """Say on screen what is shown now (after a data file replaced a stage's points)."""
+        self.scenario_title, self.caption = str(title), str(caption)
+        self.events.scenario.emit(id=self.scenario_id, title=self.scenario_title,
+                                  caption=self.caption, panels=self.scenario_panels,
+                                  autoplay=False)
 
     def load_samples_file(self, path) -> None:
         """Replace the samples panel's pairs with a CSV file of (p, y) pairs (at most 64).
@@ -594,7 +605,7 @@ class AppState:
 
     def move_point(self, i: int, x1: float, x2: float) -> None:
         i = self._index(i)
-        x1, x2 = _finite("x1", x1), _finite("x2", x2)
+        x1, x2 = _coordinate("x1", x1), _coordinate("x2", x2)
         self.X[i] = (x1, x2)
         self._sync_trainer_data()
         self.events.data.emit(kind="move", index=i)
@@ -603,7 +614,7 @@ class AppState:
     def add_point(self, x1: float, x2: float, label: float, *, heldout: bool = False) -> int:
         if self.n_points >= MAX_POINTS:
             raise StateError(f"at most {MAX_POINTS:,} points")
-        x1, x2, label = _finite("x1", x1), _finite("x2", x2), _label("label", label)
+        x1, x2, label = _coordinate("x1", x1), _coordinate("x2", x2), _label("label", label)
         self.X = np.vstack([self.X, [[x1, x2]]])
         self.y = np.append(self.y, label)
         self.heldout = np.append(self.heldout, bool(heldout))
@@ -629,7 +640,7 @@ class AppState:
         """Put a point back at index i (undo of a removal)."""
         if not 0 <= i <= self.n_points:
             raise StateError(f"no place {i} for a point")
-        self.X = np.insert(self.X, i, [x1, x2], axis=0)
+        self.X = np.insert(self.X, i, [_coordinate("x1", x1), _coordinate("x2", x2)], axis=0)
         self.y = np.insert(self.y, i, _label("label", label))
         self.heldout = np.insert(self.heldout, i, bool(heldout))
         self._sync_trainer_data()
@@ -750,6 +761,7 @@ def check_points(X, y, heldout=None) -> tuple[np.ndarray, np.ndarray, np.ndarray
         raise StateError("data must be N points with two features and one label each")
     if not np.all(np.isfinite(X_arr)):
         raise StateError("data must contain finite numbers only")
+    _coordinates(X_arr)
     _labels(y_arr)
     if len(y_arr) > MAX_POINTS:
         raise StateError(f"at most {MAX_POINTS:,} points, the data has {len(y_arr):,}")
@@ -812,6 +824,25 @@ def _finite(name: str, value: Any) -> float:
     if not math.isfinite(v):
         raise StateError(f"{name} must be a finite number, got {value!r}")
     return v
+
+
+def _coordinate(name: str, value: Any) -> float:
+    """A point coordinate: finite and within ±COORDINATE_LIMIT (bceviz.model.datafiles)."""
+    v = _finite(name, value)
+    if abs(v) > _datafiles.COORDINATE_LIMIT:
+        raise StateError(f"{name} = {v:g} is outside [-{_datafiles.COORDINATE_LIMIT:g}, "
+                         f"{_datafiles.COORDINATE_LIMIT:g}], the range of point coordinates")
+    return v
+
+
+def _coordinates(X: np.ndarray) -> None:
+    """Every coordinate of points (N, 2) within ±COORDINATE_LIMIT, else StateError."""
+    limit = _datafiles.COORDINATE_LIMIT
+    if X.size and float(np.max(np.abs(X))) > limit:
+        i, j = (int(v) for v in np.argwhere(np.abs(X) > limit)[0])
+        raise StateError(f"point {i}: x{j + 1} = {X[i, j]:g} is outside [-{limit:g}, {limit:g}]; "
+                         "coordinates beyond that make the model's numbers overflow "
+                         "(rescale the data)")
 
 
 def _label(name: str, value: Any) -> float:

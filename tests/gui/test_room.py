@@ -1,0 +1,37 @@
+"""What a teacher trips over in front of a room (issue: teaching in front of a room)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QApplication
+
+from tests.gui.test_file_actions import _window, config_dir  # noqa: F401 (fixture)
+
+
+def test_a_restored_session_says_so_and_start_fresh_leaves_it(qtbot, config_dir):  # noqa: F811
+    first = _window(qtbot, "xor-linear")
+    first.file_actions.enable_persistence(restore_session=False)
+    first.state.step(12)
+    first.close()
+
+    second = _window(qtbot, "xor-linear")
+    second.file_actions.enable_persistence(restore_session=True)
+    QApplication.processEvents()
+    assert second.state.trainer.steps == 12
+    assert "Restored from your last session" in second.caption_bar.text()
+    assert second.act_fresh.isVisible() or not second.caption_toolbar.isHidden()
+    second.act_fresh.trigger()
+    assert second.state.trainer.steps == 0
+    assert "Restored" not in second.caption_bar.text()
+    assert not second.act_fresh.isVisible()
+    second.file_actions.prefs = None
+    second.close()
+
+
+def test_a_loaded_csv_changes_the_title_and_caption(main_window, tmp_path):
+    path = tmp_path / "my points.csv"
+    path.write_text("a,b,label\n0,0,0\n1,1,1\n2,0,1\n", encoding="utf-8")
+    main_window.state.load_points_file(path)
+    QApplication.processEvents()
+    assert "Start here" not in main_window.caption_bar.text()
+    assert "my points.csv" in main_window.caption_bar.title
+    assert "3 points" in main_window.caption_bar.caption
