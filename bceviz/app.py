@@ -300,6 +300,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.report or args.screenshot or args.save_session:
         return 0
 
+    from bceviz.platform_check import problem
+
+    trouble = problem()
+    if trouble:  # before Qt, which would abort with a less helpful message
+        return _fail(trouble, 1)
     app = _qapp([])
     install_excepthook()
     window = launch.window()
