@@ -663,9 +663,15 @@ def optimal_discriminator_loss(p_real, p_gen, *, real_label: float = 1.0) -> flo
     s = pr + pg
     real_part = a * pr  # mass labelled real by the (smoothed) targets
     fake_part = (1.0 - a) * pr + pg  # mass labelled fake
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t1 = np.where(real_part > 0, real_part * np.log(s / real_part), 0.0)
-        t2 = np.where(fake_part > 0, fake_part * np.log(s / fake_part), 0.0)
+    log_s = np.log(s, out=np.zeros_like(s), where=s > 0)
+
+    def term(part: np.ndarray) -> np.ndarray:
+        # part · (ln s − ln part), 0 where part = 0; never s / part, which overflows
+        # for a denormal part.
+        log_part = np.log(part, out=np.zeros_like(part), where=part > 0)
+        return np.where(part > 0, part * (log_s - log_part), 0.0)
+
+    t1, t2 = term(real_part), term(fake_part)
     return float(max(t1.sum() + t2.sum(), 0.0))
 
 
