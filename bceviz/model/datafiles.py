@@ -65,6 +65,7 @@ __all__ = [
     "DEFAULT_MAX_ROWS",
     "DEFAULT_MAX_BYTES",
     "COORDINATE_LIMIT",
+    "FEATURE_VALUE_LIMIT",
     "PAIRS_MAX_ROWS",
     "LABEL_NAMES",
     "PROBABILITY_NAMES",
@@ -82,6 +83,9 @@ DEFAULT_MAX_BYTES = 50_000_000
 #: to spare (x¹⁰ summed over 20,000 points is below 1e95) while leaving raw units such
 #: as incomes or populations usable. Data in larger units must be rescaled.
 COORDINATE_LIMIT = 1e9
+#: A table column used as a standardised feature: every value within ±1e100, so its
+#: mean and standard deviation are finite (the squares of larger values overflow).
+FEATURE_VALUE_LIMIT = 1e100
 #: The samples panel draws each pair as a draggable dot; more is not a "handful".
 PAIRS_MAX_ROWS = 1_000
 #: Header names (case-insensitive) that mark the label column, most specific first.
@@ -402,6 +406,18 @@ def _format_value(value: float) -> str:
 _RangeCheck = tuple[int, float, float, str]
 
 
+def _range_problem(what: str, value: float, lo: float, hi: float) -> str:
+    message = f"{what} {_format_value(value)} is outside [{lo:g}, {hi:g}]"
+    if what == "coordinate":
+        message += (": bceviz keeps coordinates within that range so every figure stays "
+                    "finite; rescale the column (e.g. to thousands)")
+    return message
+
+
+def _coordinate_checks(columns: Sequence[int]) -> list[_RangeCheck]:
+    return [(c, -COORDINATE_LIMIT, COORDINATE_LIMIT, "coordinate") for c in columns]
+
+
 def _parse_rows(
     path: PathLike,
     layout: _Layout,
@@ -433,8 +449,8 @@ def _parse_rows(
             if not math.isfinite(block[r, c]):
                 message = _cell_problem(_split(texts[first + r], delimiter)[c])
             else:
-                what = next(w for col, _, _, w in range_checks if col == c)
-                message = f"{what} {_format_value(float(block[r, c]))} is outside [0, 1]"
+                what, lo, hi = next((w, lo, hi) for col, lo, hi, w in range_checks if col == c)
+                message = _range_problem(what, float(block[r, c]), lo, hi)
             raise DataFileError(path, numbers[first + r], c + 1, message)
         blocks.append(block)
 
@@ -475,9 +491,12 @@ def _parse_rows(
             if bad is not None:
                 earlier()
                 message = _cell_problem(cells[bad])
-                kind = next((w for col, _, _, w in range_checks if col == bad), None)
-                if kind is not None and cells[bad] and not _is_number(cells[bad]):
-                    message += f"; a {kind} is a number in [0, 1]"
+                found = next(((w, lo, hi) for col, lo, hi, w in range_checks if col == bad),
+                             None)
+                if found is not None and cells[bad] and not _is_number(cells[bad]) \
+                        and found[0] != "coordinate":
+                    kind, lo, hi = found
+                    message += f"; a {kind} is a number in [{lo:g}, {hi:g}]"
                 raise DataFileError(path, numbers[i], bad + 1, message)
             values.append([float(c) for c in cells])
         return np.array(values, dtype=np.float64).reshape(-1, n_cols)
@@ -590,8 +609,9 @@ def read_points_csv(
     layout = _layout(path, text, max_rows)
     _check_column_count(path, layout, 3, "two features and a label")
     label_col = _label_index(layout.names)
-    data, _ = _parse_rows(path, layout, [(label_col, 0.0, 1.0, "label")], progress)
     feature_cols = [j for j in range(3) if j != label_col]
+    checks = [(label_col, 0.0, 1.0, "label"), *_coordinate_checks(feature_cols)]
+    data, _ = _parse_rows(path, layout, checks, progress)
     names = layout.names or ["x1", "x2", "label"]
     labels = data[:, label_col].copy()
     if require_both_classes:
@@ -645,6 +665,9 @@ def select_features(
     if require_both_classes:
         _check_both_classes(table.source, labels, il + 1, "label")
     X = table.data[:, [i1, i2]].astype(np.float64, copy=True)
+    limit = FEATURE_VALUE_LIMIT if standardize else COORDINATE_LIMIT
+    _check_features(table, X, (i1, i2), limit, "standardised feature" if standardize
+                    else "coordinate")
     if standardize:
         mean = X.mean(axis=0)
         std = X.std(axis=0)
@@ -652,6 +675,7 @@ def select_features(
         tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))
         std = np.where(std < tiny, 1.0, std)
         X = (X - mean) / std
+        _check_features(table, X, (i1, i2), COORDINATE_LIMIT, "coordinate")
     else:
         mean, std = np.zeros(2), np.ones(2)
     return PointsData(
@@ -664,6 +688,20 @@ def select_features(
         feature_std=std,
         standardized=standardize,
     )
+
+
+def _check_features(table: Table, X: np.ndarray, columns: tuple[int, int], limit: float,
+                    what: str) -> None:
+    """Refuse a feature value beyond ±limit, naming its line and column."""
+    outside = np.abs(X) > limit
+    if outside.any():
+        r, j = (int(v) for v in np.argwhere(outside)[0])
+        value = float(X[r, j])
+        message = _range_problem(what, value, -limit, limit)
+        if what != "coordinate":
+            message += ": larger values make the mean and spread overflow"
+        raise DataFileError(table.source, int(table.line_numbers[r]), columns[j] + 1,
+                            f"{message} (column {table.columns[columns[j]]!r})")
 
 
 def read_pairs_csv(
@@ -777,6 +815,9 @@ def write_points_csv(
         raise ValueError("no points to write")
     if not np.all(np.isfinite(features)):
         raise ValueError("X must be finite (no NaN or infinity)")
+    if features.size and float(np.max(np.abs(features))) > COORDINATE_LIMIT:
+        raise ValueError(f"X must be within ±{COORDINATE_LIMIT:g} (the coordinates bceviz "
+                         "reads back)")
     if not np.all((labels >= 0.0) & (labels <= 1.0)):
         raise ValueError("y must be labels in [0, 1]")
     names = [_check_name(n, "feature name") for n in feature_names]

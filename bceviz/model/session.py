@@ -79,7 +79,7 @@ loss                            label_smoothing [0, 1), pos_weight [0, 1e6],
 training                        lr (0, 1000], l1 and l2 [0, 1000], batch_size
                                 [1, 20,000], momentum [0, 1), steps_per_frame
                                 [1, 1000], seed [0, 2**31 − 1]
-model.w, model.b, history w/b   within ±1e12
+model.w, model.b, history w/b   within ±1e150
 model.steps, history.step       [0, 10**12]; history.stride a power of two
                                 up to 2**40
 history loss, objective,        [0, 1e300]
@@ -140,8 +140,11 @@ MAX_SEED = 2**31 - 1
 #: ``model.steps`` and every ``model.history.step``: far beyond any real run, and far
 #: from the 64-bit limit that step counters live in.
 MAX_STEPS = 10**12
-#: ``model.w``, ``model.b`` and their history: any weight training can reach.
-WEIGHT_LIMIT = 1e12
+#: ``model.w``, ``model.b`` and their history. Far beyond any weight training reaches
+#: (a degree-5 feature of a coordinate at the 1e9 limit is 1e45, so one gradient step
+#: can legitimately move a weight by ~1e48), and small enough that ||w||² and every
+#: logit stay finite.
+WEIGHT_LIMIT = 1e150
 #: ``model.history`` loss, objective, gradient norm and weight norm: in [0, this].
 HISTORY_LIMIT = 1e300
 #: ``loss.pos_weight`` in [0, this] (the balanced weight of 20,000 points is < 20,000).
@@ -152,7 +155,7 @@ MAX_FOCAL_GAMMA = 100.0
 MAX_LEARNING_RATE = 1e3
 MAX_PENALTY = 1e3
 #: ``data.axes.mean`` within ± this, ``data.axes.std`` in (0, this].
-AXIS_LIMIT = 1e100
+AXIS_LIMIT = _datafiles.FEATURE_VALUE_LIMIT
 #: A setting without a range of its own: whole numbers within ±(2**31 − 1), numbers ±1e12.
 DEFAULT_INT_LIMIT = 2**31 - 1
 DEFAULT_NUMBER_LIMIT = 1e12

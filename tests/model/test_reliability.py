@@ -453,7 +453,7 @@ def test_weights_of_1e308_are_refused_as_weights():
     doc = _doc()
     doc["model"]["w"][0] = 1e308
     doc["model"]["history"]["w"][-1][0] = 1e308
-    _refused(doc, "model.w[0]", "weight 1e+308 is outside", "1e+12")
+    _refused(doc, "model.w[0]", "weight 1e+308 is outside", "1e+150")
 
 
 def _numeric_leaves(obj, path=""):
@@ -520,3 +520,75 @@ def test_a_state_outside_the_ranges_is_not_saved(tmp_path):
     with pytest.raises(SessionError, match="not saved.*loss.pos_weight"):
         session.save_session(state, tmp_path / "s.json")
     assert os.listdir(tmp_path) == []
+
+
+# ----------------------------------------------------------------------------
+# 9. Finite but huge coordinates are refused with the limit stated
+
+
+def _csv(tmp_path, text: str, name: str = "p.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("value", ["1e155", "-1.5e308", "2e9"])
+def test_a_csv_with_a_huge_coordinate_is_refused_where_it_is(tmp_path, value):
+    """Before: accepted, then the gradient norm overflowed and no save ever worked again."""
+    path = _csv(tmp_path, f"a,b,label\n0,1,0\n1,{value},1\n")
+    with pytest.raises(DataFileError) as info:
+        datafiles.read_points_csv(path)
+    err = info.value
+    assert (err.line, err.column) == (3, 2)
+    assert "outside [-1e+09, 1e+09]" in str(err) and "rescale" in str(err)
+
+
+def test_a_table_column_too_large_to_standardise_is_refused(tmp_path):
+    path = _csv(tmp_path, "a,b,malignant\n0,1,0\n1e150,2,1\n3,4,1\n")
+    table = datafiles.read_table_csv(path)
+    with pytest.raises(DataFileError) as info:
+        datafiles.select_features(table, "a", "b", "malignant")
+    assert info.value.line == 3 and info.value.column == 1
+    assert "1e+100" in str(info.value)
+    with pytest.raises(DataFileError, match="1e\\+09"):
+        datafiles.select_features(table, "a", "b", "malignant", standardize=False)
+
+
+def test_the_state_refuses_huge_coordinates_from_any_path():
+    from bceviz.model.state import StateError
+
+    state = AppState()
+    with pytest.raises(StateError, match="outside"):
+        state.set_data(np.array([[0.0, 0.0], [1e155, 1.0]]), np.array([0.0, 1.0]))
+    with pytest.raises(StateError, match="outside"):
+        state.move_point(0, 2e9, 0.0)
+    with pytest.raises(StateError, match="outside"):
+        state.add_point(0.0, -1e308, 1.0)
+    assert state.n_points == 200 and np.abs(state.X).max() < 10
+
+
+def test_a_session_with_a_huge_coordinate_is_refused():
+    doc = _doc()
+    doc["data"]["X"][4][1] = 1e155
+    _refused(doc, "data.X[4][1]", "outside [-1e+09, 1e+09]")
+
+
+@pytest.mark.parametrize("features", ["linear", "poly5", "sin"])
+@pytest.mark.parametrize("optimizer", ["gd", "newton", "adam"])
+def test_at_the_limit_every_figure_stays_finite_and_saving_works(tmp_path, features,
+                                                                 optimizer):
+    lim = datafiles.COORDINATE_LIMIT
+    X = np.array([[lim, -lim], [-lim, lim], [lim, lim], [-lim, -lim], [0.5, 0.25]])
+    state = AppState()
+    state.set_data(X, np.array([1.0, 0.0, 1.0, 0.0, 1.0]))
+    state.set_features(features)
+    state.set_training(optimizer=optimizer)
+    state.step(5)
+    summary = state.summary()
+    for key in ("train_loss", "objective", "b"):
+        assert summary[key] is None or np.isfinite(summary[key]), (key, summary[key])
+    hist = state.trainer.history.as_dict()
+    for key in ("loss", "objective", "grad_norm", "w_norm"):
+        assert np.all(np.isfinite(hist[key])), key
+    session.save_session(state, tmp_path / "s.json")
+    assert session.load_session(tmp_path / "s.json").X.tobytes() == X.tobytes()
