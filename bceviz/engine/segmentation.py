@@ -90,6 +90,7 @@ __all__ = [
     "logits_of",
     "loss_size_curve",
     "make_scan",
+    "mask_outline",
     "overlap_figures",
     "pixel_features",
     "segmentation_loss",
@@ -532,6 +533,34 @@ def capsule_mask(size: int, x0: float, y0: float, x1: float, y1: float,
     d2 = (px - (x0 + t * vx)) ** 2 + (py - (y0 + t * vy)) ** 2
     out[r_lo:r_hi, c_lo:c_hi] = d2 <= r * r
     return out
+
+
+def mask_outline(mask) -> tuple[np.ndarray, np.ndarray]:
+    """The pixel-edge outline of a binary mask, as segments for drawing.
+
+    Returns (xs, ys) in pixel coordinates (pixel (r, c) covers [c, c + 1] ×
+    [r, r + 1]); consecutive pairs of points are one unit edge between a mask
+    pixel and a non-mask pixel (or the image border). Entries >= 0.5 count as
+    mask. An empty mask gives two empty arrays.
+    """
+    m = np.asarray(mask) >= 0.5
+    if m.ndim != 2:
+        raise ValueError(f"mask must be 2-D, got shape {m.shape}")
+    rows, cols = m.shape
+    padded = np.zeros((rows + 2, cols + 2), dtype=bool)
+    padded[1:-1, 1:-1] = m
+    # Horizontal edges at y = r (between rows r − 1 and r), x from c to c + 1.
+    h_r, h_c = np.nonzero(padded[1:, 1:-1] != padded[:-1, 1:-1])
+    # Vertical edges at x = c (between columns c − 1 and c), y from r to r + 1.
+    v_r, v_c = np.nonzero(padded[1:-1, 1:] != padded[1:-1, :-1])
+    xs = np.empty(2 * (h_r.size + v_r.size))
+    ys = np.empty_like(xs)
+    n = 2 * h_r.size
+    xs[0:n:2], xs[1:n:2] = h_c, h_c + 1
+    ys[0:n:2], ys[1:n:2] = h_r, h_r
+    xs[n::2], xs[n + 1::2] = v_c, v_c
+    ys[n::2], ys[n + 1::2] = v_r, v_r + 1
+    return xs.astype(np.float64), ys.astype(np.float64)
 
 
 _TISSUE_CACHE: dict[tuple[int, int, float], np.ndarray] = {}

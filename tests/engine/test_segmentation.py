@@ -37,6 +37,7 @@ from bceviz.engine.segmentation import (
     iou,
     loss_size_curve,
     make_scan,
+    mask_outline,
     overlap_figures,
     pixel_features,
     soft_dice_grad,
@@ -554,3 +555,16 @@ def test_loss_size_curve_values_are_each_loss_on_each_drawn_lesion():
             assert curve[name][k] == pytest.approx(loss.value(logits, mask), rel=1e-13, abs=1e-15)
     with pytest.raises(ValueError, match="reserved"):
         loss_size_curve(32, {"share": SegLoss()})
+
+
+def test_mask_outline_is_the_boundary_of_the_pixels():
+    mask = np.zeros((6, 6))
+    assert mask_outline(mask)[0].size == 0
+    mask[2, 3] = 1.0
+    xs, ys = mask_outline(mask)
+    edges = {tuple(sorted(((xs[i], ys[i]), (xs[i + 1], ys[i + 1])))) for i in range(0, xs.size, 2)}
+    assert edges == {((3, 2), (4, 2)), ((3, 3), (4, 3)), ((3, 2), (3, 3)), ((4, 2), (4, 3))}
+    mask[2, 4] = 1.0  # a shared edge disappears: 6 unit edges around a 2 × 1 block
+    assert mask_outline(mask)[0].size == 2 * 6
+    full = np.ones((3, 3))
+    assert mask_outline(full)[0].size == 2 * 12  # the image border closes it

@@ -426,3 +426,93 @@ def test_figures_are_cached_per_version(state):
     assert state.gradient_map() is g
     state.paint(2.0, 2.0)
     assert state.gradient_map() is not g
+
+
+# ----------------------------------------------------------------------------- stages
+def _stage_state(stage_id: str) -> SegmentationState:
+    from bceviz.model.stages import get_stage
+
+    stage = get_stage(stage_id)
+    assert stage.lab == "segmentation" and 400 <= stage.order < 500
+    assert stage.chapter == "Applications: segmentation"
+    state = SegmentationState()
+    state.apply_settings(dict(stage.settings))
+    return state
+
+
+def test_the_five_stages_exist_in_order():
+    from bceviz.model.stages import stages_of_lab
+
+    ids = [s.stage_id for s in stages_of_lab("segmentation")]
+    assert ids == ["segmentation-pixels", "segmentation-accuracy-lies",
+                   "segmentation-local-global", "segmentation-weighting", "segmentation-traps"]
+    for stage in stages_of_lab("segmentation"):
+        assert 2 <= len(stage.panel_ids) <= 4
+
+
+def test_pixels_stage_caption_agrees_and_bce_finds_the_big_lesion():
+    from bceviz.model.stages import get_stage
+
+    state = _stage_state("segmentation-pixels")
+    assert "4,096 pixels" in get_stage("segmentation-pixels").caption
+    assert state.figures().model.pixels == 4096
+    state.step(300)
+    assert state.figures().model.dice > 0.9
+
+
+def test_accuracy_lies_stage_caption_numbers():
+    from bceviz.model.stages import get_stage
+
+    caption = get_stage("segmentation-accuracy-lies").caption
+    state = _stage_state("segmentation-accuracy-lies")
+    fig = state.figures()
+    n = fig.model.lesion_pixels
+    assert f"{n} of {fig.model.pixels:,} pixels ({100 * n / fig.model.pixels:.1f} %)" in caption
+    assert f"{100 * fig.baseline.pixel_accuracy:.1f} % accurate" in caption
+    assert f"({fig.baseline_loss:.3f} nats)" in caption and fig.baseline.dice == 0.0
+    state.step(20)  # "BCE training learns exactly that first"
+    assert state.figures().model.predicted_pixels == 0
+
+
+def test_local_global_stage_caption_numbers():
+    from bceviz.model.stages import get_stage
+
+    caption = get_stage("segmentation-local-global").caption
+    state = _stage_state("segmentation-local-global")
+    gm = state.gradient_map()
+    n = state.figures().model.lesion_pixels
+    assert f"the {n} lesion pixels get {100 * gm.lesion_share['bce']:.0f} % of BCE" in caption
+    assert abs(gm.lesion_share["dice"] - 0.5) < 0.05 and "half of Dice" in caption
+
+
+def test_weighting_stage_caption_numbers():
+    from bceviz.model.stages import get_stage
+
+    caption = get_stage("segmentation-weighting").caption
+    state = _stage_state("segmentation-weighting")
+    fig = state.figures()
+    n, pixels = fig.model.lesion_pixels, fig.model.pixels
+    assert f"n_neg / n_pos = {state.loss.pos_weight:.0f}" in caption
+    assert f"the {n} lesion pixels weigh as much as the {pixels - n:,} others" in caption
+    state.step(1500)
+    fig = state.figures()
+    assert fig.model.recall > 0.8  # "finds most of the lesion"
+    assert fig.model.pixel_accuracy < fig.baseline.pixel_accuracy - 0.05  # "many false alarms"
+
+
+def test_traps_stage_reproduces_each_trap_as_its_caption_says():
+    state = _stage_state("segmentation-traps")
+    fig = state.figures()
+    assert fig.baseline.dice == 1.0 and fig.baseline_loss == 1.0  # right answer, maximum loss
+    state.step(200)  # "nothing moves"
+    assert state.figures().loss_value == 1.0 and state.step_count == 200
+    assert np.all(state.weights == 0.0)
+    state.set_loss(smooth_nr=1.0)  # "Set smooth_nr to 1 and Play again"
+    state.step(600)
+    assert state.figures().loss_value < 0.1 and state.figures().model.dice == 1.0
+    state.set_scan(lesion_radius=0.06)  # "set the radius to 0.06 and smooth_nr to 100, Reset"
+    state.set_loss(smooth_nr=100.0)
+    state.reset()
+    state.step(400)
+    _steps, loss, dice = state.history()
+    assert dice.max() > 0.05 and dice[-1] == 0.0 and loss[-1] < 0.0

@@ -184,10 +184,18 @@ def symlog(values: np.ndarray, scale: float, decades: int = GRAD_DECADES) -> np.
 
 
 def symlog_ticks(scale: float, decades: int = GRAD_DECADES) -> tuple[tuple[float, float], ...]:
-    """Colour-bar ticks of :func:`symlog`: 0 and ± one value per decade, from the top down."""
-    values = [scale * 10.0 ** (-k) for k in range(decades)]
+    """Colour-bar ticks of :func:`symlog`: 0 and ± one round value (1, 2 or 5 × 10^k) per decade.
+
+    The top tick is the largest round value at most ``scale``; the others are
+    it divided by 10, 100, ... (``decades`` in all on each side).
+    """
+    if not (scale > 0 and math.isfinite(scale)):
+        return ((0.0, 0.0),)
+    exponent = math.floor(math.log10(scale))
+    top = max(m * 10.0 ** exponent for m in (1.0, 2.0, 5.0) if m * 10.0 ** exponent <= scale * (1 + 1e-12))
     ticks = [(0.0, 0.0)]
-    for v in values:
+    for k in range(decades):
+        v = top * 10.0 ** (-k)
         pos = float(symlog(np.array(v), scale, decades))
         ticks += [(pos, v), (-pos, -v)]
     return tuple(sorted(ticks))
@@ -221,6 +229,7 @@ class SegmentationState(LabState):
         self._history_stride = 1
         self._versions = {"scan": 0, "mask": 0, "model": 0, "settings": 0, "view": 0}
         self._logits_cache: tuple[tuple, np.ndarray] | None = None
+        self._outline_cache: tuple[tuple, tuple[np.ndarray, np.ndarray]] | None = None
         self._figures: SegFigures | None = None
         self._gradient: GradientMap | None = None
         self._curve: SizeCurve | None = None
@@ -252,6 +261,13 @@ class SegmentationState(LabState):
             z = _seg.logits_of(self.features, self.weights, self.bias)
             self._logits_cache = (key, z.reshape(self.scan.size, self.scan.size))
         return self._logits_cache[1]
+
+    def outline(self) -> tuple[np.ndarray, np.ndarray]:
+        """The mask's pixel-edge outline as segment pairs (cached per mask; shared by the maps)."""
+        key = (self._versions["scan"], self._versions["mask"])
+        if self._outline_cache is None or self._outline_cache[0] != key:
+            self._outline_cache = (key, _seg.mask_outline(self.mask))
+        return self._outline_cache[1]
 
     def probability(self) -> np.ndarray:
         """σ(z) per pixel, (size, size), in [0, 1]."""
