@@ -119,6 +119,27 @@ def _plots(widget):
     return [v for v in widget.findChildren(pg.GraphicsView) if v.isVisible()]
 
 
+def _plot_sizes(widget) -> list[tuple[str, float, float]]:
+    """(name, width, height) of every plot on screen: each visible PlotItem of each view
+    (a view of several plots counts each), or the view itself when it holds no PlotItem.
+    Colour bars and label strips (under 120 px wide or 60 px tall) are not plots."""
+    import pyqtgraph as pg
+
+    out = []
+    for view in _plots(widget):
+        items = [it for it in view.scene().items()
+                 if isinstance(it, pg.PlotItem) and it.isVisible()]
+        if not items:
+            out.append((view.objectName() or type(view).__name__, view.width(), view.height()))
+        for it in items:
+            rect = it.sceneBoundingRect()
+            if rect.width() < 120 or rect.height() < 60:
+                continue  # a colour bar or a label strip beside a plot, not a plot
+            label = it.titleLabel.text if it.titleLabel is not None else ""
+            out.append((label or view.objectName() or "plot", rect.width(), rect.height()))
+    return out
+
+
 @pytest.fixture(scope="module")
 def window():
     import os
@@ -149,10 +170,8 @@ def test_stage_opens_in_the_window_with_plots_large_enough(window, stage, qtbot)
     assert set(shown) == set(stage.panel_ids)
     for pid, panel in shown.items():
         assert panel.isVisible(), pid
-        for view in _plots(panel):
-            size = view.size()
-            assert size.width() >= 300 and size.height() >= 180, (
-                stage.stage_id, pid, view.objectName(), size.width(), size.height())
+        for name, width, height in _plot_sizes(panel):
+            assert width >= 300 and height >= 180, (stage.stage_id, pid, name, width, height)
 
 
 @pytest.mark.parametrize("lab_id", LAB_IDS)

@@ -351,6 +351,12 @@ def validate_scenario(raw: Any, source: str = "scenario") -> dict:
         fail("view.units", f"must be 'nats' or 'bits', got {view_defaults['units']!r}")
     if view_defaults["curve_axis"] not in ("p", "z"):
         fail("view.curve_axis", f"must be 'p' or 'z', got {view_defaults['curve_axis']!r}")
+    from bceviz.model.state import CURVE_CHOICES, METRICS_PLOTS
+
+    if view_defaults["curves"] not in CURVE_CHOICES:
+        fail("view.curves", f"must be one of {', '.join(CURVE_CHOICES)}")
+    if view_defaults["metrics_plot"] not in METRICS_PLOTS:
+        fail("view.metrics_plot", f"must be one of {', '.join(METRICS_PLOTS)}")
     out["view"] = view_defaults
 
     threshold = raw.get("threshold", 0.5)

@@ -901,6 +901,8 @@ def _parse(doc: Any, file: Optional[PathLike]) -> SessionData:
     view = _dataclass_section(doc["view"], "view", _state.ViewOptions, {
         "units": lambda v, p: _text(v, p, ("nats", "bits")),
         "curve_axis": lambda v, p: _text(v, p, ("p", "z")),
+        "curves": lambda v, p: _text(v, p, _state.CURVE_CHOICES),
+        "metrics_plot": lambda v, p: _text(v, p, _state.METRICS_PLOTS),
     })
 
     scenario = _obj(doc["scenario"], "scenario", ("id", "title", "caption", "panels"))

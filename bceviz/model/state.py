@@ -54,6 +54,9 @@ OPTIMIZER_LABELS = {
     "adam": "Adam",
     "newton": "Newton (IRLS)",
 }
+#: Choices of ViewOptions.curves and ViewOptions.metrics_plot.
+CURVE_CHOICES = ("all", "loss", "accuracy", "grad_norm", "w_norm")
+METRICS_PLOTS = ("all", "scores", "roc", "pr", "reliability")
 #: Above this many points the app refuses a data set (stated in the message).
 MAX_POINTS = 20_000
 
@@ -99,6 +102,11 @@ class ViewOptions:
     show_grad_arrows: bool = False
     show_grad_field: bool = False
     show_heldout: bool = True
+    #: Training curves: "all" four small plots, or one large: "loss", "accuracy",
+    #: "grad_norm", "w_norm" (a stage in front of a room shows one, legibly).
+    curves: str = "all"
+    #: Metrics plots: "all" four small ones, or one large: "scores", "roc", "pr", "reliability".
+    metrics_plot: str = "all"
 
 
 @dataclass(frozen=True)
@@ -681,6 +689,9 @@ class AppState:
             raise StateError(str(exc)) from None
         if new.units not in ("nats", "bits") or new.curve_axis not in ("p", "z"):
             raise StateError("units must be nats or bits; curve axis p or z")
+        if new.curves not in CURVE_CHOICES or new.metrics_plot not in METRICS_PLOTS:
+            raise StateError(f"curves must be one of {', '.join(CURVE_CHOICES)}; metrics plot "
+                             f"one of {', '.join(METRICS_PLOTS)}")
         if new == self.view:
             return
         self.view = new

@@ -54,6 +54,7 @@ from bceviz.engine import metrics as _metrics
 from bceviz.gui import format as fmt
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel
+from bceviz.gui.safety import plain_label, shown
 from bceviz.model.state import StateError
 
 SPLITS = ("train", "heldout")
@@ -73,6 +74,9 @@ DEFAULT_COST_RATIO = 10.0
 COMPACT_BELOW = 560
 #: The smallest size of the compact layout (the panel never asks for more).
 COMPACT_MIN = (330, 400)
+#: The plot chooser: key (ViewOptions.metrics_plot) and text.
+PLOT_CHOICES = (("all", "all four plots"), ("scores", "scores"), ("roc", "ROC"), ("pr", "PR"),
+                ("reliability", "reliability"))
 #: Button texts, normal and compact.
 BEST_SHORT = {"f1": "F1", "youden": "J", "cost": "cost"}
 CHOICE_HINT = ("The buttons choose a threshold on the held-out points and show how it does on "
@@ -160,7 +164,7 @@ class MetricsPanel(Panel):
 
     title = "Threshold and metrics"
     panel_id = "metrics"
-    listens = ("weights", "data", "spec", "features", "threshold")
+    listens = ("weights", "data", "features", "threshold", "view")
     min_interval_ms = MIN_INTERVAL_MS
     compact_below = COMPACT_BELOW
     compact_min = COMPACT_MIN
@@ -220,7 +224,7 @@ class MetricsPanel(Panel):
             if axis == 0:
                 row.addWidget(QLabel("×"))
         row.addStretch(1)
-        self.units_label = QLabel("")
+        self.units_label = plain_label(QLabel(""))  # holds column names: plain text
         self.units_label.setObjectName("units_label")
         self.units_label.setWordWrap(True)
         rows.addWidget(self.units_label)
@@ -269,7 +273,46 @@ class MetricsPanel(Panel):
                                    "false alarm (false positive), for the 'Least cost' button")
         row.addWidget(self.cost_ratio)
         row.addStretch(1)
+        self.plot_chooser = QComboBox()
+        self.plot_chooser.setObjectName("metrics_plot_chooser")
+        self.plot_chooser.setToolTip("Show all four plots small, or one of them large "
+                                     "(for a room)")
+        for key, text in PLOT_CHOICES:
+            self.plot_chooser.addItem(text, key)
+        self.plot_chooser.activated.connect(self._on_plot_chooser)
+        row.addWidget(self.plot_chooser)
         return row
+
+    def _on_plot_chooser(self, index: int) -> None:
+        key = self.plot_chooser.itemData(index)
+        if key and key != self.state.view.metrics_plot:
+            try:
+                self.state.set_view(metrics_plot=key)
+            except StateError as exc:
+                self.state.set_status(str(exc), "error")
+
+    def _arrange_plots(self) -> None:
+        """All four plots as 2 × 2, or the one the view names, large."""
+        choice = self.state.view.metrics_plot
+        if getattr(self, "_arranged", None) == choice:
+            return
+        self._arranged = choice
+        layout = self.graphics.ci
+        for plot in self.plots:
+            if plot.scene() is not None:
+                layout.removeItem(plot)
+            plot.hide()
+        if choice == "all":
+            for i, plot in enumerate(self.plots):
+                layout.addItem(plot, row=i // 2, col=i % 2)
+                plot.show()
+        else:
+            plot = dict(zip(("scores", "roc", "pr", "reliability"), self.plots))[choice]
+            layout.addItem(plot, row=0, col=0)
+            plot.show()
+        index = self.plot_chooser.findData(choice)
+        if index != self.plot_chooser.currentIndex():
+            self.plot_chooser.setCurrentIndex(index)
 
     def _build_left_column(self) -> QWidget:
         self.left_column = column = QWidget()
@@ -303,6 +346,8 @@ class MetricsPanel(Panel):
             "pred1": QLabel("pred. 1"), "pred0": QLabel("pred. 0"),
             "true1": QLabel("true 1"), "true0": QLabel("true 0"),
         }
+        for header in self.matrix_headers.values():
+            plain_label(header)  # the true-class headers show the label column's name
         for key, (r, c) in (("pred1", (0, 1)), ("pred0", (0, 2)), ("true1", (1, 0)),
                             ("true0", (2, 0))):
             label = self.matrix_headers[key]
@@ -391,8 +436,12 @@ class MetricsPanel(Panel):
             plot.getAxis("bottom").setHeight(20 if on else 30)
         self._show_choice_hint()
         if self.splits:
-            self._draw_curves()
-            self._draw_threshold()
+            if self._curves_dirty:  # the data changed while the panel was off screen
+                self._dirty = True
+                self.flush()
+            else:
+                self._draw_curves()
+                self._draw_threshold()
 
     def _show_choice_hint(self) -> None:
         # Compact: the hint is the buttons' tooltip; the label shows only a choice made.
@@ -513,6 +562,12 @@ class MetricsPanel(Panel):
     def on_event(self, name: str, **info) -> None:
         if name != "threshold":
             self._curves_dirty = True
+        if name == "data" and info.get("kind") == "reset" and self.choice is not None:
+            # new points (a stage, a file, a session): a threshold chosen on the old
+            # held-out points says nothing about them
+            self.choice = None
+            self.choice_label.setText(CHOICE_HINT)
+            self._show_choice_hint()
 
     def schedule(self, paced: bool = False) -> None:
         # A threshold change alone redraws only counts and markers (cheap): at once.
@@ -638,6 +693,7 @@ class MetricsPanel(Panel):
 
     # ------------------------------------------------------------------ drawing
     def refresh(self) -> None:
+        self._arrange_plots()
         if self._curves_dirty or not self.splits:
             started = time.perf_counter()
             self._compute_curves()
@@ -815,6 +871,7 @@ class MetricsPanel(Panel):
         s = self.splits[split]
         label_name = st.axes.label_name
         named = label_name.casefold() not in ("label", "y", "class", "target")
+        label_name = shown(label_name)
         self.matrix_headers["true1"].setText(f"true 1\n{label_name}" if named else "true 1")
         self.matrix_headers["true0"].setText("true 0\nnot " + label_name if named else "true 0")
         theme = self._theme
@@ -870,7 +927,8 @@ class MetricsPanel(Panel):
                 box.setCurrentIndex(max(box.findText(axes.names[axis]), 0))
                 box.blockSignals(False)
         if axes.standardized:
-            parts = [f"{axes.names[i]} = {fmt.num(axes.mean[i], 4)} + {fmt.num(axes.std[i], 4)}"
+            parts = [f"{shown(axes.names[i])} = {fmt.num(axes.mean[i], 4)} + "
+                     f"{fmt.num(axes.std[i], 4)}"
                      f" × x{i + 1}" for i in (0, 1)]
             self.units_label.setText("x1, x2 are standardised; in the file's units "
                                      + ",  ".join(parts))

@@ -21,13 +21,19 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from bceviz.engine.losses import NATS_PER_BIT, loss_from_logits
 from bceviz.gui import format as fmt
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel
 
+#: The four series, their axis titles and the chooser's texts.
+SERIES = ("loss", "accuracy", "grad_norm", "w_norm")
+SERIES_LABELS = {"loss": "loss", "accuracy": "accuracy", "grad_norm": "‖∇‖",
+                 "w_norm": "‖w‖"}
+SERIES_CHOICES = (("all", "all four"), ("loss", "loss"), ("accuracy", "accuracy"),
+                  ("grad_norm", "gradient norm ‖∇‖"), ("w_norm", "weight norm ‖w‖"))
 #: Smallest gradient norm drawn on the log axis (an exact optimum has norm 0).
 GRAD_FLOOR = 1e-12
 #: While training runs, the readout's numbers change at most this often (seconds).
@@ -50,11 +56,21 @@ class TrainingCurvesPanel(Panel):
         super().__init__(state, parent)
         theme = _theme.current()
         layout = self.vbox(self)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
         self.readout = QLabel()
         self.readout.setObjectName("curves_readout")
         self.readout.setWordWrap(True)
         self.readout.setTextFormat(Qt.TextFormat.RichText)
-        layout.addWidget(self.readout)
+        top.addWidget(self.readout, 1)
+        self.chooser = QComboBox()
+        self.chooser.setObjectName("curves_chooser")
+        self.chooser.setToolTip("Show all four curves small, or one of them large (for a room)")
+        for key, text in SERIES_CHOICES:
+            self.chooser.addItem(text, key)
+        self.chooser.activated.connect(self._on_chooser)
+        top.addWidget(self.chooser, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(top)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setContentsMargins(0, 0, 0, 0)
         self.graphics.ci.setSpacing(0)
@@ -119,16 +135,51 @@ class TrainingCurvesPanel(Panel):
         return plot
 
     def _arrange(self, columns: int) -> None:
-        """Four plots as 2 × 2, or in one row when the panel is wide and short."""
-        if columns == self._columns:
+        """Four plots as 2 × 2 or in one row (wide and short), or one plot large."""
+        single = self.state.view.curves
+        key = (columns, single)
+        if key == self._columns:
             return
-        self._columns = columns
+        self._columns = key
         layout = self.graphics.ci
         for plot in self.plots:
             if plot.scene() is not None:
                 layout.removeItem(plot)
+            plot.hide()
+        if single != "all":
+            plot = dict(zip(SERIES, self.plots))[single]
+            layout.addItem(plot, row=0, col=0)
+            plot.show()
+            self._label_size(large=True)
+            return
         for i, plot in enumerate(self.plots):
             layout.addItem(plot, row=i // columns, col=i % columns)
+            plot.show()
+        self._label_size(large=False)
+
+    def _label_size(self, large: bool) -> None:
+        """Axis titles: small for four thumbnails, the theme's size for one large plot."""
+        theme = _theme.current()
+        size = f"{theme.font_pt * (1.0 if large else 0.8):.1f}pt"
+        for name, plot in zip(SERIES, self.plots):
+            plot.setLabel("left", SERIES_LABELS[name] + (self._units_suffix(name) if large
+                                                           else ""), **{"font-size": size})
+            plot.setLabel("bottom", "training step" if large else "", **{"font-size": size})
+            plot.getAxis("bottom").setHeight(None if large else 22)
+            plot.getAxis("left").setWidth(None if large else 46)
+
+    def _units_suffix(self, name: str) -> str:
+        if name == "loss":
+            return f" ({self.state.view.units})"
+        return ""
+
+    def _on_chooser(self, index: int) -> None:
+        key = self.chooser.itemData(index)
+        if key and key != self.state.view.curves:
+            try:
+                self.state.set_view(curves=key)
+            except ValueError as exc:  # StateError: a choice the state refuses
+                self.state.set_status(str(exc), "error")
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
@@ -153,6 +204,8 @@ class TrainingCurvesPanel(Panel):
         for plot in self.plots:
             _theme.style_plot(plot, theme, grid=False)
         self._theme = theme
+        if self._columns:
+            self._label_size(large=self._columns[1] != "all")
 
     # ----------------------------------------------------------------- events
     def on_event(self, name: str, **info) -> None:
@@ -266,6 +319,11 @@ class TrainingCurvesPanel(Panel):
     # ---------------------------------------------------------------- drawing
     def refresh(self) -> None:
         st = self.state
+        if self._columns and self._columns[1] != st.view.curves:
+            self._arrange(self._columns[0])
+        index = self.chooser.findData(st.view.curves)
+        if index != self.chooser.currentIndex():
+            self.chooser.setCurrentIndex(index)
         hist = st.trainer.history
         steps = np.asarray(hist.step)
         k = len(steps)
