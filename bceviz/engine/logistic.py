@@ -218,7 +218,7 @@ def _check_data(X, y) -> tuple[np.ndarray, np.ndarray]:
 def _check_spec(spec) -> LossSpec:
     if spec is None:
         return LossSpec()
-    # ValueError, not TypeError, for every bad argument: the rule of DESIGN.md.
+    # ValueError, not TypeError, for every bad argument: the rule of docs/architecture.md.
     if not isinstance(spec, LossSpec):
         raise ValueError(f"spec must be a LossSpec, got {type(spec).__name__}")
     return spec

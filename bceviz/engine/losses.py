@@ -261,10 +261,11 @@ def softplus_pair(z, out=None, *, work=None) -> tuple[np.ndarray, np.ndarray]:
     it is exactly 0). softplus(z) >= max(z, 0) and softplus(-z) >= max(-z, 0);
     both underflow to 0 only where the exact value is below 5e-324 (|z| > 745).
 
-    out: None (new arrays), or a pair of float64 arrays of z's shape to write
-    into. work: None, or a float64 array of z's shape for the intermediate
-    log1p(exp(-|z|)); it may be z itself, which is then overwritten. With both,
-    nothing is allocated (for hot loops).
+    out: None (new arrays), a pair of float64 arrays of z's shape to write
+    into, or one float64 array of shape (2,) + z.shape (then the pair is its
+    two halves, out[0] and out[1]). work: None, or a float64 array of z's
+    shape for the intermediate log1p(exp(-|z|)); it may be z itself, which is
+    then overwritten. With both, nothing is allocated (for hot loops).
     """
     z = np.asarray(z, dtype=np.float64)
     if out is None:
@@ -277,8 +278,11 @@ def softplus_pair(z, out=None, *, work=None) -> tuple[np.ndarray, np.ndarray]:
     np.negative(tail, out=tail)
     np.exp(tail, out=tail)
     np.log1p(tail, out=tail)
-    sp_pos += tail
-    sp_neg += tail
+    if isinstance(out, np.ndarray):
+        out += tail  # both halves in one call
+    else:
+        sp_pos += tail
+        sp_neg += tail
     return sp_pos, sp_neg
 
 
@@ -354,12 +358,24 @@ def _focal_loss(ce, p, one_minus_p, ys, spec: LossSpec):
     return loss * _alpha_t(ys, spec)
 
 
-def _power_in_place(base: np.ndarray, gamma: float, scratch: np.ndarray) -> np.ndarray:
-    """base**gamma in place, base in [0, 1] (any float dtype): products or exp(gamma log base)."""
-    if gamma == int(gamma) and 1 <= gamma <= 4:
-        np.copyto(scratch, base)
-        for _ in range(int(gamma) - 1):
-            base *= scratch
+def _power_in_place(base: np.ndarray, gamma: float, scratch=None) -> np.ndarray:
+    """base**gamma in place, base in [0, 1] (any float dtype).
+
+    Squares for gamma 2 and 4, products for 3 (scratch: work space of base's
+    shape, allocated if None), exp(gamma log base) otherwise.
+    """
+    if gamma == 1.0:
+        return base
+    if gamma in (2.0, 4.0):
+        np.multiply(base, base, out=base)
+        if gamma == 4.0:
+            np.multiply(base, base, out=base)
+        return base
+    if gamma == 3.0:
+        if scratch is None:
+            scratch = np.empty_like(base)
+        np.multiply(base, base, out=scratch)
+        base *= scratch
         return base
     with np.errstate(divide="ignore"):
         np.log(base, out=base)  # log(0) = -inf gives exactly 0 below
@@ -495,8 +511,6 @@ def loss_from_surprisals(
     if gamma != 0.0:
         if q is None:
             raise ValueError("loss_from_surprisals needs p or one_minus_p for a focal gamma > 0")
-        if scratch is None:
-            scratch = np.empty_like(q)
         out *= _power_in_place(q, gamma, scratch)
     if spec.focal_alpha is not None:
         out *= _alpha_t(ys, spec)
@@ -539,7 +553,7 @@ class LogitLoss:
     (None = plain BCE). Losses in nats.
     """
 
-    __slots__ = ("_spec", "_y", "_ys", "_pos_coef", "_neg_coef")
+    __slots__ = ("_spec", "_y", "_ys", "_pos_coef", "_neg_coef", "_loss_coefs", "_grad_coefs")
 
     def __init__(self, y, spec: Optional[LossSpec] = None) -> None:
         if spec is None:
@@ -552,6 +566,11 @@ class LogitLoss:
         self._ys = np.ascontiguousarray(smooth_labels(labels, spec.label_smoothing))
         self._pos_coef = spec.pos_weight * self._ys
         self._neg_coef = 1.0 - self._ys
+        # Stacked for loss_sum_and_grad, which keeps (softplus(z), softplus(-z))
+        # in one (2, N) array: the CE sum is one dot product, the gradient's
+        # two products one multiply.
+        self._loss_coefs = np.stack([self._neg_coef, self._pos_coef])
+        self._grad_coefs = np.stack([self._pos_coef, self._neg_coef])
 
     @property
     def spec(self) -> LossSpec:
@@ -578,11 +597,6 @@ class LogitLoss:
         """Per-sample d2L/dz2: ``curvature_from_logits(z, y[rows], spec)``."""
         return _curvature(z, self._smoothed(rows), self._spec)
 
-    def _coefs(self, rows):
-        if rows is None:
-            return self._pos_coef, self._neg_coef
-        return self._pos_coef[rows], self._neg_coef[rows]
-
     def loss_sum(self, z, rows=None) -> float:
         """Sum of the per-sample losses in nats: ``loss(z, rows).sum()`` to rounding.
 
@@ -590,9 +604,10 @@ class LogitLoss:
         """
         if self._spec.is_focal:
             return float(np.add.reduce(self.loss(z, rows)))
-        pos_coef, neg_coef = self._coefs(rows)
-        sp_pos, sp_neg = softplus_pair(z)
-        return float(pos_coef @ sp_neg) + float(neg_coef @ sp_pos)
+        loss_coefs = self._loss_coefs if rows is None else self._loss_coefs[:, rows]
+        pair = np.empty((2,) + np.shape(z))
+        softplus_pair(z, pair)
+        return float(np.vdot(loss_coefs, pair))
 
     def loss_sum_and_grad(self, z, rows=None, *, overwrite: bool = False) -> tuple[float, np.ndarray]:
         """(sum of the losses, per-sample dL/dz) in one pass.
@@ -608,21 +623,22 @@ class LogitLoss:
             p, one_minus_p, _a, _b, ce = pieces
             total = float(np.add.reduce(_focal_loss(ce, p, one_minus_p, ys, spec)))
             return total, _grad_from_pieces(pieces, ys, spec)
-        pos_coef, neg_coef = self._coefs(rows)
-        sp_pos = np.empty_like(z)
-        sp_neg = np.empty_like(z)
-        softplus_pair(z, (sp_pos, sp_neg), work=z if overwrite else None)
-        # CE summed as two dot products of non-negative terms (_ce, reduced).
-        total = float(pos_coef @ sp_neg) + float(neg_coef @ sp_pos)
+        if rows is None:
+            loss_coefs, grad_coefs = self._loss_coefs, self._grad_coefs
+        else:
+            loss_coefs, grad_coefs = self._loss_coefs[:, rows], self._grad_coefs[:, rows]
+        pair = np.empty((2,) + z.shape)  # softplus(z), softplus(-z)
+        softplus_pair(z, pair, work=z if overwrite else None)
+        # Σ CE = Σ (1 - ys) softplus(z) + pw ys softplus(-z): one dot product
+        # of non-negative terms (the reduction of _ce).
+        total = float(np.vdot(loss_coefs, pair))
         # dL/dz = (1 - ys) sigma(z) - pw ys (1 - sigma(z)), both probabilities exact.
-        np.negative(sp_neg, out=sp_neg)
-        p = np.exp(sp_neg, out=sp_neg)
-        np.negative(sp_pos, out=sp_pos)
-        one_minus_p = np.exp(sp_pos, out=sp_pos)
-        p *= neg_coef
-        one_minus_p *= pos_coef
-        p -= one_minus_p
-        return total, p
+        np.negative(pair, out=pair)
+        np.exp(pair, out=pair)  # 1 - sigma(z), sigma(z)
+        pair *= grad_coefs
+        grad = pair[1]
+        grad -= pair[0]
+        return total, grad
 
 
 # ----------------------------------------------------------------------------
