@@ -776,6 +776,13 @@ class HurdleState(LabState):
             steps=dict(self.steps), converged=dict(self.converged), histogram=hist,
             zero=zero_fig, count=count_fig, history=history)
 
+    def readout(self) -> str:
+        """One line for the window's status bar: steps and the decomposed loss."""
+        f = self.figures()
+        loss = f.losses
+        return (f"step {self.step_count:,}   loss {loss['total']:.3f} = {loss['zero']:.3f} + "
+                f"{loss['count']:.3f}")
+
     def covariate_label(self, j: int) -> str:
         """A covariate's axis title with its unit, e.g. "age (years)"."""
         name, unit = self.data.feature_names[j], self.data.feature_units[j]
@@ -842,7 +849,8 @@ class HurdleState(LabState):
             "view": dict(self.view), "start": dict(self.start),
             "weights": {part: {"w": _floats(self._weights_in_units(part)[0]),
                                "b": _finite(self._weights_in_units(part)[1])} for part in PARTS},
-            "steps": dict(self.steps),
+            "steps": dict(self.steps), "converged": dict(self.converged),
+            "step_count": int(self.step_count),
         }
         if data.params is None:
             payload["file"] = {"source": data.source, "feature_names": list(data.feature_names),
@@ -853,7 +861,7 @@ class HurdleState(LabState):
     def restore(self, payload: dict) -> None:
         """Restore a session payload from :meth:`to_dict` (validated first; all or nothing)."""
         check_keys(payload, "hurdle", {"data_params", "training", "view", "start", "weights",
-                                       "steps", "file"})
+                                       "steps", "converged", "step_count", "file"})
         data_params = self._validated_data(payload.get("data_params", {}), DEFAULT_DATA,
                                            "hurdle.data_params")
         training = self._validated_training(payload.get("training", {}), DEFAULT_TRAINING,
@@ -879,6 +887,10 @@ class HurdleState(LabState):
             given[part] = (np.array(wv), number(wb.get("b"), f"{path}.b", -1e6, 1e6))
         steps = check_keys(payload.get("steps", {}), "hurdle.steps", set(PARTS))
         step_values = {p: integer(steps.get(p, 0), f"hurdle.steps.{p}", 0, 10**12) for p in PARTS}
+        flags = check_keys(payload.get("converged", {}), "hurdle.converged", set(PARTS))
+        converged = {p: boolean(flags.get(p, False), f"hurdle.converged.{p}") for p in PARTS}
+        step_count = integer(payload.get("step_count", max(step_values.values())),
+                             "hurdle.step_count", 0, 10**12)
         with self.transaction():
             self.set_running(False)
             self.data_params, self.training, self.view, self.start = (
@@ -888,6 +900,8 @@ class HurdleState(LabState):
             for part, (w, b) in given.items():
                 self._set_params(part, *self._weights_from_units(w, b))
             self.steps = step_values
+            self.converged = converged
+            self.step_count = step_count
             self._history, self._history_steps, self._history_stride = [], [], 1
             self._record_history()
             self._bump_model()
