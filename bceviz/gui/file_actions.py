@@ -199,7 +199,8 @@ class FileActions(QObject):
 
     # ------------------------------------------------------------- messages
     def _error(self, title: str, message: str) -> None:
-        QMessageBox.warning(self.window, title, message)
+        # The message names files and quotes their cells: shown literally, never as HTML.
+        QMessageBox.warning(self.window, title, _safety.literal(message))
 
     def _status(self, message: str, level: str = "info") -> None:
         self.state.set_status(message, level)
@@ -545,7 +546,9 @@ class _Progress:
         if self.dialog is None:
             if fraction >= 1.0:
                 return True  # a small file: done before a dialog would be worth showing
-            self.dialog = QProgressDialog(self.text, "Cancel", 0, 1000, self.parent)
+            # The text names the file: shown literally, never as HTML (safety module).
+            self.dialog = QProgressDialog(_safety.literal(self.text), "Cancel", 0, 1000,
+                                          self.parent)
             self.dialog.setObjectName("data_progress")
             self.dialog.setWindowTitle("bceviz")
             self.dialog.setWindowModality(Qt.WindowModality.WindowModal)

@@ -36,6 +36,7 @@ from bceviz.gui import file_actions as _file_actions
 from bceviz.gui import focus as _focus
 from bceviz.gui import format as fmt
 from bceviz.gui import keys as _keys
+from bceviz.gui import safety as _safety
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels import registry
 from bceviz.gui.panels.base import Panel
@@ -81,7 +82,7 @@ class CaptionBar(QLabel):
 
     def set_text(self, title: str, caption: str, first: str = "") -> None:
         """Title, caption and what to do first; all three are escaped (they may come from files)."""
-        from html import escape
+        from bceviz.gui.safety import escape
 
         self.title, self.caption, self.first = title, caption, first
         text = f"<b>{escape(title)}</b>"
@@ -379,7 +380,7 @@ class MainWindow(QMainWindow):
             for stage in stages:
                 self.stage_combo.addItem("   " + stage.title, stage.stage_id)
         self.stage_combo.activated.connect(self._on_combo)
-        bar.addWidget(self.stage_combo)
+        self.act_stage_combo = bar.addWidget(self.stage_combo)
         self.act_next = self._action(bar, "▶", lambda: self.next_stage(1), ["PgDown"],
                                      tip="Next stage (Page Down)")
         self.act_workbench = self._action(
@@ -655,7 +656,7 @@ class MainWindow(QMainWindow):
         if getattr(self, "_restored", False):
             first = "Restored from your last session — press Start fresh for the stage's own start."
         self.caption_bar.set_text(title, caption, first)
-        self.setWindowTitle(f"bceviz — {title}" if title else "bceviz")
+        self.setWindowTitle(f"bceviz — {_safety.shown(title)}" if title else "bceviz")
 
     # ----------------------------------------------------------------- menus
     def _action(self, menu, text: str, slot: Callable, shortcuts=(), tip: str = "",
@@ -840,7 +841,7 @@ class MainWindow(QMainWindow):
         colours = {"error": "#c0392b", "warning": "#b9770e"}
         colour = colours.get(level)
         self.status_label.setStyleSheet(f"color: {colour}; font-weight: bold;" if colour else "")
-        self.status_label.setText(message)
+        self.status_label.setText(_safety.shown(message))  # plain text; may name a file
         self._status_clear.start(20000 if level in colours else 8000)
 
     def _on_scenario(self, **_) -> None:
@@ -877,10 +878,24 @@ class MainWindow(QMainWindow):
 
         theme = _theme.current()
         apply_palette(self, theme)
+        presenting = _theme.manager().presentation
         font = self.font()
-        font.setPointSizeF(theme.font_pt)
+        # In presentation the caption grows less than the plots: it is read once, the
+        # panels are watched; at full size it would take a third of a 720-line screen.
+        font.setPointSizeF(theme.font_pt * (0.72 if presenting else 1.0))
         self.caption_bar.setFont(font)
         self.caption_bar._refit()
+        # The navigator keeps only ◀ ▶ in presentation (Page Up / Page Down work too).
+        self.act_stage_combo.setVisible(not presenting)
+        self.act_workbench.setVisible(not presenting)
+        self.stage_host.apply_theme()
+        # the window's own font changes right after the theme: size the readout then
+        QTimer.singleShot(0, self._resize_readout)
+
+    def _resize_readout(self) -> None:
+        if shiboken6.isValid(self):
+            self.readout_label.setMaximumWidth(16777215)
+            self._update_readout()
         self.act_dark.blockSignals(True)
         self.act_dark.setChecked(theme.name == "dark")
         self.act_dark.blockSignals(False)

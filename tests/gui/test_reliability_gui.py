@@ -165,3 +165,103 @@ def test_controls_show_settings_beyond_their_spin_boxes(show_panel, no_error_box
     panel.flush()
     assert panel.batch_size.value() == panel.batch_size.maximum()
     assert panel.seed.value() == 2**31 - 1  # any seed a session may hold is shown as it is
+
+
+# ----------------------------------------------------------------------------
+# 3. Text from a file, a file name or a session is shown as plain text
+
+#: 60 nested tables: as HTML, each level doubles the layout time (14 levels take a second).
+HOSTILE = "<table><tr><td>" * 60 + "x"
+
+_HOSTILE_SCRIPT = r'''
+import json, sys
+from PySide6.QtCore import Qt
+from PySide6.QtGui import Qt as GuiQt
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+import pyqtgraph as pg
+from bceviz.app import _qapp, _settle, create_window
+
+hostile = sys.argv[2]
+app = _qapp([])
+window = create_window()
+window.resize(1280, 800)
+window.show()
+assert window.file_actions.open_session(sys.argv[1]), window.status_label.text()
+window.present("workbench")
+_settle(window, 0.3)
+for panel in window.panels.values():
+    panel.flush()
+_settle(window, 0.3)
+window.grab()  # lays out and paints everything on screen
+
+problems, literal = [], 0
+for widget in [window, *window.findChildren(QWidget)]:
+    texts = []
+    if isinstance(widget, QLabel):
+        texts.append(("text", widget.text(), widget.textFormat()))
+    texts.append(("tooltip", widget.toolTip(), Qt.TextFormat.AutoText))
+    for kind, text, fmt in texts:
+        if "<table>" not in text:
+            continue
+        rich = fmt == Qt.TextFormat.RichText or (
+            fmt == Qt.TextFormat.AutoText and GuiQt.mightBeRichText(text))
+        if rich:
+            problems.append(f"{widget.objectName() or type(widget).__name__} {kind}")
+        else:
+            literal += 1
+for view in window.findChildren(pg.GraphicsView):
+    for item in view.scene().items():
+        if isinstance(item, pg.LabelItem) and "<table>" in item.text:
+            problems.append(f"pyqtgraph label {item.text[:40]!r}")
+controls = window.panels["controls"].source_label
+print(json.dumps({"problems": problems, "literal": literal, "controls": controls.text(),
+                  "status": window.status_label.text()}))
+window.close()
+'''
+
+
+def test_a_hostile_session_opens_quickly_and_shows_its_text_literally(tmp_path):
+    """Before: data.source of 60 nested <table>s in the controls' rich-text label never
+    returned (2.2 GB). A subprocess with a timeout: a regression fails, never hangs CI."""
+    import json
+    import subprocess
+    import sys
+
+    from bceviz.model.state import AppState
+
+    state = AppState()
+    state.set_data(np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]]), np.array([0.0, 1.0, 1.0]),
+                   source=HOSTILE[:1000],
+                   axes=DataAxes(names=(HOSTILE[:1000], "<b>x2</b>" * 40), standardized=True,
+                                 mean=(1.0, 2.0), std=(1.0, 1.0), label_name=HOSTILE[:1000]))
+    state.scenario_title = HOSTILE[:1000]
+    state.caption = HOSTILE
+    path = tmp_path / "hostile.bceviz.json"
+    session.save_session(state, path)
+    script = tmp_path / "hostile.py"
+    script.write_text(_HOSTILE_SCRIPT)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, str(script), str(path), HOSTILE], env=env,
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["problems"] == []
+    assert result["literal"] >= 3  # the controls, the imbalance panel, the metrics headers
+    assert HOSTILE[:1000].rsplit("/", 1)[-1][:200] in result["controls"]
+
+
+def test_message_boxes_show_file_text_literally(main_window, tmp_path, monkeypatch):
+    """A refused file's message quotes its name and cells: never rendered as HTML."""
+    from PySide6.QtGui import Qt as GuiQt
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: shown.append(text))
+    bad = tmp_path / ("<table><tr><td>" * 16 + ".csv")  # a legal 244-byte name
+    bad.write_text('a,b,label\n0,1,0\n"<table><tr><td><table>",2,1\n')
+    assert not main_window.file_actions.open_data(bad)
+    assert shown and "<table>" not in shown[0] and "&lt;table&gt;" in shown[0]
+    assert GuiQt.mightBeRichText(shown[0])  # escaped into a paragraph that shows the text
+    shown.clear()
+    main_window.file_actions._error("t", "plain message, no markup")
+    assert shown == ["plain message, no markup"]  # plain text stays exactly as it is

@@ -43,6 +43,7 @@ from bceviz.gui import theme as _theme
 from bceviz.gui.contours import contour_segments as _iso_segments
 from bceviz.gui.panels.base import Panel
 from bceviz.gui.rendering import RGB32ImageItem
+from bceviz.gui.safety import escape
 from bceviz.model.state import StateError
 
 #: Heatmap cells per side (≥ 200 by the panel's contract).
@@ -416,8 +417,9 @@ class DataPanel(Panel):
                 names = [str(axes.axis_label(0)), str(axes.axis_label(1))]
             except (IndexError, TypeError, ValueError):
                 pass
-        self.plot_item.setLabel("bottom", names[0])
-        self.plot_item.setLabel("left", names[1])
+        # pyqtgraph draws axis labels as HTML: a column name is text (safety module).
+        self.plot_item.setLabel("bottom", escape(names[0]))
+        self.plot_item.setLabel("left", escape(names[1]))
 
     def fit_view(self) -> None:
         """A fixed range around the data with some padding (not auto-ranged every frame)."""

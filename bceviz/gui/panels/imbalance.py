@@ -48,6 +48,7 @@ from bceviz.engine.losses import LossSpec
 from bceviz.gui import format as fmt
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel
+from bceviz.gui.safety import plain_label, shown
 from bceviz.model.state import MAX_POINTS, StateError
 
 #: Focusing parameter of the focal-loss variant (torchvision's default).
@@ -178,7 +179,7 @@ class ImbalancePanel(Panel):
         self.points_label = QLabel("points")
         row.addWidget(self.points_label)
         layout.addLayout(row)
-        self.source_label = QLabel("")
+        self.source_label = plain_label(QLabel(""))  # the source is a file name: plain text
         self.source_label.setObjectName("source_label")
         self.source_label.setWordWrap(True)
         layout.addWidget(self.source_label)
@@ -451,7 +452,8 @@ class ImbalancePanel(Panel):
         self.share_label.setText(f"{pct(share)} ({n_pos_all:,})" if self.compact
                                  else f"{pct(share)}: {n_pos_all:,} positives")
         if st.data_source != "generated":
-            self.source_label.setText(f"Data now: {st.data_source}. The slider and the size box "
+            self.source_label.setText(f"Data now: {shown(st.data_source)}. The slider and the "
+                                      "size box "
                                       "switch to generated data.")
         else:
             self.source_label.setText("")
