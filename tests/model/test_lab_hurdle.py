@@ -439,3 +439,59 @@ def test_gradient_tolerance_is_reachable():
         w, b = state.params[part]
         g = H.part_gradient(part, state._prep.Xs, state.data.counts, w, b)
         assert max(np.max(np.abs(g[0])), abs(g[1])) < GRAD_TOL
+
+
+# --------------------------------------------------------------------------- stage captions
+def _stage_state(stage_id):
+    from bceviz.model import stages
+
+    stage = stages.get_stage(stage_id)
+    state = HurdleState()
+    state.apply_settings(dict(stage.settings))
+    return stage, state
+
+
+def test_caption_too_many_zeros_agrees_with_the_numbers():
+    stage, state = _stage_state("hurdle-too-many-zeros")
+    r = state.report()
+    h = state.figures().histogram
+    assert "1,000 synthetic people" in stage.caption and r["data"]["n"] == 1000
+    assert "46 % never went" in stage.caption and round(100 * r["data"]["zero_share"]) == 46
+    assert "about 263" in stage.caption and round(h.poisson[0]) == 263
+    assert "460 zeros exactly" in stage.caption and h.observed[0] == 460
+    assert round(h.hurdle[0], 6) == 460
+    assert h.poisson[1] > 2 * h.observed[1]  # "too many with one"
+    assert r["hurdle"]["loglik"] > r["poisson"]["loglik"]
+    # "with no extra zeros plain Poisson fits about as well as the hurdle"
+    state.generate(extra_zeros=0.0)
+    h0 = state.figures().histogram
+    assert abs(h0.poisson[0] - h0.observed[0]) < 0.15 * h0.observed[0]
+    ll = state.report()
+    gap0 = ll["hurdle"]["loglik"] - ll["poisson"]["loglik"]
+    assert gap0 < 3.0  # less than its 3 extra parameters buy: AIC would keep plain Poisson
+    assert r["hurdle"]["loglik"] - r["poisson"]["loglik"] > 200
+
+
+def test_caption_yes_no_first_agrees_with_the_numbers():
+    stage, state = _stage_state("hurdle-yes-no-first")
+    assert state.trained_parts() == ("zero",)
+    assert state.converged == dict.fromkeys(PARTS, False)
+    count_before = state.figures().weights["count"]
+    state.step(10**6)
+    f = state.figures()
+    assert f.converged["zero"]
+    assert abs(f.zero.mean_residual) < 1e-5  # "the mean of p − y is 0"
+    assert "460" in stage.caption and round(f.histogram.hurdle[0]) == 460
+    np.testing.assert_array_equal(f.weights["count"][0], count_before[0])  # already fitted
+
+
+def test_caption_two_losses_agrees_with_the_numbers():
+    stage, state = _stage_state("hurdle-two-losses")
+    count_loss = state.figures().losses["count"]
+    state.step(200)
+    assert state.figures().losses["count"] == count_loss  # "does not move by a digit"
+    state.set_training(train_count=True)
+    state.step(10**6)
+    f = state.figures()
+    assert "1.590 nats per person" in stage.caption and f"{f.losses['total']:.3f}" == "1.590"
+    assert "1.851" in stage.caption and f"{f.losses['poisson']:.3f}" == "1.851"
