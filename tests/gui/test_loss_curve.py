@@ -156,6 +156,19 @@ def test_ceilings_noted_or_drawn(panel, state):
     assert not any(line.isVisible() for line in panel.ceiling_lines.values())
 
 
+def test_sklearn_cap_names_the_prediction_dtype(panel, state):
+    # scikit-learn clips at the eps of the predictions' dtype: the note says the
+    # figure is float64's and gives float32's (15.94), on screen and when drawn.
+    text = panel.ceiling_note.textItem.toPlainText()
+    assert "sklearn 36.04 (float64; float32: 15.94)" in text
+    state.set_spec(pos_weight=40.0)  # the scale now reaches past the sklearn cap
+    panel.flush()
+    line = panel.ceiling_lines["sklearn"]
+    assert line.isVisible()
+    label = line.label.toPlainText()
+    assert "sklearn caps at 36.04" in label and "(float64; float32: 15.94)" in label
+
+
 def test_mse_overlay_shows_saturation(panel, state):
     panel.toggles["show_mse"].click()
     assert state.view.show_mse

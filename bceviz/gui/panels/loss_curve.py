@@ -39,8 +39,10 @@ from PySide6.QtWidgets import (
 )
 
 from bceviz.engine.losses import (
+    FRAMEWORK_CEILING_DTYPES,
     FRAMEWORK_CEILINGS,
     NATS_PER_BIT,
+    framework_ceiling,
     entropy,
     grad_from_logits,
     hinge_from_logits,
@@ -155,7 +157,9 @@ class LossCurvePanel(Panel):
             ("show_mse", "MSE", "Overlay the squared error (p − y)² and the size of its gradient"),
             ("show_hinge", "hinge", "Overlay the hinge loss max(0, 1 − t·z) with t = 2y − 1"),
             ("show_ceilings", "caps",
-             "Where PyTorch, Keras and scikit-learn cap a confidently wrong loss"),
+             "Where PyTorch, Keras and scikit-learn cap a confidently wrong loss "
+             "(scikit-learn's depends on the predictions' dtype: 36.04 nats for "
+             "float64, 15.94 for float32)"),
             ("show_entropy_floor", "floor", "The entropy H(yₛ): the lowest plain BCE can go"),
         ):
             box = QCheckBox(text)
@@ -435,22 +439,29 @@ class LossCurvePanel(Panel):
         off_scale = []
         for key, name in CEILING_NAMES:
             value = FRAMEWORK_CEILINGS[key] / scale
+            # A cap that depends on the predictions' dtype says which one it is,
+            # and gives the other (scikit-learn: float64 36.04, float32 15.94).
+            dtype = FRAMEWORK_CEILING_DTYPES[key]
+            note = ""
+            if dtype != "any":
+                other = "float32" if dtype == "float64" else "float64"
+                note = f" ({dtype}; {other}: {num(framework_ceiling(key, other) / scale, 4)})"
             line = self.ceiling_lines[key]
             inside = view.show_ceilings and value <= self._y_top
             line.setVisible(inside)
             if inside:
                 line.setValue(value)
-                line.label.setFormat(f"{name} caps at {num(value, 4)}")
+                # The dtype note on a line of its own: the label stays as wide as the others.
+                line.label.setFormat(f"{name} caps at {num(value, 4)}" + (f"\n{note.strip()}" if note else ""))
             elif view.show_ceilings:
-                off_scale.append(f"{name} {num(value, 4)}")
+                off_scale.append(f"{name} {num(value, 4)}{note}")
         if off_scale:
             # One short line along the top edge: it must not cover the curves in a small dock.
             parts = ["caps ↑ " + off_scale[0], *off_scale[1:]]
-            # In a narrow dock one line would be clipped: wrap after the first cap,
-            # centred over the low middle of the curves where it covers nothing.
+            # In a narrow dock one line would be clipped: one cap a line, centred
+            # over the low middle of the curves where it covers nothing.
             narrow = self.plot.vb.width() < 380
-            text = parts[0] + ("\n" if narrow else " · ") + " · ".join(parts[1:]) \
-                if len(parts) > 1 else parts[0]
+            text = ("\n" if narrow else " · ").join(parts)
             self.ceiling_note.setText(text)
             x0, x1 = self._x_range
             if self._axis == "p" and not narrow:
