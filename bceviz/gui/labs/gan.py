@@ -173,6 +173,8 @@ class _Twin:
         self.vb = pg.ViewBox(enableMenu=False)
         self.vb.setMouseEnabled(x=False, y=False)
         self.vb.disableAutoRange()
+        # It lies over the plot's own view box: let every press through to the items there.
+        self.vb.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         plot.showAxis("right")
         plot.scene().addItem(self.vb)
         axis = plot.getAxis("right")
