@@ -300,3 +300,56 @@ def test_pytorch_code_trains_the_same_steps(state):
                                atol=1e-10)
     Ws = namespace["softmax"].weight.detach().numpy().T
     np.testing.assert_allclose(Ws, state.softmax[0], atol=1e-10)
+
+
+# --------------------------------------------------------------------- stages
+def staged(stage_id):
+    from bceviz.model.stages import get_stage
+
+    stage = get_stage(stage_id)
+    assert stage.lab == "multiclass" and 300 <= stage.order < 400
+    assert stage.chapter == "Applications: many classes"
+    state = MulticlassState()
+    state.apply_settings(dict(stage.settings))
+    return stage, state
+
+
+def test_nobody_stage_caption_numbers():
+    stage, state = staged("multiclass-nobody")
+    g, mf = state.grid(), state.metrics_figure()
+    assert f"on {100 * g.nobody_share:.0f} % of the map (grey) no classifier says yes" \
+        in stage.caption
+    assert f"for {mf.heldout_nobody} of the {mf.n_heldout} held-out points nobody does" \
+        in stage.caption
+    assert state.settings["map_class"] == 1 and state.class_names[1] == "B"
+    # B's sigmoid is the weak one: the lowest AUC against the rest
+    aucs = [r.auc for r in mf.ovr.roc]
+    assert int(np.argmin(aucs)) == 1
+
+
+def test_softmax_stage_caption_numbers():
+    stage, state = staged("multiclass-softmax")
+    g, mf = state.grid(), state.metrics_figure()
+    assert f"sum to anything from {g.ovr_sum_min:.2f} to {g.ovr_sum_max:.2f}" in stage.caption
+    assert (f"{100 * mf.softmax.heldout_accuracy:.0f} % of the held-out points right against "
+            f"{100 * mf.ovr.heldout_accuracy:.0f} %") in stage.caption
+    np.testing.assert_allclose(g.softmax.sum(axis=0), 1.0, atol=1e-12)
+
+
+def test_per_class_stage_caption_numbers():
+    stage, state = staged("multiclass-per-class")
+    mf = state.metrics_figure()
+    assert state.n_classes == 5 and "Five classes" in stage.caption
+    assert f"on the {mf.n_heldout} held-out points" in stage.caption
+    assert mf.ovr.heldout_accuracy == mf.softmax.heldout_accuracy
+    assert f"Both models get {100 * mf.ovr.heldout_accuracy:.1f} %" in stage.caption
+
+
+def test_map_class_view_setting(state):
+    seen = record(state)
+    state.set_map_class(3)
+    assert state.settings["map_class"] == 3 and ("view", {}) in seen
+    with pytest.raises(LabError, match="map_class"):
+        state.set_map_class(4)
+    state.update(n_classes=3)
+    assert state.settings["map_class"] is None

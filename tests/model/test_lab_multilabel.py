@@ -315,3 +315,65 @@ def test_pytorch_code_with_the_shared_layer_runs(state):
     namespace: dict = {}
     exec(state.code("pytorch"), namespace)
     assert namespace["probabilities"].shape == (int((~state.heldout).sum()), 3)
+
+
+# --------------------------------------------------------------------- stages
+def staged(stage_id):
+    from bceviz.model.stages import get_stage
+
+    stage = get_stage(stage_id)
+    assert stage.lab == "multilabel" and 200 <= stage.order < 300
+    assert stage.chapter == "Applications: many labels"
+    state = MultilabelState()
+    state.apply_settings(dict(stage.settings))
+    return stage, state
+
+
+def test_decoupled_stage_caption():
+    stage, state = staged("multilabel-decoupled")
+    assert state.n_labels == 3 and "three labels" in stage.caption
+    assert set(stage.panel_ids) == {"maps", "hessian"}
+    state.step(200)
+    assert state.hessian_figure().head_head_max == 0.0  # "exactly 0"
+    state.update(shared_layer=True)
+    state.step(20)
+    assert state.hessian_figure().head_head_max == 0.0
+    assert state.hessian_figure().head_shared_max > 0.0  # "fill in"
+
+
+def test_thresholds_stage_caption_numbers():
+    stage, state = staged("multilabel-thresholds")
+    fig = state.threshold_figure()
+    drama = fig.labels[3]
+    assert drama.name == "drama" and state.settings["map_label"] == 3
+    assert f"drama is positive for {100 * state.Y[:, 3].mean():.1f} % of the points" \
+        in stage.caption
+    assert f"chosen on {fig.n_heldout} held-out points (best F1)" in stage.caption
+    assert f"Drama's is {drama.threshold:.2f}" in stage.caption
+    assert (f"held-out F1 is {drama.metric_value:.2f} against {drama.heldout_at_half.f1:.2f} "
+            f"at 0.5") in stage.caption
+    assert (f"recall {drama.heldout_at_threshold.recall:.2f} instead of "
+            f"{drama.heldout_at_half.recall:.2f}") in stage.caption
+    # the rarer labels' thresholds fall below 0.5
+    assert drama.threshold < 0.5 and fig.labels[1].threshold < 0.5
+
+
+def test_not_exclusive_stage_caption_numbers():
+    stage, state = staged("multilabel-not-exclusive")
+    g = state.grid()
+    share = state.points_figure().multi_share
+    assert f"{100 * share:.0f} % of the points carry two or more" in stage.caption
+    assert f"Σ p runs from {g.sum_min:.2f} to {g.sum_max:.2f}" in stage.caption
+    assert "BCEWithLogitsLoss" in state.code("pytorch") and "BCEWithLogitsLoss" in stage.caption
+
+
+def test_map_label_view_setting(state):
+    seen = record(state)
+    state.set_map_label(2)
+    assert state.settings["map_label"] == 2 and ("view", {}) in seen
+    with pytest.raises(LabError, match="map_label"):
+        state.set_map_label(3)
+    state.update(n_labels=2)  # a label that no longer exists: every map again
+    assert state.settings["map_label"] is None
+    state.set_map_label(None)
+    assert state.settings["map_label"] is None

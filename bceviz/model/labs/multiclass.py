@@ -82,6 +82,7 @@ DEFAULTS: dict[str, Any] = {
     "steps_per_frame": 1,
     "class_names": None,
     "add_class": 0,
+    "map_class": None,
 }
 DATA_KEYS = frozenset({"dataset", "n_points", "n_classes", "seed", "spread", "heldout_fraction"})
 
@@ -208,6 +209,11 @@ def validate_settings(raw: dict, base: dict | None = None) -> dict:
     if isinstance(add, int) and not isinstance(add, bool) and add >= K and "add_class" not in raw:
         add = 0
     s["add_class"] = integer(add, "settings.add_class", 0, K - 1)
+    shown = merged["map_class"]
+    if isinstance(shown, int) and not isinstance(shown, bool) and shown >= K \
+            and "map_class" not in raw:
+        shown = None
+    s["map_class"] = None if shown is None else integer(shown, "settings.map_class", 0, K - 1)
     return s
 
 
@@ -406,13 +412,18 @@ class MulticlassState(LabState):
                     self._emit("model", reason="fit")
                 else:
                     self.version += 1
-                if "add_class" in names:
+                if names & {"add_class", "map_class"}:
                     self._emit("view")
             self._emit("settings", names=changed)
 
     def set_add_class(self, k: int) -> None:
         """The class that a click on empty space adds (0..K-1)."""
         self.update(add_class=integer(k, "add_class", 0, self.n_classes - 1))
+
+    def set_map_class(self, k: int | None) -> None:
+        """Show every class's map (None) or class ``k``'s map large."""
+        self.update(map_class=None if k is None else integer(k, "map_class", 0,
+                                                             self.n_classes - 1))
 
     def new_data(self) -> None:
         if self.source["kind"] == "file":

@@ -93,6 +93,7 @@ DEFAULTS: dict[str, Any] = {
     "start": "zero",
     "steps_per_frame": 1,
     "label_names": None,
+    "map_label": None,
 }
 #: Settings whose change makes new data.
 DATA_KEYS = frozenset({"dataset", "n_points", "n_labels", "seed", "blur", "heldout_fraction"})
@@ -106,7 +107,8 @@ class ProbabilityGrid:
     """Probability maps on a GRID × GRID lattice: ``P[k]`` rows along x2, columns along x1.
 
     ``sum`` = Σ_k P[k] in [0, K] (it may exceed 1: the labels are not
-    exclusive); ``sum_max`` its largest value on the map.
+    exclusive); ``sum_max`` / ``sum_min`` its extremes on the map and
+    ``above_one_share`` the fraction of the map's area where it exceeds 1.
     """
 
     xs: np.ndarray
@@ -115,6 +117,7 @@ class ProbabilityGrid:
     sum: np.ndarray
     sum_max: float
     sum_min: float
+    above_one_share: float
     extent: float
 
 
@@ -187,6 +190,7 @@ class PointsFigure:
     hard: np.ndarray  # Y >= 0.5
     codes: np.ndarray  # Σ_k hard_k 2^k
     n_labels_per_point: np.ndarray
+    multi_share: float  # share of the points carrying two or more labels
     heldout: np.ndarray
     label_names: tuple[str, ...]
 
@@ -255,6 +259,11 @@ def validate_settings(raw: dict, base: dict | None = None) -> dict:
     if isinstance(names, (list, tuple)) and len(names) != K and "label_names" not in raw:
         names = None
     s["label_names"] = _names(names, "settings.label_names", K)
+    shown = merged["map_label"]
+    if isinstance(shown, int) and not isinstance(shown, bool) and shown >= K \
+            and "map_label" not in raw:
+        shown = None
+    s["map_label"] = None if shown is None else integer(shown, "settings.map_label", 0, K - 1)
     return s
 
 
@@ -464,6 +473,8 @@ class MultilabelState(LabState):
                 self.version += 1
                 if names & {"pos_weight", "l2"}:
                     self._emit("model", reason="settings")
+                if "map_label" in names:
+                    self._emit("view")
             self._emit("settings", names=changed)
 
     def set_pos_weight(self, label: int, value: float) -> None:
@@ -479,6 +490,11 @@ class MultilabelState(LabState):
         values = list(self.settings["cost_ratio"])
         values[k] = number(value, f"cost_ratio[{k}]", 0.05, 50.0)
         self.update(cost_ratio=values)
+
+    def set_map_label(self, label: int | None) -> None:
+        """Show every label's map (None) or label ``label``'s map large."""
+        self.update(map_label=None if label is None else
+                    integer(label, "map_label", 0, self.n_labels - 1))
 
     def set_show_heldout(self, on: bool) -> None:
         on = boolean(on, "show_heldout")
@@ -585,7 +601,8 @@ class MultilabelState(LabState):
             P = self._probabilities(pts).T.reshape(self.n_labels, GRID, GRID)
             total = P.sum(axis=0)
             return ProbabilityGrid(xs=xs, ys=xs, P=P, sum=total, sum_max=float(total.max()),
-                                   sum_min=float(total.min()), extent=extent)
+                                   sum_min=float(total.min()),
+                                   above_one_share=float(np.mean(total > 1.0)), extent=extent)
         return self._cached("grid", compute)
 
     def hessian_figure(self) -> HessianFigure:
@@ -595,14 +612,14 @@ class MultilabelState(LabState):
             H = self.trainer.hessian()
             sizes = tuple(p.block_sizes())
             K, m = p.n_labels, p.n_hidden
-            names = self.label_names + tuple(f"unit {j + 1}" for j in range(m))
+            names = self.label_names + tuple(f"h{j + 1}" for j in range(m))
             inputs = ("w_x1", "w_x2") + tuple(f"w_h{j + 1}" for j in range(m))
             params = []
             for k in range(K):
                 params += [f"{self.label_names[k]}: {w}" for w in inputs] + [
                     f"{self.label_names[k]}: b"]
             for j in range(m):
-                params += [f"unit {j + 1}: a_x1", f"unit {j + 1}: a_x2", f"unit {j + 1}: c"]
+                params += [f"h{j + 1}: a_x1", f"h{j + 1}: a_x2", f"h{j + 1}: c"]
             blocks = _ml.block_max_abs(H, sizes)
             heads = blocks[:K, :K]
             off = heads[~np.eye(K, dtype=bool)]
@@ -659,9 +676,11 @@ class MultilabelState(LabState):
         def compute() -> PointsFigure:
             hard = self.Y >= 0.5
             codes = (hard * (1 << np.arange(self.n_labels))).sum(axis=1).astype(np.intp)
+            per_point = hard.sum(axis=1)
             return PointsFigure(X=self.X, Y=self.Y, hard=hard, codes=codes,
-                                n_labels_per_point=hard.sum(axis=1), heldout=self.heldout,
-                                label_names=self.label_names)
+                                n_labels_per_point=per_point,
+                                multi_share=float(np.mean(per_point >= 2)),
+                                heldout=self.heldout, label_names=self.label_names)
         return self._cached("points", compute)
 
     def label_correlation(self) -> np.ndarray:
@@ -692,6 +711,7 @@ class MultilabelState(LabState):
         p = self.params
         th = self.threshold_figure()
         hess = self.hessian_figure()
+        g = self.grid()
         losses = self.loss_per_label()
         d = 2
         labels = []
@@ -729,6 +749,9 @@ class MultilabelState(LabState):
             "shared_layer": self.shared,
             "hidden_units": p.n_hidden,
             "labels": labels,
+            "map": {"sum_min": g.sum_min, "sum_max": g.sum_max,
+                    "above_one_share": g.above_one_share,
+                    "multi_label_share": self.points_figure().multi_share},
             "hessian": {
                 "size": int(hess.H.shape[0]),
                 "max_abs_off_diagonal_head_blocks": hess.head_head_max,
