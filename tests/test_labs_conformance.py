@@ -159,19 +159,32 @@ def window():
 LESSON_STAGES = [s for s in ALL_STAGES if not s.is_workbench]
 
 
+@pytest.mark.parametrize("mode", ["window", "presentation"])
 @pytest.mark.parametrize("stage", LESSON_STAGES, ids=lambda s: s.stage_id)
-def test_stage_opens_in_the_window_with_plots_large_enough(window, stage, qtbot):
+def test_stage_opens_in_the_window_with_plots_large_enough(window, stage, mode, qtbot):
+    """At 1280 × 720 (the test screen), in the window and in presentation mode."""
     from bceviz.app import _settle
 
+    presentation = window.file_actions.presentation
     window.show_stage(stage.stage_id)
-    window.resize(1280, 720)
+    if mode == "presentation":
+        presentation.set(True)
+    else:
+        presentation.set(False)
+        window.resize(window.fitting_size())
     _settle(window, 0.05)
+    screen = window.screen().availableGeometry()
+    assert (window.width(), window.height()) <= (screen.width(), screen.height()) or \
+        (window.width() <= screen.width() and window.height() <= screen.height())
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1280 and hint.height() <= 720, (stage.stage_id, hint)
     shown = window.stage_host.visible_panels()
     assert set(shown) == set(stage.panel_ids)
     for pid, panel in shown.items():
         assert panel.isVisible(), pid
         for name, width, height in _plot_sizes(panel):
             assert width >= 300 and height >= 180, (stage.stage_id, pid, name, width, height)
+    presentation.set(False)
 
 
 @pytest.mark.parametrize("lab_id", LAB_IDS)

@@ -891,14 +891,14 @@ class MainWindow(QMainWindow):
         self.stage_host.apply_theme()
         # the window's own font changes right after the theme: size the readout then
         QTimer.singleShot(0, self._resize_readout)
+        self.act_dark.blockSignals(True)
+        self.act_dark.setChecked(theme.name == "dark")
+        self.act_dark.blockSignals(False)
 
     def _resize_readout(self) -> None:
         if shiboken6.isValid(self):
             self.readout_label.setMaximumWidth(16777215)
             self._update_readout()
-        self.act_dark.blockSignals(True)
-        self.act_dark.setChecked(theme.name == "dark")
-        self.act_dark.blockSignals(False)
 
     def _on_view(self, **_) -> None:
         if not shiboken6.isValid(self):

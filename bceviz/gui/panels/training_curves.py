@@ -82,8 +82,6 @@ class TrainingCurvesPanel(Panel):
         self.wnorm_plot = self._plot("‖w‖")
         self.plots = (self.loss_plot, self.acc_plot, self.grad_plot, self.wnorm_plot)
         self.acc_plot.setYRange(0.0, 1.0, padding=0.02)
-        for p in self.plots[1:]:
-            p.setXLink(self.loss_plot)
         self._ranges: dict = {}
         self._units = ""
         self._columns = 0
@@ -141,6 +139,7 @@ class TrainingCurvesPanel(Panel):
         if key == self._columns:
             return
         self._columns = key
+        self._ranges.pop("x", None)  # the newly shown plot takes the current x range
         layout = self.graphics.ci
         for plot in self.plots:
             if plot.scene() is not None:
@@ -284,8 +283,11 @@ class TrainingCurvesPanel(Panel):
             return
         span = max(1.5 * (last - first), 10.0)
         self._ranges["x"] = (first, first + span)
-        # a little room on the left so the first record is not under the axis
-        self.loss_plot.setXRange(first - 0.03 * span, first + span, padding=0)
+        # a little room on the left so the first record is not under the axis; each plot
+        # gets the range itself (an X link through a plot that is off screen, in the
+        # one-plot view, would map through a view of no size)
+        for plot in self.plots:
+            plot.setXRange(first - 0.03 * span, first + span, padding=0)
 
     def _hold_y(self, plot: pg.PlotItem, *series, log: bool = False) -> None:
         span = _span(*series)
