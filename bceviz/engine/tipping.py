@@ -330,21 +330,28 @@ def _newton(u: np.ndarray, y: np.ndarray, spec: LossSpec, kappa: float,
         u_bar = float(h_abs @ u) / mass if mass > 0.0 else 0.0
         v = u - u_bar
         g = np.array([float(g1 @ v) / n + kappa * a, float(g1.sum()) / n])
-        H = np.array([[float(h1 @ (v * v)) / n + kappa, float(h1 @ v) / n],
-                      [float(h1 @ v) / n, float(h1.sum()) / n]])
-        # A focal Hessian can be indefinite: use |eigenvalues|, floored, so the step descends.
-        evals, evecs = np.linalg.eigh(H)
-        scale = max(float(np.max(np.abs(evals))), 1e-300)
-        evals = np.maximum(np.abs(evals), 1e-24 * scale)
-        if not np.all(np.isfinite(evals)) or float(np.max(evals)) <= 1e-300:
+        # Σ h v is 0 by the choice of ū when every h >= 0 (only rounding is left of it).
+        cross = 0.0 if float(h1.min()) >= 0.0 else float(h1 @ v) / n
+        H = np.array([[float(h1 @ (v * v)) / n + kappa, cross],
+                      [cross, float(h1.sum()) / n]])
+        if not np.all(np.isfinite(H)) or max(abs(H[0, 0]), abs(H[1, 1])) <= 1e-300:
             return a, c, it, bool(np.all(g == 0.0))
-        coords = evecs.T @ g
-        # Directions with no curvature and no gradient (a constant feature) take no step.
-        step_coords = np.where(np.abs(coords) > 0.0, coords / evals, 0.0)
-        step = evecs @ step_coords
+        if H[0, 1] == 0.0 and H[0, 0] >= 0.0 and H[1, 1] > 0.0:
+            # Non-negative curvature (no focal term): centred, the system is diagonal.
+            # A direction without curvature (a constant feature, no L2) takes no step.
+            step = np.array([g[0] / H[0, 0] if H[0, 0] > 0.0 else 0.0, g[1] / H[1, 1]])
+            decrement = float(g @ step)
+        else:
+            # A focal Hessian can be indefinite: |eigenvalues|, floored, so the step descends.
+            evals, evecs = np.linalg.eigh(H)
+            scale = max(float(np.max(np.abs(evals))), 1e-300)
+            evals = np.maximum(np.abs(evals), 1e-24 * scale)
+            coords = evecs.T @ g
+            step_coords = np.where(np.abs(coords) > 0.0, coords / evals, 0.0)
+            step = evecs @ step_coords
+            decrement = float(coords @ step_coords)
         step[1] -= u_bar * step[0]  # back to (a, c), and the gradient with it
         g = np.array([g[0] + u_bar * g[1], g[1]])
-        decrement = float(coords @ step_coords)
         if decrement <= DECREMENT_TOL:
             return a, c, it - 1, True
         if decrement < QUADRATIC_REGION:
@@ -385,7 +392,8 @@ def _standardise(x: np.ndarray) -> tuple[np.ndarray, float, float]:
     return (x - m) / s, m, s
 
 
-def fit_tipping(x, y, *, l2: float = 0.0, spec: LossSpec | None = None) -> TippingFit:
+def fit_tipping(x, y, *, l2: float = 0.0, spec: LossSpec | None = None,
+                start: tuple[float, float] | None = None) -> TippingFit:
     """Fit p(x) = σ(w x + b) to class labels by Newton's method; see the module docstring.
 
     x: feature values (n,) in any unit, |x| <= 1e9; y: class labels 0 or 1,
@@ -393,6 +401,11 @@ def fit_tipping(x, y, *, l2: float = 0.0, spec: LossSpec | None = None) -> Tippi
     (in 1/unit², so it scales with the unit). A constant feature leaves w
     undetermined without a penalty: the fit then reports w = 0 (no tipping
     point) and b = the best constant logit.
+
+    ``start`` (w, b): where Newton begins when an optimum exists (e.g. the fit
+    before an example was dragged: two or three iterations instead of ten);
+    the optimum is the same to rounding. Ignored when no optimum exists, so
+    where the fit stops then does not depend on it.
     """
     xa, ya = _check_xy(x, y, need_both=True)
     spec = _check_spec(spec)
@@ -401,7 +414,16 @@ def fit_tipping(x, y, *, l2: float = 0.0, spec: LossSpec | None = None) -> Tippi
     exists = _optimum_exists(xa, ya, spec, l2)
     u, m, s = _standardise(xa)
     kappa = l2 / (s * s)
-    a, c, iterations, met = _newton(u, ya, spec, kappa)
+    a0, c0 = 0.0, 0.0
+    if spec == _PLAIN:
+        # At a = 0 the best c is the logit of the class-1 share.
+        share = float(ya.mean())
+        c0 = math.log(share) - math.log1p(-share)
+    if start is not None and exists:
+        w0, b0 = (_real("start[0]", start[0]), _real("start[1]", start[1]))
+        if abs(w0) * max(s, abs(m)) < 1e6 and abs(b0) < 1e6:
+            a0, c0 = w0 * s, b0 + w0 * m
+    a, c, iterations, met = _newton(u, ya, spec, kappa, a0, c0)
     w = a / s
     b = c - a * m / s
     converged = bool(met and exists)

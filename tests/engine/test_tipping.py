@@ -510,3 +510,19 @@ def test_synthetic_sets_are_seeded_and_within_their_stated_ranges():
         # the generating sign is recovered, and the tipping point within 5 % of the range
         assert np.sign(fit.w) == np.sign(params.w_true)
         assert abs(fit.tipping_point - params.tipping_true) < 0.05 * (params.x_high - params.x_low)
+
+
+def test_a_warm_start_finds_the_same_optimum_and_is_ignored_without_one():
+    x, y = make_synthetic(GRAIN_BOUNDARIES)
+    cold = fit_tipping(x, y)
+    x2 = x.copy()
+    x2[0] = 20.0
+    warm = fit_tipping(x2, y, start=(cold.w, cold.b))
+    ref = fit_tipping(x2, y)
+    assert warm.converged and warm.iterations < ref.iterations
+    assert warm.w == pytest.approx(ref.w, rel=1e-10) and warm.b == pytest.approx(ref.b, rel=1e-10)
+    assert warm.se_w == pytest.approx(ref.se_w, rel=1e-9)
+    sep_x, sep_y = np.array([-14.0, -4.0]), np.array([1.0, 0.0])
+    stopped = fit_tipping(sep_x, sep_y)
+    again = fit_tipping(sep_x, sep_y, start=(stopped.w * 3, stopped.b * 3))
+    assert (again.w, again.b) == (stopped.w, stopped.b)  # where it stops does not depend on it

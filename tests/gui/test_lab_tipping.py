@@ -118,7 +118,7 @@ def test_file_text_reaches_the_axis_escaped(qtbot, show_panel, tmp_path):
     label = panel.plot.getAxis("bottom").labelText
     assert "&lt;b&gt;dose&lt;/b&gt;" in label and "<b>" not in label
     readout = show_panel(ReadoutPanel, st, size=(400, 400))
-    assert "<b>dose</b>" in readout.text.toPlainText()  # shown literally, not as bold
+    assert "<b>dose</b>" in readout.plain_text()  # shown literally, not as bold
 
 
 # ----------------------------------------------------------------------------- surface
@@ -127,16 +127,15 @@ def test_file_text_reaches_the_axis_escaped(qtbot, show_panel, tmp_path):
 def test_surface_shows_the_path_and_the_optimum(qtbot, show_panel, state):
     panel = show_panel(SurfacePanel, state, size=(600, 400))
     fit = state.fit()
-    ox, oy = panel.optimum.getData()
-    assert (ox[0], oy[0]) == pytest.approx((fit.w, fit.b))
+    assert panel.optimum.isVisible()
+    assert panel.optimum.xy() == pytest.approx((fit.w, fit.b))
     assert not panel.arrow.isVisible()
     state.reset()
     state.step(40)
     panel.flush()
     px, py = panel.path.getData()
     np.testing.assert_allclose(np.column_stack([px, py]), state.surface().path)
-    cx, cy = panel.current.getData()
-    assert (cx[0], cy[0]) == (state.w, state.b)
+    assert panel.current.xy() == (state.w, state.b)
     assert panel.image.image.shape == state.surface().image.shape
 
 
@@ -153,10 +152,10 @@ def test_surface_click_puts_the_model_there(qtbot, show_panel, state):
 def test_surface_without_an_optimum_draws_the_escape(qtbot, show_panel):
     st = TippingState()
     panel = show_panel(SurfacePanel, st, size=(600, 400))
-    assert panel.arrow.isVisible() and len(panel.optimum.getData()[0]) == 0
+    assert panel.arrow.isVisible() and not panel.optimum.isVisible()
     st.set_l2(0.05)
     panel.flush()
-    assert not panel.arrow.isVisible() and len(panel.optimum.getData()[0]) == 1
+    assert not panel.arrow.isVisible() and panel.optimum.isVisible()
 
 
 # ----------------------------------------------------------------------------- table
@@ -170,12 +169,12 @@ def test_table_lists_the_last_steps_newest_first(qtbot, show_panel):
     panel.flush()
     rows = st.steps_table()
     newest = rows[-1]
-    top = [panel.table.item(0, c).text() for c in range(panel.table.columnCount())]
+    top = [panel.model.text(0, c) for c in range(panel.model.columnCount())]
     assert top[0] == "3" and top[1] == str(newest.index) and top[3] == str(int(newest.y))
     assert top[2] == "−14.00"  # x of example 0 (in order: 0, 1, 0)
     assert float(top[5].replace("−", "-")) == pytest.approx(newest.p_minus_y, rel=1e-2)
     assert float(top[7].replace("−", "-")) == pytest.approx(newest.dw, rel=1e-2)
-    assert panel.table.item(3, 0).text() == ""
+    assert panel.model.text(3, 0) == ""
     assert not panel.empty.isVisible()
     assert panel.table.isColumnHidden(6)  # plain BCE: ∂L/∂z is ŷ − y
     st.set_loss(focal_gamma=2.0)
@@ -188,9 +187,9 @@ def test_table_lists_the_last_steps_newest_first(qtbot, show_panel):
 
 def test_readout_says_what_the_state_says(qtbot, show_panel, state):
     panel = show_panel(ReadoutPanel, state, size=(420, 500))
-    text = panel.text.toPlainText()
+    text = panel.plain_text()
     r = state.statements()
-    for sentence in (r.fit, r.uncertainty, r.separation, r.data_note):
+    for sentence in (r.model, r.fit, r.uncertainty, r.separation, r.data_note):
         assert sentence in text
     assert "Illustrative synthetic data" in text
 

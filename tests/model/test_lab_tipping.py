@@ -66,7 +66,7 @@ def test_registered_and_starts_from_two_examples():
     json_safe(report)
     # w = 0: no tipping point yet, and an honest statement of it
     assert report["tipping_point"] is None and report["width"] is None
-    assert "no tipping point" in state.readout().model
+    assert "no tipping point" in state.statements().model
     # two examples of different x are always separated
     assert report["separable"] is True and report["se_w"] is None
 
@@ -159,7 +159,7 @@ def test_separated_data_w_grows_while_the_tipping_point_stays_in_the_gap():
         sizes.append(abs(state.w))
         assert lo < state.report()["tipping_point"] < hi
     assert all(b > a for a, b in zip(sizes, sizes[1:]))  # |w| keeps growing, epoch after epoch
-    text = state.readout().separation
+    text = state.statements().separation
     assert "No maximum-likelihood estimate" in text and "L2" in text
     # an L2 penalty stops it: SGD then settles where the penalised fit is
     state.set_l2(0.05)
@@ -190,7 +190,7 @@ def test_fit_and_report_match_the_engine_on_the_synthetic_sets(key, params):
     assert report["se_w"] == ref.se_w and report["se_b"] == ref.se_b
     assert report["se_tipping_point"] == ref.se_tipping_point
     assert report["separable"] is False and report["fit_converged"] is True
-    assert "Wald" in state.readout().uncertainty
+    assert "Wald" in state.statements().uncertainty
     assert report["w"] < 0  # both sets: class 1 at low x (small θ, very negative ΔG)
 
 
@@ -206,7 +206,7 @@ def test_fit_on_separated_data_says_there_is_no_maximum():
     assert report["fit_converged"] is False and report["se_w"] is None and report["se_b"] is None
     assert "do not exist" in report["uncertainty_message"]
     state.set_l2(0.01)
-    assert state.fit().converged and "hold w finite" in state.readout().separation
+    assert state.fit().converged and "hold w finite" in state.statements().separation
 
 
 def test_uncertainty_statements_are_honest():
@@ -214,10 +214,10 @@ def test_uncertainty_statements_are_honest():
     state.apply_settings({"dataset": "terminators"})
     assert state.fit().se_w is not None
     state.set_l2(0.1)
-    assert state.fit().se_w is None and "without a penalty" in state.readout().uncertainty
+    assert state.fit().se_w is None and "without a penalty" in state.statements().uncertainty
     state.set_l2(0.0)
     state.set_loss(label_smoothing=0.1)
-    assert state.fit().se_w is None and "plain BCE only" in state.readout().uncertainty
+    assert state.fit().se_w is None and "plain BCE only" in state.statements().uncertainty
 
 
 def test_loss_settings_say_what_they_do_to_the_tipping_point():
@@ -226,7 +226,7 @@ def test_loss_settings_say_what_they_do_to_the_tipping_point():
     plain = state.fit()
     state.set_loss(pos_weight=4.0)
     weighted = state.fit()
-    text = state.readout().settings_effect
+    text = state.statements().settings_effect
     # w < 0 here (works at low ΔG): x* moves up, towards the failing terminators
     assert weighted.tipping_point > plain.tipping_point
     assert "toward the 'fails' examples" in text
@@ -234,7 +234,7 @@ def test_loss_settings_say_what_they_do_to_the_tipping_point():
     assert state.format_x(plain.tipping_point) in text
     state.set_loss(pos_weight=1.0, label_smoothing=0.2)
     assert state.fit().width > plain.width  # softer targets: a flatter sigmoid
-    assert "width ×" in state.readout().settings_effect
+    assert "width ×" in state.statements().settings_effect
     with pytest.raises(LabError, match="pos_weight"):
         state.set_loss(pos_weight=-1.0)
     with pytest.raises(LabError, match="not a loss setting"):
@@ -299,7 +299,7 @@ def test_one_class_left_no_fit_but_sgd_still_runs():
     state = TippingState()
     state.flip_example(1)
     assert state.fit() is None and state.fit_now() is None
-    assert "one class" in state.readout().separation.lower()
+    assert "one class" in state.statements().separation.lower()
     assert state.step(5) == 5
     json_safe(state.report())
 
@@ -540,5 +540,71 @@ def test_numbers_shown_are_never_nan_or_inf():
             if isinstance(value, np.ndarray):
                 assert np.all(np.isfinite(value))
     json_safe(state.report())
-    for text in vars(state.readout()).values():
+    for text in vars(state.statements()).values():
         assert "nan" not in str(text).lower() and "inf" not in str(text).lower()
+
+
+# ----------------------------------------------------------------------------- the stages' captions
+
+
+def stage_state(stage_id):
+    from bceviz.model.stages import get_stage
+
+    stage = get_stage(stage_id)
+    assert stage.lab == "tipping" and stage.chapter == "Applications: a tipping point"
+    assert 100 <= stage.order < 200
+    state = TippingState()
+    state.apply_settings(dict(stage.settings))
+    return stage, state
+
+
+def test_stage_two_examples_caption_agrees():
+    stage, state = stage_state("tipping-two-examples")
+    assert "ΔG = −14 kcal/mol" in stage.caption and "−4 kcal/mol" in stage.caption
+    assert state.n == 2
+    assert {(float(a), float(c)) for a, c in zip(state.x, state.y)} == {(-14.0, 1.0), (-4.0, 0.0)}
+    # "x* zig-zags into the gap between the two, to stay there after about 170 steps"
+    assert "about 170 steps" in stage.caption
+    outside = []
+    for k in range(1, 2001):
+        state.step(1)
+        t = state.report()["tipping_point"]
+        if not (t is not None and -14.0 < t < -4.0):
+            outside.append(k)
+    assert 160 <= outside[-1] <= 180
+    assert 1 in outside and 151 in outside  # it did zig-zag in from outside
+
+
+def test_stage_grain_boundaries_caption_agrees():
+    stage, state = stage_state("tipping-grain-boundaries")
+    fit = state.fit()
+    assert (state.w, state.b) == (fit.w, fit.b)  # the stage opens at the fit
+    assert f"x* = {state.format_x(fit.tipping_point)} ± " \
+           f"{state.format_length(fit.se_tipping_point, 2)}" in stage.caption
+    assert f"within {state.format_length(fit.width)}" in stage.caption
+    assert f"{state.n} synthetic" in stage.caption
+    assert f"about {GRAIN_BOUNDARIES.tipping_true:g}°" in stage.caption
+
+
+def test_stage_terminators_caption_agrees():
+    stage, state = stage_state("tipping-terminators")
+    fit = state.fit()
+    assert fit.w < 0 and state.x.max() < 0  # negative ΔG, negative slope
+    assert f"w = {fit.w:.2f}".replace("-", "−") + " per kcal/mol" in stage.caption
+    assert f"x* = {state.format_x(fit.tipping_point)}" in stage.caption
+
+
+def test_stage_separation_caption_agrees():
+    stage, state = stage_state("tipping-separation")
+    sep = state.separation()
+    assert sep.separable and sep.gap == (11.5, 17.0)
+    assert "at or below 11.5°" in stage.caption and "at or above 17°" in stage.caption
+    assert not state.fit().optimum_exists
+    sizes = []
+    for _ in range(5):
+        state.step(state.steps_per_frame * 20)
+        sizes.append(abs(state.w))
+        assert 11.5 < state.report()["tipping_point"] < 17.0  # x* stays in the gap
+    assert all(b > a for a, b in zip(sizes, sizes[1:]))  # while |w| grows
+    state.set_l2(0.01)  # "any L2 penalty gives it a minimum again"
+    assert state.fit().converged and state.surface().optimum is not None

@@ -40,7 +40,7 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -57,8 +57,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QTextBrowser,
     QWidget,
 )
@@ -252,6 +251,7 @@ class StripPanel(_TippingPanel):
         self.plot_widget.setToolTip("")
 
         self._extras = (self.hint, self.legend)
+        self._moved: set[int] = set()
         self._drag_index: Optional[int] = None
         self._x_range: Optional[tuple[float, float]] = None
         self._names: Optional[tuple] = None
@@ -308,8 +308,31 @@ class StripPanel(_TippingPanel):
     # ---------------------------------------------------------------- drawing
     def on_event(self, name: str, **info) -> Optional[bool]:
         if name == "data":
-            self._points_version = -1
+            index = info.get("index")
+            if info.get("kind") == "move" and index is not None and self._points_version >= 0:
+                self._moved.add(int(index))
+            else:
+                self._points_version = -1
         return super().on_event(name, **info)
+
+    def _move_spots(self) -> bool:
+        """Put moved examples' markers where they are now (False: redraw them all).
+
+        Writing a position into the scatter's table costs microseconds; ``setData``
+        re-styles every marker.
+        """
+        st: TippingState = self.state
+        data = self.points.data
+        moved, self._moved = self._moved, set()
+        if len(data) != st.n or not moved or max(moved) >= st.n:
+            return False
+        idx = np.fromiter(moved, dtype=np.intp, count=len(moved))
+        self.points.prepareGeometryChange()
+        data["x"][idx] = st.x[idx]
+        self.points.bounds = [None, None]
+        self.points.invalidate()
+        self.points.informViewBoundsChanged()
+        return True
 
     def refresh(self) -> None:
         st: TippingState = self.state
@@ -332,8 +355,11 @@ class StripPanel(_TippingPanel):
         if strip.x_range != self._x_range:
             self._x_range = strip.x_range
             self.view_box.setRange(xRange=strip.x_range, yRange=P_RANGE, padding=0.0)
+        if self._moved and self._points_version >= 0 and self._move_spots():
+            self._points_version = st.version[0]
         if self._points_version != st.version[0]:
             self._points_version = st.version[0]
+            self._moved.clear()
             brushes = [self._brushes[int(v)] for v in strip.y]
             self.points.setData(x=strip.x, y=strip.y, brush=brushes, pen=self._pen,
                                 size=self._size, data=np.arange(strip.x.size))
@@ -462,6 +488,45 @@ class StripPanel(_TippingPanel):
 # --------------------------------------------------------------------------- surface
 
 
+class _Marker(pg.TargetItem):
+    """A fixed-size marker that is only looked at: clicks and drags pass to the view."""
+
+    def __init__(self, symbol: str) -> None:
+        super().__init__(pos=(0.0, 0.0), size=10, symbol=symbol, movable=False)
+        self.setAcceptHoverEvents(False)
+        self.hide()
+
+    def restyle(self, pen, brush, size: float) -> None:
+        self.setPen(pen)
+        self.setHoverPen(pen)
+        self.setBrush(brush)
+        self.setHoverBrush(brush)
+        self.currentPen, self.currentBrush = self.pen, self.brush
+        # TargetItem keeps its size in ``scale`` and caches its shape.
+        self.prepareGeometryChange()
+        self.scale = size
+        self._shape = None
+        self.update()
+
+    def place(self, x: Optional[float], y: float = 0.0) -> None:
+        """Show the marker at (x, y), or hide it (x None)."""
+        if x is None:
+            self.hide()
+            return
+        if (self.pos().x(), self.pos().y()) != (x, y):
+            self.setPos(x, y)
+        self.show()
+
+    def xy(self) -> tuple[float, float]:
+        return float(self.pos().x()), float(self.pos().y())
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802
+        ev.ignore()
+
+    def mouseDragEvent(self, ev) -> None:  # noqa: N802
+        ev.ignore()
+
+
 class _SurfaceViewBox(pg.ViewBox):
     def __init__(self, panel: "SurfacePanel") -> None:
         super().__init__(enableMenu=False)
@@ -514,13 +579,14 @@ class SurfacePanel(_TippingPanel):
         self.path = pg.PlotCurveItem(antialias=True)
         self.path.setZValue(5)
         self.plot.addItem(self.path)
-        self.start = pg.ScatterPlotItem(pxMode=True, symbol="o")
+        # Markers as fixed-size TargetItems: moving one is a setPos, not a scatter's setData.
+        self.start = _Marker("o")
         self.start.setZValue(6)
         self.plot.addItem(self.start)
-        self.optimum = pg.ScatterPlotItem(pxMode=True, symbol="star")
+        self.optimum = _Marker("star")
         self.optimum.setZValue(9)
         self.plot.addItem(self.optimum)
-        self.current = pg.ScatterPlotItem(pxMode=True, symbol="o")
+        self.current = _Marker("o")
         self.current.setZValue(8)
         self.plot.addItem(self.current)
         self.arrow = pg.ArrowItem(angle=0, headLen=18, tailLen=28, tailWidth=4)
@@ -547,15 +613,11 @@ class SurfacePanel(_TippingPanel):
         self.image.setLevels((0.0, 1.0))
         self.contours.setPen(pg.mkPen(255, 255, 255, 90, width=1))
         self.path.setPen(pg.mkPen("#ffffff", width=2.0 * theme.scale))
-        self.start.setPen(pg.mkPen("#ffffff", width=1.5))
-        self.start.setBrush(pg.mkBrush(None))
-        self.start.setSize(9 * theme.scale)
-        self.optimum.setPen(pg.mkPen("#000000", width=1))
-        self.optimum.setBrush(theme.brush(theme.accent))
-        self.optimum.setSize(20 * theme.scale)
-        self.current.setPen(pg.mkPen("#000000", width=1.5))
-        self.current.setBrush(theme.brush(theme.accent))
-        self.current.setSize(11 * theme.scale)
+        self.start.restyle(pg.mkPen("#ffffff", width=1.5), pg.mkBrush(None), 9 * theme.scale)
+        self.optimum.restyle(pg.mkPen("#000000", width=1), theme.brush(theme.accent),
+                             20 * theme.scale)
+        self.current.restyle(pg.mkPen("#000000", width=1.5), theme.brush(theme.accent),
+                             11 * theme.scale)
         self.arrow.setStyle(brush=theme.brush(theme.accent), pen=pg.mkPen("#000000"))
         self.arrow_label.setColor("#ffffff")
         self.arrow_label.setFont(_font(theme, 0.85))
@@ -584,12 +646,12 @@ class SurfacePanel(_TippingPanel):
                 self.view_box.setRange(xRange=box[:2], yRange=box[2:], padding=0.0)
         path = fig.path
         self.path.setData(path[:, 0], path[:, 1])
-        self.start.setData([path[0, 0]], [path[0, 1]])
-        self.current.setData([fig.current[0]], [fig.current[1]])
+        self.start.place(float(path[0, 0]), float(path[0, 1]))
+        self.current.place(*fig.current)
         if fig.optimum is not None:
-            self.optimum.setData([fig.optimum[0]], [fig.optimum[1]])
+            self.optimum.place(*fig.optimum)
         else:
-            self.optimum.setData([], [])
+            self.optimum.place(None)
         self._draw_escape(fig, box)
         loss, objective = st.current_loss()
         what = "mean loss + L2/2·w²" if st.l2 else "mean loss"
@@ -633,6 +695,52 @@ class SurfacePanel(_TippingPanel):
 # --------------------------------------------------------------------------- table
 
 
+class _StepsModel(QAbstractTableModel):
+    """The steps table's cells, newest step first; one ``dataChanged`` per redraw."""
+
+    def __init__(self, headers: tuple[str, ...], tips: tuple[str, ...]) -> None:
+        super().__init__()
+        self._headers, self._tips = headers, tips
+        self._texts: list[tuple[str, ...]] = []
+        self._classes: list[int] = []
+        self.brushes: tuple = (QBrush(), QBrush())
+
+    def rowCount(self, parent: Optional[QModelIndex] = None) -> int:  # noqa: N802 (Qt name)
+        return 0 if parent is not None and parent.isValid() else TABLE_ROWS
+
+    def columnCount(self, parent: Optional[QModelIndex] = None) -> int:  # noqa: N802
+        return 0 if parent is not None and parent.isValid() else len(self._headers)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        r = index.row()
+        if r >= len(self._texts):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._texts[r][index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self.brushes[self._classes[r]]
+        return None
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._headers[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tips[section]
+        return None
+
+    def set_rows(self, texts: list[tuple[str, ...]], classes: list[int]) -> None:
+        self._texts, self._classes = texts, classes
+        self.dataChanged.emit(self.index(0, 0), self.index(TABLE_ROWS - 1,
+                                                           len(self._headers) - 1))
+
+    def text(self, row: int, column: int) -> str:
+        return self._texts[row][column] if row < len(self._texts) else ""
+
+
 class SgdTablePanel(_TippingPanel):
     """The last single-example SGD steps, in numbers, newest first."""
 
@@ -651,6 +759,8 @@ class SgdTablePanel(_TippingPanel):
         "Change of w: −η·(∂L/∂z·x + L2·w)",
         "Change of b: −η·∂L/∂z",
     )
+    #: Columns sized to their widest text in the current font (step, i, yᵢ), not stretched.
+    NARROW = {0: "00000", 1: "000", 3: "yᵢ0"}
 
     def __init__(self, state: TippingState, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
@@ -659,27 +769,22 @@ class SgdTablePanel(_TippingPanel):
         plain_label(self.rule)
         self.rule.setWordWrap(True)
         layout.addWidget(self.rule)
-        self.table = QTableWidget(TABLE_ROWS, len(self.HEADERS))
+        self.model = _StepsModel(self.HEADERS, self.TIPS)
+        self.table = QTableView()
         self.table.setObjectName("tipping_sgd_table")
+        self.table.setModel(self.model)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setToolTip("The last SGD steps, newest first (rows tinted by the class)")
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.setMinimumSize(300, 150)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        for col in (0, 1, 3):  # step, i, yᵢ: short whole numbers
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setMinimumSectionSize(24)
-        for col, (name, tip) in enumerate(zip(self.HEADERS, self.TIPS)):
-            item = QTableWidgetItem(name)
-            item.setToolTip(tip)
-            self.table.setHorizontalHeaderItem(col, item)
-        self._items = [[QTableWidgetItem("") for _ in self.HEADERS] for _ in range(TABLE_ROWS)]
-        for r, row in enumerate(self._items):
-            for c, item in enumerate(row):
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(r, c, item)
+        for col in self.NARROW:  # fixed, so a new text never recomputes the widths
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
         layout.addWidget(self.table, 1)
         self.empty = QLabel("No steps yet: press S (or Step) to take one SGD step on the "
                             "next example.")
@@ -687,7 +792,9 @@ class SgdTablePanel(_TippingPanel):
         layout.addWidget(self.empty)
         self._show_grad = None
         self._rows_key = None
+        self._rule_text = ""
         self.MIN_PLOT_HEIGHT = 110  # the table: a header and three rows
+        self._extras = (self.empty, self.rule)
         self.apply_theme(_theme.current())
         self._dirty = True
         self.flush()
@@ -695,12 +802,16 @@ class SgdTablePanel(_TippingPanel):
     def apply_theme(self, theme: _theme.Theme) -> None:
         self._theme = theme
         apply_palette(self, theme)
-        self.table.setFont(_font(theme, 0.9))
-        self.table.horizontalHeader().setFont(_font(theme, 0.9))
-        self.table.verticalHeader().setDefaultSectionSize(int(theme.font_pt * 2.0 + 4))
+        font = _font(theme, 0.9)
+        self.table.setFont(font)
+        self.table.horizontalHeader().setFont(font)
+        metrics = self.table.fontMetrics()
+        self.table.verticalHeader().setDefaultSectionSize(metrics.height() + 6)
+        for col, sample in self.NARROW.items():
+            self.table.setColumnWidth(col, metrics.horizontalAdvance(sample) + 10)
         self.rule.setFont(_font(theme, 0.95))
-        self.empty.setFont(_font(theme, 0.9))
-        self._brushes = (theme.brush(theme.neg, alpha=40), theme.brush(theme.pos, alpha=40))
+        self.empty.setFont(font)
+        self.model.brushes = (theme.brush(theme.neg, alpha=40), theme.brush(theme.pos, alpha=40))
         self._rows_key = None
 
     def refresh(self) -> None:
@@ -711,37 +822,40 @@ class SgdTablePanel(_TippingPanel):
             self.table.setColumnHidden(6, plain)
         penalty = f" − η·{st.l2:.4g}·w" if st.l2 else ""
         grad = "(ŷᵢ−yᵢ)" if plain else "∂L/∂z"
-        self.rule.setText(f"w ← w − η·{grad}·xᵢ{penalty},  b ← b − η·{grad},  "
-                          f"η = {st.lr:.4g}".replace("-", "−"))
+        rule = (f"w ← w − η·{grad}·xᵢ{penalty},  b ← b − η·{grad},  "
+                f"η = {st.lr:.4g}").replace("-", "−")
+        if rule != self._rule_text:
+            self._rule_text = rule
+            self.rule.setText(rule)
         rows = st.steps_table()
         key = (rows[-1].step if rows else 0, len(rows), st.version[0])
         if key == self._rows_key:
             return
         self._rows_key = key
-        self.empty.setVisible(not rows)
-        newest_first = list(reversed(rows))
-        for r in range(TABLE_ROWS):
-            items = self._items[r]
-            if r < len(newest_first):
-                row = newest_first[r]
-                texts = (str(row.step), str(row.index), _num(row.x), str(int(row.y)),
-                         _num(row.p, 3), _num(row.p_minus_y, 3), _num(row.grad_z, 3),
-                         _num(row.dw, 3), _num(row.db, 3))
-                brush = self._brushes[int(row.y)]
-            else:
-                texts = ("",) * len(self.HEADERS)
-                brush = QBrush()
-            for item, text in zip(items, texts):
-                if item.text() != text:
-                    item.setText(text)
-                item.setBackground(brush)
+        extras = (self.rule,) if rows else (self.empty, self.rule)
+        if extras != self._extras:
+            self._extras = extras
+            if rows:
+                self.empty.hide()
+            self._fit_extras()
+        texts, classes = [], []
+        for row in reversed(rows):
+            texts.append((str(row.step), str(row.index), _num(row.x), str(int(row.y)),
+                          _num(row.p, 3), _num(row.p_minus_y, 3), _num(row.grad_z, 3),
+                          _num(row.dw, 3), _num(row.db, 3)))
+            classes.append(int(row.y))
+        self.model.set_rows(texts, classes)
 
 
 # --------------------------------------------------------------------------- readout
 
 
 class ReadoutPanel(_TippingPanel):
-    """The fit, its uncertainty, separation and the loss settings, in sentences."""
+    """The fit, its uncertainty, separation and the loss settings, in sentences.
+
+    The model's line (it changes with every step) is a label of its own; the rest,
+    which changes with the data and the settings, is a text browser that scrolls.
+    """
 
     title = "Fit, uncertainty and separation"
     panel_id = "readout"
@@ -750,6 +864,11 @@ class ReadoutPanel(_TippingPanel):
     def __init__(self, state: TippingState, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
         layout = self.vbox(self, margins=4)
+        self.model_line = QLabel()
+        plain_label(self.model_line)
+        self.model_line.setWordWrap(True)
+        self.model_line.setObjectName("tipping_readout_model")
+        layout.addWidget(self.model_line)
         # A text browser wraps to its own width and scrolls when the text is longer
         # than the panel (a QLabel in a scroll area is laid out wider than its viewport).
         self.text = QTextBrowser(self)
@@ -757,7 +876,7 @@ class ReadoutPanel(_TippingPanel):
         self.text.setOpenLinks(False)
         self.text.setFrameShape(QFrame.Shape.NoFrame)
         self.text.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.text.setMinimumSize(200, 120)
+        self.text.setMinimumSize(200, 100)
         layout.addWidget(self.text, 1)
         self._html = ""
         self.apply_theme(_theme.current())
@@ -767,15 +886,23 @@ class ReadoutPanel(_TippingPanel):
     def apply_theme(self, theme: _theme.Theme) -> None:
         self._theme = theme
         apply_palette(self, theme)
+        bold = _font(theme, 0.95)
+        bold.setBold(True)
+        self.model_line.setFont(bold)
         self.text.setFont(_font(theme, 0.95))
         self._html = ""
 
+    def plain_text(self) -> str:
+        """Everything the panel shows, as plain text."""
+        return self.model_line.text() + "\n" + self.text.toPlainText()
+
     def refresh(self) -> None:
         r = self.state.statements()
+        if self.model_line.text() != r.model:
+            self.model_line.setText(shown(r.model))
         warn = self._theme.pos
         sep_style = f" style='color:{warn}'" if r.separated and not r.optimum_exists else ""
         parts = [
-            f"<p><b>{escape(r.model)}</b></p>",
             f"<p>{escape(r.fit)}</p>",
             f"<p><b>Uncertainty.</b> {escape(r.uncertainty)}</p>",
             f"<p{sep_style}><b>Separation.</b> {escape(r.separation)}</p>",
@@ -785,7 +912,10 @@ class ReadoutPanel(_TippingPanel):
         html = "".join(parts)
         if html != self._html:
             self._html = html
+            bar = self.text.verticalScrollBar()
+            keep = bar.value()
             self.text.setHtml(html)
+            bar.setValue(keep)  # a new number does not scroll the reader back to the top
 
 
 # --------------------------------------------------------------------------- controls
@@ -950,8 +1080,8 @@ class TippingControls(_TippingPanel):
 
     # ---------------------------------------------------------------- gestures
     def on_event(self, name: str, **info) -> Optional[bool]:
-        if name == "model":
-            return False  # nothing here shows the weights
+        if name == "model" or (name == "data" and info.get("kind") != "reset"):
+            return False  # nothing here shows the weights or single examples
         return super().on_event(name, **info)
 
     def _set_loss(self, **changes) -> None:

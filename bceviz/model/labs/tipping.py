@@ -29,7 +29,8 @@ Events: ``data`` (examples; ``kind`` = move / flip / add / delete / reset and
 ``"fit"``, ``"reset"``, ``"set"``), ``settings`` (l2, loss settings, η, order,
 speed, what the strip shows). Derived figures — :meth:`~TippingState.fit`,
 :meth:`~TippingState.strip`, :meth:`~TippingState.surface`,
-:meth:`~TippingState.steps_table`, :meth:`~TippingState.readout` — are
+:meth:`~TippingState.steps_table`, :meth:`~TippingState.statements` (and the
+status line :meth:`~TippingState.readout`) — are
 computed here once per state version and shared by every panel; all numbers
 in them are finite (None where a figure does not exist).
 
@@ -434,6 +435,7 @@ class TippingState(LabState):
         self._settings_v = getattr(self, "_settings_v", 0) + 1
         self._model_v = getattr(self, "_model_v", 0) + 1
         self._cache: dict[str, tuple[Any, Any]] = {}
+        self._fit_hint: tuple[float, float] | None = None
         self._surf: _tip.TippingSurface | None = None
         self._surf_box: tuple | None = None
         self._perm_cache: tuple | None = None
@@ -810,7 +812,12 @@ class TippingState(LabState):
     def _build_fit(self) -> _tip.TippingFit | None:
         if self.n < 2 or self._y.min() == self._y.max():
             return None
-        return _tip.fit_tipping(self._x, self._y, l2=self._l2, spec=self._spec)
+        # Warm start from the last optimum (a drag moves it a little): same optimum to
+        # rounding, a third of the iterations; never used where no optimum exists.
+        fit = _tip.fit_tipping(self._x, self._y, l2=self._l2, spec=self._spec,
+                               start=self._fit_hint)
+        self._fit_hint = (fit.w, fit.b) if fit.converged else None
+        return fit
 
     def plain_fit(self) -> _tip.TippingFit | None:
         """The fit with plain BCE (same L2): what the loss settings are compared with."""
@@ -945,8 +952,16 @@ class TippingState(LabState):
             value_range=(vmin, vmax))
 
     # -- sentences
-    def readout(self) -> Readout:
-        return self._cached("readout", self.version, self._build_readout)
+    def statements(self) -> Readout:
+        """The lab's numbers in sentences (the readout panel, ``--report``)."""
+        return self._cached("statements", self.version, self._build_readout)
+
+    def readout(self) -> str:
+        """One short line for the window's status bar: steps, x* and the loss."""
+        loss, _ = self.current_loss()
+        t = _tip.tipping_point_of(self._w, self._b)
+        where = f"x* = {self.format_x(t)}" if t is not None else "w = 0"
+        return f"step {self._steps:,} · {where} · loss {_fmt(loss, 3)}"
 
     def _build_readout(self) -> Readout:
         info = self._dataset
@@ -1130,7 +1145,7 @@ class TippingState(LabState):
         fit = self.fit()
         sep = self.separation()
         loss, objective = self.current_loss()
-        readout = self.readout()
+        readout = self.statements()
         spec = self._spec
         return {
             "dataset": self._dataset.key,
