@@ -101,16 +101,10 @@ class FileActions(QObject):
             menu.addAction(action)
         return action
 
-    def _top_menu(self, title: str) -> Optional[QMenu]:
-        for action in self.window.menuBar().actions():
-            if action.menu() is not None and _plain(action.text()) == title:
-                return action.menu()
-        return None
-
     def _build_menus(self) -> None:
         w = self.window
         mb = w.menuBar()
-        file_menu = self._top_menu("File") or mb.addMenu("&File")
+        file_menu = getattr(w, "file_menu", None) or mb.addMenu("&File")
         existing = file_menu.actions()
         quit_action = existing[0] if existing else None  # our actions go above Quit
 
@@ -174,7 +168,7 @@ class FileActions(QObject):
         separator()
 
         edit_menu = QMenu("&Edit", w)
-        scenario_menu = self._top_menu("Scenario")
+        scenario_menu = getattr(w, "stage_menu", None)
         anchor = next((a for a in mb.actions() if a.menu() is scenario_menu), None) \
             if scenario_menu is not None else None
         if anchor is not None:
@@ -290,17 +284,40 @@ class FileActions(QObject):
                             f"No session has been saved on quit yet ({path} does not exist).")
             return False
         ok = self.open_session(path, quiet=quiet)
+        if not ok:
+            self._keep_unreadable(path)
         if ok and quiet:  # at start-up: say so where people look, with a way out
             note = getattr(self.window, "note_restored_session", None)
             if note is not None:
                 note()
         return ok
 
+    def _keep_unreadable(self, path: Path) -> Optional[str]:
+        """An autosave this version cannot open is renamed, never overwritten; say where."""
+        kept = session.set_aside_unreadable(path)
+        if kept is not None:
+            note = (f"The last session {path.name} could not be opened by this version; it is "
+                    f"kept as {Path(kept).name} in {path.parent}")
+            previous = self.state.status_message
+            self._status(f"{previous} ({note})" if previous else note, "warning")
+        return kept
+
     def autosave(self) -> Optional[Path]:
-        """Save the session to the autosave file; any failure is reported, never raised."""
+        """Save the session to the autosave file; any failure is reported, never raised.
+
+        A file already there that this version cannot open (written by a newer
+        bceviz, say) is renamed aside first and the user told where; if it can
+        be neither opened nor renamed, nothing is written over it.
+        """
         path = _settings.autosave_path()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            kept = session.set_aside_unreadable(path)
+            if kept is not None:
+                _safety.report_error(
+                    RuntimeError("unreadable autosave kept"), "autosaving the session",
+                    trace=False, message=f"The earlier autosave {path} could not be opened by "
+                    f"this version of bceviz, so it was not overwritten: it is kept as {kept}.")
             session.save_session(self.state, path, layout=self.layout_text())
         except Exception as exc:  # noqa: BLE001 - at quit nothing may escape (safety module)
             _safety.report_error(exc, "autosaving the session",
@@ -479,7 +496,7 @@ class FileActions(QObject):
         panels = self.state.scenario_panels
         prefs.restore_window(self.window)
         if panels is not None:  # a lesson shows its own panels whatever was open last time
-            self.window._apply_panel_visibility(panels)
+            self.window.apply_panel_visibility(panels)
         if restore_session:
             self.restore_last_session(quiet=True)
 

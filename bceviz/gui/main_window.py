@@ -679,6 +679,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         mb = self.menuBar()
         file_menu = mb.addMenu("&File")
+        self.file_menu = file_menu
         self._action(file_menu, "&Quit", self.close, ["Ctrl+Q"],
                      "Close bceviz")
 

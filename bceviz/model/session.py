@@ -101,6 +101,7 @@ import json
 import math
 import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
@@ -333,18 +334,21 @@ def session_to_dict(state: "AppState", *, layout: Optional[str] = None,
     if layout is not None and not isinstance(layout, str):
         raise TypeError("layout must be base64 text (str) or None")
     trainer = state.trainer
-    hist = trainer.history
+    kept = trainer.history.state_dict()  # the history's public snapshot
+    steps = [int(s) for s in kept["step"]]
+    provisional = bool(kept["provisional"])
+    last_kept = (steps[-2] if len(steps) > 1 else 0) if provisional else (steps[-1] if steps else 0)
     history = {
-        "step": [int(s) for s in hist.step],
-        "loss": _floats(hist.loss),
-        "objective": _floats(hist.objective),
-        "grad_norm": _floats(hist.grad_norm),
-        "w_norm": _floats(hist.w_norm),
-        "b": _floats(hist.b),
-        "w": _floats(hist.w),
-        "stride": int(hist.stride),
-        "last_kept": int(getattr(hist, "_last_kept", int(hist.step[-1]) if len(hist) else 0)),
-        "provisional": bool(getattr(hist, "_provisional", False)),
+        "step": steps,
+        "loss": _floats(kept["loss"]),
+        "objective": _floats(kept["objective"]),
+        "grad_norm": _floats(kept["grad_norm"]),
+        "w_norm": _floats(kept["w_norm"]),
+        "b": _floats(kept["b"]),
+        "w": _floats(kept["w"]),
+        "stride": int(kept["stride"]),
+        "last_kept": int(last_kept),
+        "provisional": provisional,
     }
     ref = state.samples_ref_p
     panels = getattr(state, "scenario_panels", None)
@@ -481,6 +485,64 @@ def save_session(state: "AppState", path: PathLike, *, layout: Optional[str] = N
         write_atomic(path, text)
     except WriteError as exc:
         raise SessionError(f"cannot save: {exc.reason}", file=path) from None
+    _remember_readable(path, _stamp(path))
+
+
+# -- files this version can open (so an unreadable one is never overwritten) ---
+
+#: Files this process read or wrote as valid sessions: absolute path -> stamp.
+_readable: dict[str, tuple] = {}
+
+
+def _stamp(path: PathLike) -> Optional[tuple]:
+    """What identifies a file's present contents: device, inode, size, modification time."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def _remember_readable(path: PathLike, stamp: Optional[tuple]) -> None:
+    if stamp is not None:
+        _readable[os.path.abspath(os.fspath(path))] = stamp
+
+
+def set_aside_unreadable(path: PathLike) -> Optional[str]:
+    """Before ``path`` is overwritten: if it holds a file this version cannot open, rename it.
+
+    For the autosave: a session written by a newer bceviz (or damaged) must not
+    be replaced by the default state on quit. Returns the new path
+    (``<name>.unreadable-<YYYYmmdd-HHMMSS>.json`` in the same folder) when a
+    file was set aside, None when there is nothing to keep (no file, or one
+    this version opens; a file this process read or wrote unchanged since is
+    not read again). Raises SessionError, naming both problems, when the file
+    can neither be opened nor renamed: then it must not be overwritten.
+    """
+    fspath = os.fspath(path)
+    stamp = _stamp(fspath)
+    if stamp is None or _readable.get(os.path.abspath(fspath)) == stamp:
+        return None
+    try:
+        load_session(fspath)
+        return None
+    except SessionError as exc:
+        problem = exc.problem
+    folder, name = os.path.split(os.path.abspath(fspath))
+    stem = name[:-len(".json")] if name.lower().endswith(".json") else name
+    when = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 1000):
+        candidate = os.path.join(folder, f"{stem}.unreadable-{when}"
+                                         + (f"-{n}" if n > 1 else "") + ".json")
+        if not os.path.lexists(candidate):
+            break
+    try:
+        os.rename(fspath, candidate)
+    except OSError as exc:
+        raise SessionError(f"this version cannot open it ({problem}) and it cannot be moved "
+                           f"aside ({exc.strerror or exc}): it is not overwritten",
+                           file=fspath) from None
+    return candidate
 
 
 # ----------------------------------------------------------------------------
@@ -496,12 +558,15 @@ def load_session(path: PathLike) -> SessionData:
     field that is missing, of the wrong type, out of range or inconsistent.
     """
     fspath = os.fspath(path)
+    stamp = _stamp(fspath)  # before reading: a change meanwhile makes it stale, not wrong
     try:
         # Refuses folders, FIFOs, devices and sockets before opening (a FIFO would block).
         raw = read_regular(fspath, MAX_FILE_BYTES)
     except ReadError as exc:
         raise SessionError(_read_problem(exc), file=fspath) from None
-    return loads_session(raw, file=fspath)
+    data = loads_session(raw, file=fspath)
+    _remember_readable(fspath, stamp)
+    return data
 
 
 def _read_problem(exc: ReadError) -> str:
@@ -1120,5 +1185,5 @@ def encode_layout(raw: bytes) -> str:
 __all__ = [
     "FORMAT", "FORMAT_VERSION", "MAX_FILE_BYTES", "SUFFIX", "SessionData", "SessionError",
     "apply_session", "dumps_session", "encode_layout", "load_session", "loads_session",
-    "save_session", "session_from_dict", "session_to_dict",
+    "save_session", "session_from_dict", "session_to_dict", "set_aside_unreadable",
 ]

@@ -706,6 +706,12 @@ class AppState:
         """The model's feature columns for raw 2-D points X (N, 2)."""
         return _logistic.make_features(np.asarray(X, dtype=np.float64), self.features)
 
+    def training_features(self) -> np.ndarray:
+        """The feature matrix the model trains on (training points only; read-only view)."""
+        F = self.trainer.X.view()
+        F.flags.writeable = False
+        return F
+
     def logits_of(self, X) -> np.ndarray:
         F = self.features_of(X)
         return F @ self.trainer.w + self.trainer.b

@@ -434,7 +434,7 @@ class SurfacePanel(Panel):
     def _current_offsets(self) -> Optional[np.ndarray]:
         """Per-training-point logit of the weights other than w1, w2 (None for linear)."""
         trainer = self.state.trainer
-        F = trainer.X
+        F = self.state.training_features()
         if F.shape[1] <= 2:
             return None
         return F[:, 2:] @ trainer.w[2:]
