@@ -7,6 +7,7 @@ needs its own.
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -265,3 +266,70 @@ def test_message_boxes_show_file_text_literally(main_window, tmp_path, monkeypat
     shown.clear()
     main_window.file_actions._error("t", "plain message, no markup")
     assert shown == ["plain message, no markup"]  # plain text stays exactly as it is
+
+
+# ----------------------------------------------------------------------------
+# 5. An autosave this version cannot open is kept, never overwritten
+
+
+def _newer_autosave(config_dir) -> bytes:
+    from bceviz.model.state import AppState
+
+    doc = session.session_to_dict(AppState())
+    doc["format_version"] = 99  # from a newer bceviz
+    raw = json.dumps(doc).encode()
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / gui_settings.AUTOSAVE_NAME).write_bytes(raw)
+    return raw
+
+
+def _kept(config_dir) -> list:
+    return sorted(config_dir.glob("last-session.unreadable-*.json"))
+
+
+def test_quit_keeps_an_autosave_from_a_newer_version(qtbot, config_dir):
+    """Before: started with --scenario, the quit replaced it with the default state."""
+    raw = _newer_autosave(config_dir)
+    window = _window(qtbot)
+    window.file_actions.enable_persistence(restore_session=False)
+    window.close()
+    kept = _kept(config_dir)
+    assert len(kept) == 1 and kept[0].read_bytes() == raw
+    assert session.load_session(config_dir / gui_settings.AUTOSAVE_NAME).format_version \
+        == session.FORMAT_VERSION
+    boxes = error_boxes()
+    assert len(boxes) == 1 and kept[0].name in boxes[0].text()
+    boxes[0].close()
+
+
+def test_a_failed_restore_sets_the_file_aside_and_says_where(qtbot, config_dir,
+                                                            no_error_boxes):
+    raw = _newer_autosave(config_dir)
+    window = _window(qtbot)
+    window.file_actions.enable_persistence(restore_session=True)
+    status = window.status_label.text()
+    kept = _kept(config_dir)
+    assert len(kept) == 1 and kept[0].read_bytes() == raw
+    assert "newer bceviz" in status and kept[0].name in status
+    window.close()
+    assert kept[0].read_bytes() == raw  # the quit wrote a new autosave, beside it
+    assert (config_dir / gui_settings.AUTOSAVE_NAME).is_file()
+
+
+def test_an_unreadable_autosave_that_cannot_be_moved_is_not_overwritten(qtbot, config_dir,
+                                                                       monkeypatch):
+    raw = _newer_autosave(config_dir)
+    window = _window(qtbot)
+    window.file_actions.enable_persistence(restore_session=False)
+
+    def no_rename(*args):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(session.os, "rename", no_rename)
+    assert window.file_actions.autosave() is None
+    assert (config_dir / gui_settings.AUTOSAVE_NAME).read_bytes() == raw
+    boxes = error_boxes()
+    assert len(boxes) == 1 and "not overwritten" in boxes[0].text()
+    boxes[0].close()
+    window.file_actions.prefs = None  # the close must not try again in this test
+    window.close()

@@ -592,3 +592,28 @@ def test_at_the_limit_every_figure_stays_finite_and_saving_works(tmp_path, featu
         assert np.all(np.isfinite(hist[key])), key
     session.save_session(state, tmp_path / "s.json")
     assert session.load_session(tmp_path / "s.json").X.tobytes() == X.tobytes()
+
+
+# ----------------------------------------------------------------------------
+# 5. A session file this version cannot open is set aside, not overwritten
+
+
+def test_set_aside_leaves_readable_files_and_renames_the_others(tmp_path, monkeypatch):
+    good = tmp_path / "good.json"
+    session.save_session(AppState(), good)
+
+    def must_not_read(*args):
+        raise AssertionError("a file this process wrote is not read again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(session, "load_session", must_not_read)
+        assert session.set_aside_unreadable(good) is None
+    assert session.set_aside_unreadable(tmp_path / "missing.json") is None
+    bad = tmp_path / "last-session.json"
+    bad.write_text("{ not json")
+    kept = session.set_aside_unreadable(bad)
+    assert kept is not None and not bad.exists()
+    assert os.path.basename(kept).startswith("last-session.unreadable-")
+    assert open(kept).read() == "{ not json"
+    bad.write_text("{ again")  # a second one in the same second gets its own name
+    assert session.set_aside_unreadable(bad) not in (None, kept)
