@@ -181,7 +181,8 @@ class MainWindow(QMainWindow):
             (ev.status, self._lab_status("logistic2d")),
             (ev.running, self._lab_running("logistic2d")),
             (ev.scenario, self._on_scenario), (ev.view, self._on_view),
-            (ev.weights, self._on_weights),
+            (ev.weights, self._on_weights), (ev.spec, self._on_weights),
+            (ev.data, self._on_weights), (ev.features, self._on_weights),
         ]
         for event, callback in self._listeners:
             event.connect(callback)

@@ -17,9 +17,11 @@ class Theme:
     neg: str = "#2166ac"  # label 0: blue
     pos: str = "#c0392b"  # label 1: red
     soft: str = "#7b3294"  # a soft label / the current target
-    accent: str = "#e67e22"  # the draggable handle, the current weights
-    muted: str = "#8a8f98"
-    good: str = "#1a9850"
+    # Every colour that draws text or an indicator reaches 4.5 : 1 against the background
+    # (WCAG AA; tests/gui/test_contrast.py computes it for both themes).
+    accent: str = "#b85c00"  # the draggable handle, the current weights
+    muted: str = "#5f6368"
+    good: str = "#1a7a40"
     colormap: str = "CET-D1"  # diverging blue-white-red for probabilities
     surface_colormap: str = "viridis"
     font_pt: float = 10.0
@@ -85,6 +87,11 @@ class ThemeManager(QObject):
     def _apply_global(self) -> None:
         pg.setConfigOption("background", self._theme.background)
         pg.setConfigOption("foreground", self._theme.foreground)
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        if app is not None:  # every widget, menus and dialogs included, follows the theme
+            app.setPalette(palette(self._theme))
 
 
 _manager: ThemeManager | None = None
@@ -97,6 +104,64 @@ def manager() -> ThemeManager:
         _manager = ThemeManager()
         _manager._apply_global()
     return _manager
+
+
+def luminance(color: str) -> float:
+    """Relative luminance (WCAG 2) of a colour given as #rrggbb or a Qt colour name."""
+    c = pg.mkColor(color)
+
+    def channel(v: float) -> float:
+        v = v / 255.0
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(c.red()) + 0.7152 * channel(c.green()) + 0.0722 * channel(c.blue())
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours, from 1 (same) to 21 (black on white)."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+#: Theme fields that colour text or indicators (checked against the background).
+TEXT_COLOURS = ("foreground", "neg", "pos", "soft", "accent", "muted", "good")
+
+
+def palette(theme: Theme):
+    """The application palette of a theme: text, fields, buttons, and the roles Qt's styles
+    draw check boxes, radio buttons, frames and selections with (so that none of them
+    keeps the other theme's colour and vanishes)."""
+    from PySide6.QtGui import QColor, QPalette
+
+    bg, fg = QColor(theme.background), QColor(theme.foreground)
+    dark = bg.lightness() < 128
+    button = bg.lighter(140) if dark else bg.darker(106)
+    field = bg.lighter(120) if dark else QColor("#ffffff")
+    pal = QPalette()
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        for role, color in (
+                (QPalette.ColorRole.Window, bg), (QPalette.ColorRole.WindowText, fg),
+                (QPalette.ColorRole.Base, field), (QPalette.ColorRole.AlternateBase, button),
+                (QPalette.ColorRole.Text, fg), (QPalette.ColorRole.Button, button),
+                (QPalette.ColorRole.ButtonText, fg), (QPalette.ColorRole.BrightText, fg),
+                (QPalette.ColorRole.ToolTipBase, field), (QPalette.ColorRole.ToolTipText, fg),
+                (QPalette.ColorRole.PlaceholderText, QColor(theme.muted)),
+                (QPalette.ColorRole.Highlight, QColor(theme.accent if not dark else "#8ab4f8")),
+                (QPalette.ColorRole.HighlightedText, QColor("#ffffff" if not dark
+                                                            else "#1e1f22")),
+                # frames and the outlines of check boxes / radio buttons: the foreground
+                # mixed in, strong enough to see on the field colour
+                (QPalette.ColorRole.Light, bg.lighter(170) if dark else QColor("#ffffff")),
+                (QPalette.ColorRole.Midlight, bg.lighter(150) if dark else bg.darker(110)),
+                (QPalette.ColorRole.Mid, QColor(theme.muted)),
+                (QPalette.ColorRole.Dark, QColor(theme.muted)),
+                (QPalette.ColorRole.Shadow, QColor("#000000"))):
+            pal.setColor(group, role, color)
+    muted = QColor(theme.muted)
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text,
+                 QPalette.ColorRole.ButtonText):
+        pal.setColor(QPalette.ColorGroup.Disabled, role, muted)
+    return pal
 
 
 def current() -> Theme:

@@ -12,7 +12,10 @@ probe       the loss-curve handle (p, y) moved
 samples     the (p, y) pairs of the samples panel changed
 data        the 2-D points changed; ``kind`` is "reset", "move", "add",
             "remove" or "label" and ``index`` names the point for edits
-weights     the model's weights changed (a training step, reset, drag)
+weights     the model's weights changed: ``reason`` is "step", "reset" or "set" (a
+            drag on the surface). Nothing else emits it: a loss setting, a penalty, a
+            feature map and a point edit each have their own event, so a panel that does
+            not read them is not redrawn
 settings    optimizer, learning rate, L1/L2, batch size, steps per frame
 features    the feature map changed (the weight vector changes length)
 threshold   the decision threshold changed
@@ -393,7 +396,6 @@ class AppState:
         self.spec = new
         self.trainer.set_spec(new)
         self.events.spec.emit()
-        self.events.weights.emit(reason="spec")
 
     def balanced_pos_weight(self) -> float:
         """n_neg / n_pos over the training points (1 if a class is missing)."""
@@ -425,8 +427,6 @@ class AppState:
             self.training = old
             raise StateError(str(exc)) from None
         self.events.settings.emit()
-        if (new.l1, new.l2) != (old.l1, old.l2):
-            self.events.weights.emit(reason="penalty")
 
     def set_features(self, kind: str) -> None:
         if kind not in _logistic.FEATURE_KINDS:
@@ -436,7 +436,6 @@ class AppState:
         self.features = kind
         self._sync_trainer_data()
         self.events.features.emit()
-        self.events.weights.emit(reason="features")
 
     def step(self, n: Optional[int] = None) -> int:
         """Train n steps (default: steps per frame). Divergence pauses and says why."""
@@ -609,7 +608,6 @@ class AppState:
         self.X, self.y, self.heldout = X, y, heldout
         self._sync_trainer_data()
         self.events.data.emit(kind="reset", index=None)
-        self.events.weights.emit(reason="data")
 
     def move_point(self, i: int, x1: float, x2: float) -> None:
         i = self._index(i)
@@ -617,7 +615,6 @@ class AppState:
         self.X[i] = (x1, x2)
         self._sync_trainer_data()
         self.events.data.emit(kind="move", index=i)
-        self.events.weights.emit(reason="data")
 
     def add_point(self, x1: float, x2: float, label: float, *, heldout: bool = False) -> int:
         if self.n_points >= MAX_POINTS:
@@ -629,7 +626,6 @@ class AppState:
         self._sync_trainer_data()
         i = self.n_points - 1
         self.events.data.emit(kind="add", index=i)
-        self.events.weights.emit(reason="data")
         return i
 
     def remove_point(self, i: int) -> tuple[float, float, float, bool]:
@@ -641,7 +637,6 @@ class AppState:
         self.heldout = np.delete(self.heldout, i)
         self._sync_trainer_data()
         self.events.data.emit(kind="remove", index=i)
-        self.events.weights.emit(reason="data")
         return removed
 
     def insert_point(self, i: int, x1: float, x2: float, label: float, heldout: bool) -> None:
@@ -653,14 +648,12 @@ class AppState:
         self.heldout = np.insert(self.heldout, i, bool(heldout))
         self._sync_trainer_data()
         self.events.data.emit(kind="reset", index=None)
-        self.events.weights.emit(reason="data")
 
     def set_label(self, i: int, label: float) -> None:
         i = self._index(i)
         self.y[i] = _label("label", label)
         self._sync_trainer_data()
         self.events.data.emit(kind="label", index=i)
-        self.events.weights.emit(reason="data")
 
     def flip_label(self, i: int) -> None:
         i = self._index(i)

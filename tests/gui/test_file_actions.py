@@ -62,7 +62,7 @@ def assert_unchanged(before: dict, state) -> None:
 # --------------------------------------------------------------------------- menus
 def test_file_menu_lists_every_action_above_quit(main_window):
     fa = main_window.file_actions
-    texts = [a.text().replace("&", "") for a in fa._top_menu("File").actions() if a.text()]
+    texts = [a.text().replace("&", "") for a in main_window.file_menu.actions() if a.text()]
     assert texts == ["Open session…", "Save session…", "Restore last session", "Open data…",
                      "Open samples…", "Export data as CSV…", "Export image", "Copy image",
                      "Quit"]
