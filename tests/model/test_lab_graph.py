@@ -295,7 +295,7 @@ def test_the_comparison_table_reads_the_scores(state):
     state.step(200)
     f = state.figures()
     labels = [r.label for r in f.comparison]
-    assert labels[:3] == ["Held-out loss", "AUC", "Recall at P ≥ 0.5"]
+    assert labels[:3] == ["Held-out loss", "AUC", "Recall (P ≥ 0.5)"]
     auc = f.comparison[1]
     assert float(auc.graph) == pytest.approx(f.graph.auc, abs=5e-4)
     assert float(auc.baseline.replace("−", "-")) == pytest.approx(f.baseline.auc, abs=5e-4)
@@ -463,3 +463,16 @@ def test_stage_rare_defaults_caption_agrees():
     after = state.report()
     assert after["graph"]["recall"] == 1.0
     assert after["graph"]["heldout_loss"] > r["graph"]["heldout_loss"]
+
+
+def test_generate_changes_the_network_keeps_the_loss_and_refuses_bad_values(state):
+    state.set_pos_weight(3.0)
+    state.generate(n_firms=18, seed=9)
+    assert state.n == 18 and state.network_params["seed"] == 9 and state.pos_weight == 3.0
+    assert "18 firms" in state.status_message
+    before = state.to_dict()
+    with pytest.raises(LabError, match="resilience"):
+        state.generate(resilience=3.0)
+    assert state.to_dict() == before
+    state.new_network()
+    assert state.network_params["seed"] == 10 and state.n == 18

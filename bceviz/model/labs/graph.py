@@ -393,6 +393,11 @@ class GraphState(LabState):
         return self._link_from
 
     @property
+    def known_fraction(self) -> float:
+        """The share of firms whose outcome the network was generated with as known."""
+        return self._known_fraction
+
+    @property
     def spec(self) -> LossSpec:
         return self._spec
 
@@ -687,6 +692,32 @@ class GraphState(LabState):
         self.set_status(f"New network (seed {new_seed}): {int(self._y.sum())} of {self.n} "
                         "firms defaulted")
 
+    def generate(self, *, n_firms: Optional[int] = None, seed: Optional[int] = None,
+                 initially_distressed: Optional[int] = None, resilience: Optional[float] = None,
+                 known_fraction: Optional[float] = None) -> None:
+        """A new network from changed generator settings (the others and the loss kept).
+
+        Validated first (LabError names the field); the model starts afresh.
+        """
+        cfg = self._current_config()
+        changes = {
+            "n_firms": cfg.n_firms if n_firms is None else integer(n_firms, "n_firms",
+                                                                    *_g.N_FIRMS_RANGE),
+            "seed": cfg.seed if seed is None else integer(seed, "seed", 0, 2**31 - 1),
+            "initially_distressed": cfg.initially_distressed if initially_distressed is None
+            else integer(initially_distressed, "initially_distressed", *DISTRESSED_RANGE),
+            "resilience": cfg.resilience if resilience is None else number(
+                resilience, "resilience", *RESILIENCE_RANGE),
+            "known_fraction": cfg.known_fraction if known_fraction is None else number(
+                known_fraction, "known_fraction", *KNOWN_FRACTION_RANGE),
+        }
+        cfg = _Config(**{**cfg.__dict__, **changes, "train_steps": 0, "select": None,
+                         "reveal": (), "hide": ()})
+        self.set_running(False)
+        self._apply(cfg)
+        self.set_status(f"Network of {self.n} firms (seed {cfg.seed}): {int(self._y.sum())} "
+                        "defaulted")
+
     def _current_config(self) -> _Config:
         p = self._params
         return _Config(
@@ -883,7 +914,7 @@ class GraphState(LabState):
         for label, unit, key, lower_better in (
             ("Held-out loss", "nats", "heldout_loss", True),
             ("AUC", "", "auc", False),
-            ("Recall at P ≥ 0.5", "", "recall", False),
+            ("Recall (P ≥ 0.5)", "", "recall", False),
             ("Training loss", "nats", "train_loss", True),
         ):
             g, b = getattr(graph, key), getattr(baseline, key)
