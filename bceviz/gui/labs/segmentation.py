@@ -228,6 +228,7 @@ class _MapPanel(_SegPanel):
         self.layout_.addWidget(self.readout)
         self._size = 0
         self._outline_key = None
+        self._image_key: object = None
 
     def _show(self, values: np.ndarray, levels: tuple[float, float]) -> None:
         """Put a (size, size) map into the image; a new size also resets the pixel extent."""
@@ -376,7 +377,10 @@ class ScanPanel(_MapPanel):
     def refresh(self) -> None:
         st = self.state
         size = st.scan.size
-        self._show(st.scan.image, self.LEVELS)
+        key = st.version()[0]  # the scan's version: a brush stroke leaves the image as it is
+        if key != self._image_key:
+            self._image_key = key
+            self._show(st.scan.image, self.LEVELS)
         self._draw_outline()
         params = st.scan_params
         self.centre.setData([params["lesion_x"] * size], [params["lesion_y"] * size])
@@ -389,8 +393,7 @@ class ScanPanel(_MapPanel):
         if tool == "move":
             self.cursor.hide()
         self.clear_button.setEnabled(st.painted)
-        fig = st.figures()
-        n, pixels = fig.model.lesion_pixels, fig.model.pixels
+        n, pixels = int(st.mask.sum()), st.mask.size
         strokes = " · edited by brush" if st.painted else ""
         radius_px = params["lesion_radius"] * size
         self.readout.setText(
@@ -432,11 +435,15 @@ class ProbabilityPanel(_MapPanel):
     def refresh(self) -> None:
         st = self.state
         size = st.scan.size
-        self._show(st.probability(), (0.0, 1.0))
+        version = st.version()
+        key = (version[0], version[2])  # scan and model: a brush stroke moves only the outline
+        if key != self._image_key:
+            self._image_key = key
+            self._show(st.probability(), (0.0, 1.0))
+            centres = np.arange(size) + 0.5
+            xs, ys = contour_segments(st.logits(), [0.0], centres, centres)
+            self.contour.setData(xs, ys, connect="pairs")
         self._draw_outline()
-        centres = np.arange(size) + 0.5
-        xs, ys = contour_segments(st.logits(), [0.0], centres, centres)
-        self.contour.setData(xs, ys, connect="pairs")
         fig = st.figures()
         m = fig.model
         self.readout.setText(
@@ -650,6 +657,7 @@ class SizeCurvePanel(_SegPanel):
         self.legend.addItem(self.dice_curve, "Dice (metric)")
         self.marker = pg.InfiniteLine(angle=90, movable=False)
         self.plot.addItem(self.marker)
+        self._drawn: object = None
         self.readout = _plain()
         self.readout.setObjectName("size_curve_readout")
         layout.addWidget(self.readout)
@@ -661,18 +669,19 @@ class SizeCurvePanel(_SegPanel):
         curve = self.state.size_curve()
         x = 100.0 * curve.share
         keep = x > 0
-        clipped = False
-        for kind, item in self.curves.items():
-            y = curve.values[kind]
-            clipped |= bool(np.any(y[keep] < self.FLOOR))
-            item.setData(x[keep], np.maximum(y[keep], self.FLOOR))
-        self.dice_curve.setData(x[keep], np.maximum(curve.dice_metric[keep], self.FLOOR))
+        clipped = any(bool(np.any(y[keep] < self.FLOOR)) for y in curve.values.values())
+        if curve.values is not self._drawn:  # a brush stroke moves only the marker
+            self._drawn = curve.values
+            for kind, item in self.curves.items():
+                item.setData(x[keep], np.maximum(curve.values[kind][keep], self.FLOOR))
+            self.dice_curve.setData(x[keep], np.maximum(curve.dice_metric[keep], self.FLOOR))
+            self.plot.setXRange(math.log10(x[keep].min()), math.log10(x[keep].max()),
+                                padding=0.02)
+            self.plot.setYRange(math.log10(self.FLOOR), math.log10(1.5), padding=0.02)
         share = 100.0 * float(curve.current_share)
         self.marker.setVisible(share > 0)
         if share > 0:
             self.marker.setValue(math.log10(share))
-        self.plot.setXRange(math.log10(x[keep].min()), math.log10(x[keep].max()), padding=0.02)
-        self.plot.setYRange(math.log10(self.FLOOR), math.log10(1.5), padding=0.02)
         note = " Values below 1e-4 (or negative) are drawn at 1e-4." if clipped else ""
         now = f"now {share:.2f} %" if share > 0 else "the scan is empty"
         self.readout.setText(
@@ -708,7 +717,7 @@ class HistoryPanel(_SegPanel):
 
     title = "Training: loss and Dice over steps"
     panel_id = "history"
-    listens = ("scan", "mask", "model", "settings")
+    listens = ("model", "settings")
     min_interval_ms = 50
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
@@ -734,6 +743,9 @@ class HistoryPanel(_SegPanel):
         self.legend.addItem(self.dice_curve, "Dice (metric)")
         self.zero = pg.InfiniteLine(pos=0.0, angle=0, movable=False)
         self.plot.addItem(self.zero)
+        for name in ("bottom", "left"):
+            self.plot.getAxis(name).enableAutoSIPrefix(False)
+        self._ranges: tuple = ()
         self.apply_theme(_theme.current())
         self._dirty = True
         self.flush()
@@ -742,10 +754,16 @@ class HistoryPanel(_SegPanel):
         steps, loss, dice = self.state.history()
         self.loss_curve.setData(steps, loss)
         self.dice_curve.setData(steps, dice)
-        lo = min(0.0, float(loss.min())) if loss.size else 0.0
-        hi = max(1.0, float(loss.max())) if loss.size else 1.0
-        self.plot.setYRange(lo, hi, padding=0.04)
-        self.plot.setXRange(0, max(10.0, float(steps[-1]) if steps.size else 10.0), padding=0.02)
+        # Ranges move in round jumps (x: the next 1, 2 or 5 × 10^k), not with every step:
+        # a range change repaints the axes, tick labels and all.
+        lo = min(0.0, math.floor(4.0 * float(loss.min())) / 4.0) if loss.size else 0.0
+        hi = max(1.0, math.ceil(4.0 * float(loss.max())) / 4.0) if loss.size else 1.0
+        x_max = _round_up(float(steps[-1]) if steps.size else 0.0)
+        ranges = (lo, hi, x_max)
+        if ranges != self._ranges:
+            self._ranges = ranges
+            self.plot.setYRange(lo, hi, padding=0.04)
+            self.plot.setXRange(0, x_max, padding=0.02)
         name = f"loss ({self.state.loss.title})"
         for sample, label in self.legend.items:
             if sample.item is self.loss_curve and label.text != name:
@@ -970,10 +988,24 @@ class SegmentationControls(_SegPanel):
         self.setPalette(palette)
 
     def on_lab_event(self, name: str, **info):
-        # Steps change only the step count and Play's text here: redraw for the running flag.
+        # A training step changes nothing shown here; a brush stroke only the mask's size
+        # and the n_neg / n_pos suggestion (a full redraw would reset a dozen sliders per
+        # mouse move).
         if name == "model":
             return False
+        if name == "mask":
+            self._show_mask_figures()
+            return False
         return None
+
+    def _show_mask_figures(self) -> None:
+        fig = self.state.figures()
+        n, pixels = fig.model.lesion_pixels, fig.model.pixels
+        self.area.setText(f"mask: {n:,} of {pixels:,} pixels ({100 * n / pixels:.2f} %)")
+        sugg = fig.suggested_pos_weight
+        self.suggest.setText("n_neg / n_pos: no lesion" if sugg is None
+                             else f"use n_neg / n_pos = {sugg:.1f}")
+        self.suggest.setEnabled(sugg is not None and self.state.loss.kind == "weighted_bce")
 
     # ---------------------------------------------------------------- refresh
     def refresh(self) -> None:
@@ -989,9 +1021,6 @@ class SegmentationControls(_SegPanel):
         self.radius.set_value(sc["lesion_radius"])
         self.contrast.set_value(sc["contrast"])
         self.noise.set_value(sc["noise"])
-        fig = st.figures()
-        n, pixels = fig.model.lesion_pixels, fig.model.pixels
-        self.area.setText(f"mask: {n:,} of {pixels:,} pixels ({100 * n / pixels:.2f} %)")
         kind = lo["kind"]
         _set_combo(self.kind, kind)
         self.pos_weight.set_value(lo["pos_weight"])
@@ -1019,12 +1048,18 @@ class SegmentationControls(_SegPanel):
             label = self._rows.get(widget)
             if label is not None:
                 label.setEnabled(on)
-        sugg = fig.suggested_pos_weight
-        self.suggest.setText("n_neg / n_pos: no lesion" if sugg is None
-                             else f"use n_neg / n_pos = {sugg:.1f}")
-        if sugg is None:
-            self.suggest.setEnabled(False)
+        self._show_mask_figures()
         self.loss_note.setText(LOSS_HELP[kind])
+
+
+def _round_up(value: float) -> float:
+    """The smallest of 10, 20, 50, 100, 200, 500, ... that is at least ``value``."""
+    decade = 10.0
+    while True:
+        for m in (1.0, 2.0, 5.0):
+            if m * decade >= value:
+                return m * decade
+        decade *= 10.0
 
 
 def _set_spin(spin: QSpinBox, value: int) -> None:
