@@ -68,7 +68,7 @@ def test_generator_loss_panel_marks_every_fake_on_both_curves(show_panel):
                           "d_steps": 5, "loss": "saturating"})
     panel = show_panel(gui.GeneratorLossPanel, state, size=(620, 420))
     curves = state.generator_curves()
-    assert len(panel.sat_fakes.data) == curves.fake_u.size == state.setup.batch_size
+    assert len(panel.sat_fakes.data) == curves.fake_u.size == 96  # quantiles of the batch of 256
     _u, push = panel.sat_push.getData()
     np.testing.assert_allclose(push, curves.grad_saturating)
     assert "training uses <b>saturating</b>" in panel.readout.text()

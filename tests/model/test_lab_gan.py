@@ -261,7 +261,8 @@ def test_generator_curves_show_the_saturating_push_vanishing_where_d_wins():
     assert curves.norm_grad_saturating < 0.05 * curves.norm_grad_non_saturating
     np.testing.assert_allclose(curves.saturating + curves.non_saturating, -curves.u, atol=1e-12)
     np.testing.assert_allclose(curves.grad_saturating + curves.grad_non_saturating, 1.0)
-    assert curves.n_left + curves.n_right + curves.fake_u.size >= state.setup.batch_size
+    assert curves.fake_u.size == lab.FAKE_MARKS and np.all(np.diff(curves.fake_u) >= 0)
+    assert curves.n_left + curves.n_right <= state.setup.batch_size
 
 
 def test_objective_map_is_lower_where_the_discriminator_says_real():

@@ -34,6 +34,7 @@ redraws at once. No text here comes from a file.
 from __future__ import annotations
 
 import math
+import time
 from typing import Optional
 
 import numpy as np
@@ -44,6 +45,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGridLayout,
+    QGraphicsItem,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -69,6 +71,8 @@ __all__ = ["CONTROLS", "PANELS", "DensitiesPanel", "GanControls", "GeneratorLoss
 
 #: D(G(z)) values labelled on the generator-loss plot's top axis.
 D_TICKS = (0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999)
+#: While training, a readout's text changes at most this often (seconds).
+READOUT_INTERVAL_S = 0.2
 #: The generator-loss plot's fixed loss range (nats).
 LOSS_RANGE = (-10.5, 10.5)
 LN2 = math.log(2.0)
@@ -103,6 +107,11 @@ class _GanPanel(Panel):
 
     MIN_PLOT_HEIGHT = 180
     _extras: tuple = ()
+    _text_times: dict
+
+    def __init__(self, state, parent: Optional[QWidget] = None) -> None:
+        self._text_times = {}
+        super().__init__(state, parent)
 
     def _fit_extras(self) -> None:
         width = max(self.width() - 8, 50)
@@ -128,6 +137,22 @@ class _GanPanel(Panel):
             self.schedule(paced=True)
             return False
         return None
+
+    def _set_text(self, label: QLabel, text: str) -> None:
+        """Set a readout's rich text; while playing, at most every READOUT_INTERVAL_S.
+
+        Laying out rich text costs about as much as drawing a plot: a readout
+        that changed 60 times a second could not be read anyway. The panels
+        listen to ``running``, so the numbers are brought up to date when
+        training stops.
+        """
+        now = time.perf_counter()
+        last = self._text_times.get(id(label), 0.0)
+        if self.state.running and now - last < READOUT_INTERVAL_S:
+            return
+        self._text_times[id(label)] = now
+        if label.text() != text:
+            label.setText(text)
 
     def _guard(self, method, *args, **kwargs) -> bool:
         """Call a state method; a refusal becomes a status message. True when it went through."""
@@ -200,13 +225,22 @@ def _sticky(current: Optional[tuple[float, float]], lo: float, hi: float,
     return min(lo, current[0]), max(hi, current[1])
 
 
+def _nice_levels(lo: float, hi: float) -> tuple[float, float]:
+    """``lo`` down and ``hi`` up to a multiple of a tenth of the span's power of ten (or 1/4 of it)."""
+    span = hi - lo
+    if not (span > 0 and math.isfinite(span)):
+        return lo, lo + 1.0
+    unit = 10.0 ** math.floor(math.log10(span)) / 4.0
+    return math.floor(lo / unit) * unit, math.ceil(hi / unit) * unit
+
+
 # --------------------------------------------------------------------------- densities
 class DensitiesPanel(_GanPanel):
     """Real and generated densities, histograms of the batch, D(x) and D* on the right axis."""
 
     title = "Densities, D(x) and the optimal D*"
     panel_id = "densities"
-    listens = ("data", "model", "settings")
+    listens = ("data", "model", "settings", "running")
 
     def __init__(self, state: GanState, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
@@ -233,6 +267,9 @@ class DensitiesPanel(_GanPanel):
             plot.addItem(item)
         self.real_curve = pg.PlotCurveItem(antialias=True)
         self.gen_curve = pg.PlotCurveItem(antialias=True)
+        # Redrawn only when the real data change: blitted from a pixmap at every other frame.
+        for item in (self.real_curve, *self.components):
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         plot.addItem(self.real_curve)
         plot.addItem(self.gen_curve)
         self.d_curve = pg.PlotCurveItem(antialias=True)
@@ -248,7 +285,8 @@ class DensitiesPanel(_GanPanel):
         self.handles.sigPointDragged.connect(self._on_drag)
         self._extras = (self.readout, self.legend)
         self._y_range: Optional[tuple[float, float]] = None
-        self._drag_width: Optional[float] = None
+        self._handles_key: Optional[tuple] = None
+        self._real_key: Optional[tuple] = None
         self.apply_theme(_theme.current())
         self._dirty = True
         self.flush()
@@ -284,16 +322,35 @@ class DensitiesPanel(_GanPanel):
         self.hist_real.setData(view.hist_edges, view.hist_real)
         self.hist_fake.setData(view.hist_edges, view.hist_fake)
         k = view.components.shape[0]
-        for i, item in enumerate(self.components):
-            if i < k and k > 1:
-                item.setData(view.x, view.components[i])
-                item.show()
-            else:
-                item.hide()
-        self.real_curve.setData(view.x, view.p_real)
+        real_key = (self.state.setup.mixture, self._y_range, theme)
+        if real_key != self._real_key:  # the real density changes only with the real data
+            self._real_key = real_key
+            for i, item in enumerate(self.components):
+                if i < k and k > 1:
+                    item.setData(view.x, view.components[i])
+                    item.show()
+                else:
+                    item.hide()
+            self.real_curve.setData(view.x, view.p_real)
         self.gen_curve.setData(view.x, np.minimum(view.p_gen, self._y_range[1] * 2.0))
         self.d_curve.setData(view.x, view.discriminator)
         self.d_star.setData(view.x, view.optimal)
+        key = (view.centre_handles.tobytes(), view.width_handles.tobytes(), theme)
+        if key != self._handles_key:  # they move only with the real data: not every step
+            self._handles_key = key
+            self._draw_handles(view, k)
+        f = st.figures()
+        a = view.real_label
+        target = "1" if a == 1.0 else _num(a, 3)
+        self._set_text(
+            self.readout,
+            f"D loss <b>{_num(f.d_loss)}</b> nats (best possible {_num(f.d_loss_optimal)}; "
+            f"undecided 2 ln 2 = 1.386) · D right on {_pct(f.acc_real)} of real, "
+            f"{_pct(f.acc_fake)} of fakes · JS distance <b>{_num(f.js)}</b> · real target "
+            f"a = {target}, T = {_num(st.setup.temperature)}")
+
+    def _draw_handles(self, view, k: int) -> None:
+        theme = self._theme
         spots = []
         size = 14 * theme.scale
         for i in range(k):
@@ -304,14 +361,6 @@ class DensitiesPanel(_GanPanel):
                           "size": size * 0.75, "brush": theme.brush(theme.background),
                           "pen": theme.pen(theme.pos, width=2)})
         self.handles.setData(spots)
-        f = st.figures()
-        a = view.real_label
-        target = "1" if a == 1.0 else _num(a, 3)
-        self.readout.setText(
-            f"D loss <b>{_num(f.d_loss)}</b> nats (best possible {_num(f.d_loss_optimal)}; "
-            f"undecided 2 ln 2 = 1.386) · D right on {_pct(f.acc_real)} of real, "
-            f"{_pct(f.acc_fake)} of fakes · JS distance <b>{_num(f.js)}</b> · real target "
-            f"a = {target}, T = {_num(st.setup.temperature)}")
 
     # ---------------------------------------------------------------- gestures
     def _on_drag(self, key, pos, start, phase: str) -> None:
@@ -340,7 +389,7 @@ class GeneratorLossPanel(_GanPanel):
 
     title = "The generator's loss against D(G(z))"
     panel_id = "generator_loss"
-    listens = ("data", "model", "settings")
+    listens = ("data", "model", "settings", "running")
 
     def __init__(self, state: GanState, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
@@ -375,6 +424,10 @@ class GeneratorLossPanel(_GanPanel):
         self.ns_push = pg.PlotCurveItem(antialias=True)
         self.twin.add(self.sat_push)
         self.twin.add(self.ns_push)
+        # The four curves change only with T or the theme (the ranges are fixed): each is
+        # drawn once into a pixmap and blitted at every frame.
+        for item in (self.sat_curve, self.ns_curve, self.sat_push, self.ns_push, self.zero_line):
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.sat_fakes = pg.ScatterPlotItem()
         self.ns_fakes = pg.ScatterPlotItem()
         for item in (self.sat_fakes, self.ns_fakes):
@@ -438,11 +491,14 @@ class GeneratorLossPanel(_GanPanel):
             notes.append(f"{c.n_left} fakes beyond u = −10 (drawn at the edge)")
         if c.n_right:
             notes.append(f"{c.n_right} fakes beyond u = +10")
-        self.edge_note.setText("; ".join(notes))
+        note = "; ".join(notes)
+        if note != self.edge_note.toPlainText():
+            self.edge_note.setText(note)
         self.edge_note.setPos(-_lab.U_LIMIT, LOSS_RANGE[1] - 0.3)
         theme = self._theme
         mine = "saturating" if c.kind == "saturating" else "non-saturating"
-        self.readout.setText(
+        self._set_text(
+            self.readout,
             f"Fakes: mean D(G(z)) = <b>{_num(c.mean_d)}</b>. Push per fake: "
             f"{_span(theme.accent, 'saturating ' + _num(c.mean_grad_saturating))}, "
             f"{_span(theme.good, 'non-saturating ' + _num(c.mean_grad_non_saturating))}. "
@@ -457,7 +513,7 @@ class ObjectivePanel(_GanPanel):
 
     title = "The generator's objective over (μ, σ)"
     panel_id = "objective"
-    listens = ("data", "model", "settings")
+    listens = ("data", "model", "settings", "running")
 
     def __init__(self, state: GanState, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
@@ -499,6 +555,7 @@ class ObjectivePanel(_GanPanel):
         self.handle.sigDragged.connect(self._on_drag)
         self._extras = (self.readout,)
         self._rect_set = False
+        self._levels: Optional[tuple[float, float]] = None
         self.apply_theme(_theme.current())
         self._dirty = True
         self.flush()
@@ -524,11 +581,14 @@ class ObjectivePanel(_GanPanel):
         lo, hi = view.lo, view.hi
         if not hi > lo:
             hi = lo + 1e-6
+        lo, hi = _nice_levels(lo, hi)
         self.image.setImage(view.values.T, autoLevels=False, levels=(lo, hi))
         if not self._rect_set:
             self.image.setRect(*self._rect)
             self._rect_set = True
-        self.bar.setLevels((lo, hi))
+        if (lo, hi) != self._levels:
+            self.bar.setLevels((lo, hi))  # its axis redraws only when the levels move
+            self._levels = (lo, hi)
         self.path.setData(view.path_mu, view.path_sigma)
         self.start.setData([view.path_mu[0]], [view.path_sigma[0]])
         self.handle.setPos(view.mu, view.sigma)
@@ -547,7 +607,8 @@ class ObjectivePanel(_GanPanel):
         i = int(np.argmin(np.abs(view.sigma_grid - view.sigma)))
         j = int(np.argmin(np.abs(view.mu_grid - view.mu)))
         theme = self._theme
-        self.readout.setText(
+        self._set_text(
+            self.readout,
             f"E[{name}] under today's D: {_num(view.values[i, j])} nats near (μ, σ) = "
             f"({_num(view.mu)}, {_num(view.sigma)}); map from {_num(lo)} (dark) to {_num(hi)} "
             f"(bright). {_span(theme.accent, '━ downhill')}, gradient size "
@@ -568,7 +629,7 @@ class HistoryPanel(_GanPanel):
 
     title = "Losses, D's accuracy and the JS distance per step"
     panel_id = "history"
-    listens = ("model", "settings", "data")
+    listens = ("model", "settings", "data", "running")
 
     def __init__(self, state: GanState, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
@@ -608,15 +669,17 @@ class HistoryPanel(_GanPanel):
         self.ln2_line.setPen(theme.pen(theme.muted, width=1, style=Qt.PenStyle.DashLine))
         self.ln2_line.label.setColor(theme.muted)
         self.ln2_line.label.setFont(_font(theme, 0.85))
-        self.d_loss.setPen(theme.pen(theme.soft, width=2))
-        self.g_loss.setPen(theme.pen(theme.accent, width=2))
-        self.acc_real.setPen(theme.pen(theme.pos, width=1.5, style=Qt.PenStyle.DotLine))
-        self.acc_fake.setPen(theme.pen(theme.neg, width=1.5, style=Qt.PenStyle.DotLine))
-        self.js.setPen(theme.pen(theme.good, width=2.5))
+        # One-pixel solid lines (times the presentation scale): Qt draws them on a fast path;
+        # wider or dashed pens are stroked as outlines, ~10× slower for a long history.
+        self.d_loss.setPen(theme.pen(theme.soft, width=1))
+        self.g_loss.setPen(theme.pen(theme.accent, width=1))
+        self.acc_real.setPen(theme.pen(theme.pos, width=1, alpha=150))
+        self.acc_fake.setPen(theme.pen(theme.neg, width=1, alpha=150))
+        self.js.setPen(theme.pen(theme.good, width=1.5))
         self.legend.setText(
             f"{_span(theme.soft, '━ D loss')} &nbsp; {_span(theme.accent, '━ G loss')} "
-            f"(left) &nbsp; {_span(theme.pos, '┈ D right on real')} &nbsp; "
-            f"{_span(theme.neg, '┈ on fakes')} &nbsp; {_span(theme.good, '━ JS distance')} "
+            f"(left) &nbsp; {_span(theme.pos, '━ D right on real')} &nbsp; "
+            f"{_span(theme.neg, '━ on fakes')} &nbsp; {_span(theme.good, '━ JS distance')} "
             f"(right)")
 
     def refresh(self) -> None:
@@ -859,8 +922,8 @@ class GanControls(_GanPanel):
         self.temperature.set_value(s.temperature)
         self.play_button.setText("Pause" if st.running else "Play")
         c = st.counts
-        self.counts.setText(f"rounds {c['rounds']:,} · D updates {c['d_updates']:,} · "
-                            f"G updates {c['g_updates']:,}")
+        self._set_text(self.counts, f"rounds {c['rounds']:,} · D updates {c['d_updates']:,} · "
+                                    f"G updates {c['g_updates']:,}")
 
 
 PANELS = {"densities": DensitiesPanel, "generator_loss": GeneratorLossPanel,

@@ -95,10 +95,13 @@ HISTOGRAM_BINS = 48
 #: The generator-loss plot's logit axis u = z / T covers ±U_LIMIT.
 U_LIMIT = 10.0
 CURVE_POINTS = 401
+#: Fakes marked on the generator-loss curves: evenly spaced quantiles of the batch's logits.
+FAKE_MARKS = 96
 #: The objective map: μ across the generator's range, σ up to the largest allowed.
-OBJECTIVE_MU = np.linspace(-_gan.MU_LIMIT, _gan.MU_LIMIT, 43)
-OBJECTIVE_SIGMA = np.linspace(_gan.SIGMA_RANGE[0], _gan.SIGMA_RANGE[1], 29)
-OBJECTIVE_NODES = 16
+OBJECTIVE_MU = np.linspace(-_gan.MU_LIMIT, _gan.MU_LIMIT, 36)
+OBJECTIVE_SIGMA = np.linspace(_gan.SIGMA_RANGE[0], _gan.SIGMA_RANGE[1], 26)
+#: Gauss–Hermite nodes of the map's expectation (exact for polynomials in ε below degree 24).
+OBJECTIVE_NODES = 12
 
 SETTING_KEYS = frozenset({
     "real_means", "real_widths", "real_shares", "generator", "mu", "sigma", "bend",
@@ -255,8 +258,9 @@ class GeneratorCurves:
     ``saturating`` = log(1 − σ(u)) and ``non_saturating`` = −log σ(u) (nats);
     ``grad_saturating`` = σ(u)/T and ``grad_non_saturating`` = (1 − σ(u))/T
     are the sizes |∂ℓ/∂z| each gives one fake (before the 1/n of the mean).
-    ``fake_u`` the fakes' logits clipped to the plot (``n_left``, ``n_right``
-    say how many were beyond it); ``fake_saturating`` / ``fake_non_saturating``
+    ``fake_u`` the fakes' logits clipped to the plot — at most FAKE_MARKS of
+    them, evenly spaced quantiles of the batch's (``n_left``, ``n_right`` say
+    how many of the whole batch were beyond the plot); ``fake_saturating`` / ``fake_non_saturating``
     their losses on each curve (at the clipped position, so they sit on it);
     ``mean_d`` the fakes' mean D(G(z)); ``mean_grad_*`` their mean |∂ℓ/∂z|;
     ``norm_grad_*`` the norm of the gradient each loss gives (μ, σ) on this batch.
@@ -360,6 +364,7 @@ class GanState(LabState):
         super().__init__()
         self._version = 0
         self._cache: dict[str, tuple[int, Any]] = {}
+        self._static_curves: Optional[tuple] = None
         self._grid = _gan.density_grid(GRID_POINTS)
         self._history = _Series(len(_HISTORY_COLUMNS))
         self._path = _Series(2)
@@ -636,17 +641,26 @@ class GanState(LabState):
     def _build_curves(self) -> GeneratorCurves:
         config, p = self._config, self._params
         t = config.temperature
-        u = np.linspace(-U_LIMIT, U_LIMIT, CURVE_POINTS)
-        sat = -loss_from_logits(u, 0.0)  # log(1 − σ(u))
-        ns = loss_from_logits(u, 1.0)  # −log σ(u)
+        static = self._static_curves
+        if static is None or static[0] != t:
+            # The curves depend on T only: computed again when it changes, not every step.
+            u = np.linspace(-U_LIMIT, U_LIMIT, CURVE_POINTS)
+            static = (t, u, sigmoid(u), -loss_from_logits(u, 0.0), loss_from_logits(u, 1.0),
+                      grad_from_logits(u, 0.0) / t, -grad_from_logits(u, 1.0) / t)
+            self._static_curves = static
+        _t, u, d, sat, ns, g_sat, g_ns = static
         z = config.discriminator.logits(self.fakes(), p.d_weights, p.d_bias)
         fu = z / t
-        clipped = np.clip(fu, -U_LIMIT, U_LIMIT)
+        # FAKE_MARKS quantiles of the batch stand for it on the curves (256 markers on a
+        # curve overlap anyway, and each costs a frame's time to place).
+        marks = np.sort(fu)
+        if marks.size > FAKE_MARKS:
+            marks = marks[np.linspace(0, marks.size - 1, FAKE_MARKS).round().astype(np.intp)]
+        clipped = np.clip(marks, -U_LIMIT, U_LIMIT)
         figures = self.figures()
         return GeneratorCurves(
-            u=u, d=sigmoid(u), saturating=sat, non_saturating=ns,
-            grad_saturating=grad_from_logits(u, 0.0) / t,
-            grad_non_saturating=-grad_from_logits(u, 1.0) / t,
+            u=u, d=d, saturating=sat, non_saturating=ns,
+            grad_saturating=g_sat, grad_non_saturating=g_ns,
             fake_u=clipped, fake_saturating=-loss_from_logits(clipped, 0.0),
             fake_non_saturating=loss_from_logits(clipped, 1.0),
             n_left=int(np.sum(fu < -U_LIMIT)), n_right=int(np.sum(fu > U_LIMIT)),
