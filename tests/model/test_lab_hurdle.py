@@ -382,7 +382,7 @@ def test_history_is_bounded(state):
     state.set_training(lr=0.001)
     for _ in range(5):
         state.step(1000)
-    assert len(state.figures().history[0]) <= 2001
+    assert len(state.figures().history[0]) <= 601
 
 
 # --------------------------------------------------------------------------- sessions

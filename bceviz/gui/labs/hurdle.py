@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import html
 import math
+import time
 from typing import Callable, Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+import shiboken6
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -27,6 +29,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QGraphicsItem,
+    QGraphicsScene,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -94,6 +98,17 @@ def _ll(value: float) -> str:
     return f"{v:,.1f}".replace("-", "−") if math.isfinite(v) else "—"
 
 
+def _nice_ceiling(value: float) -> float:
+    """The smallest of 1, 1.5, 2, 3, 5, 7.5 × 10^k at or above ``value`` (> 0)."""
+    if not (math.isfinite(value) and value > 0):
+        return 1.0
+    base = 10.0 ** math.floor(math.log10(value))
+    for m in (1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0):
+        if m * base >= value * (1 - 1e-12):
+            return m * base
+    return 10.0 * base
+
+
 def _plain(text: str = "", *, wrap: bool = True) -> QLabel:
     """A label that never interprets its text (file names and column names reach it)."""
     label = QLabel(text)
@@ -125,11 +140,23 @@ def _set_label(plot: pg.PlotItem, side: str, text: str) -> None:
         plot.setLabel(side, text)
 
 
+def _curve(plot: pg.PlotItem) -> pg.PlotCurveItem:
+    """A plain line (no symbols): a PlotCurveItem, lighter to update every frame than the
+    PlotDataItem that ``plot.plot()`` makes."""
+    item = pg.PlotCurveItem(skipFiniteCheck=True)
+    plot.addItem(item)
+    return item
+
+
 def _plot(graphics: pg.GraphicsLayoutWidget, row: int = 0, col: int = 0) -> pg.PlotItem:
     plot = graphics.addPlot(row=row, col=col)
     plot.setMenuEnabled(False)
     plot.hideButtons()
     plot.setMouseEnabled(False, False)
+    # Axes keep a pixmap of themselves: a frame whose ranges did not change blits them
+    # (measured: ~0.7 ms of a wide plot's repaint) instead of drawing every tick again.
+    for side in ("left", "bottom"):
+        plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     return plot
 
 
@@ -137,13 +164,56 @@ class _HurdlePanel(Panel):
     """A panel of this lab: training steps redraw it paced, like the other labs' live panels."""
 
     def on_event(self, name: str, **info):
+        self._training_frame = name == "model" and info.get("reason") == "step"
+        result = self.on_lab_event(name, **info)
+        if not self.isVisible():  # parked by the stage host: redraw when shown again
+            self._dirty = True
+            return False
         if name == "model" and info.get("reason") == "step":
             self.schedule(paced=True)
             return False
-        return self.on_lab_event(name, **info)
+        return result
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._dirty:
+            self.schedule()
 
     def on_lab_event(self, name: str, **info) -> Optional[bool]:
         return None
+
+    #: A word-wrapped readout is re-laid out on every new text: for training steps it
+    #: changes at most this often (ms), anything else shows at once; the plots stay live.
+    READOUT_MS = 100
+
+    def _set_readout(self, text: str) -> None:
+        """Show ``text`` in ``self.readout`` now, or (while training) at most every READOUT_MS."""
+        self._readout_text = text
+        timer = getattr(self, "_readout_timer", None)
+        if timer is None:
+            timer = self._readout_timer = QTimer(self)
+            timer.setSingleShot(True)
+            timer.timeout.connect(self._apply_readout)
+            self._readout_shown = 0.0
+        if timer.isActive():
+            return
+        wait = self.READOUT_MS - 1e3 * (time.perf_counter() - self._readout_shown)
+        if not getattr(self, "_training_frame", False) or wait <= 0:
+            self._apply_readout()
+        else:
+            timer.start(int(wait) + 1)
+
+    def _apply_readout(self) -> None:
+        if not shiboken6.isValid(self):
+            return
+        self._readout_shown = time.perf_counter()
+        if self.readout.text() != self._readout_text:
+            self.readout.setText(self._readout_text)
+
+    @staticmethod
+    def _set_text(item: pg.TextItem, text: str) -> None:
+        if item.toPlainText() != text:
+            item.setText(text)
 
     def _font(self, theme: _theme.Theme, scale: float = 1.0) -> QFont:
         font = QFont(self.font())
@@ -163,6 +233,9 @@ class _HurdlePanel(Panel):
         graphics.setObjectName(name)
         graphics.setMinimumSize(*PLOT_MIN)
         graphics.ci.layout.setContentsMargins(2, 2, 8, 2)
+        # Items change every training frame: a BSP index would be rebuilt each time (Qt's
+        # advice for animated scenes), and the index's boundingRect calls cost Python time.
+        graphics.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         return graphics
 
     @staticmethod
@@ -274,6 +347,7 @@ class CountHistogramPanel(_HurdlePanel):
         self._y_top = 1.0
         self._y_bottom = 0.0
         self._shape: tuple = ()
+        self._observed_key: tuple = ()
         self.apply_theme(_theme.current())
         self._dirty = True
         self.flush()
@@ -302,8 +376,11 @@ class CountHistogramPanel(_HurdlePanel):
             _set_label(self.plot, "left", "√ people (√ count of people)")
         else:
             self.observed_bars.setVisible(True)
-            self.observed_bars.setOpts(x=k - 0.29, y0=np.zeros_like(k), height=h.observed,
-                                       width=0.28)
+            observed_key = (st.version()[0], k.size)
+            if observed_key != self._observed_key:  # the data's bars do not move in training
+                self._observed_key = observed_key
+                self.observed_bars.setOpts(x=k - 0.29, y0=np.zeros_like(k), height=h.observed,
+                                           width=0.28)
             self.poisson_bars.setOpts(x=k, y0=np.zeros_like(k), height=h.poisson, width=0.28)
             self.hurdle_bars.setOpts(x=k + 0.29, y0=np.zeros_like(k), height=h.hurdle, width=0.28)
             self.poisson_curve.setData([], [])
@@ -328,7 +405,7 @@ class CountHistogramPanel(_HurdlePanel):
         if h.tail_observed > 0:
             tail = (f" Above {int(k[-1])}, not drawn: {int(h.tail_observed):,} observed, "
                     f"{_count(h.tail_poisson)} · {_count(h.tail_hurdle)} expected.")
-        self.readout.setText(
+        self._set_readout(
             f"Zeros: observed {int(h.observed[0]):,} · Poisson expects {_count(h.poisson[0])} · "
             f"hurdle {_count(h.hurdle[0])}. Ones: {int(h.observed[1]):,} · "
             f"{_count(h.poisson[1])} · {_count(h.hurdle[1])}.{tail}")
@@ -399,7 +476,7 @@ class ZeroPartPanel(_HurdlePanel):
         self.people1 = pg.ScatterPlotItem(pxMode=True, size=4)
         self.plot.addItem(self.people0)
         self.plot.addItem(self.people1)
-        self.curve = self.plot.plot([], [])
+        self.curve = _curve(self.plot)
         self.shares = pg.ScatterPlotItem(pxMode=True, symbol="d")
         self.model_bins = pg.ScatterPlotItem(pxMode=True, symbol="o")
         self.plot.addItem(self.model_bins)
@@ -427,14 +504,21 @@ class ZeroPartPanel(_HurdlePanel):
         mode = st.view["zero_view"]
         y1 = z.y > 0.5
         key = (st.version()[0], st.version()[2])
+        # People who do not move are drawn once into a pixmap cache (1,000 symbols a frame
+        # otherwise); in the per-person views they move every step, and a cache would cost.
+        cache = (QGraphicsItem.CacheMode.DeviceCoordinateCache if mode == "probability"
+                 else QGraphicsItem.CacheMode.NoCache)
+        for item in (self.people0, self.people1):
+            if item.cacheMode() != cache:
+                item.setCacheMode(cache)
         if mode == "probability":
             if key != self._people_key:  # people do not move while training in this view
                 self.people0.setData(z.x[~y1], z.y_shown[~y1])
                 self.people1.setData(z.x[y1], z.y_shown[y1])
+                sizes = 6.0 + 10.0 * np.sqrt(z.bin_n / max(float(z.bin_n.max()), 1.0))
+                self.shares.setData(z.bin_x, z.bin_share, size=sizes * _theme.current().scale)
                 self._people_key = key
             self.curve.setData(z.grid, z.curve)
-            sizes = 6.0 + 10.0 * np.sqrt(z.bin_n / max(float(z.bin_n.max()), 1.0))
-            self.shares.setData(z.bin_x, z.bin_share, size=sizes * _theme.current().scale)
             self.model_bins.setData(z.bin_x, z.bin_model)
             self.plot.setYRange(-0.12, 1.12, padding=0.0)
             _set_label(self.plot, "left", "P(count > 0)")
@@ -474,7 +558,7 @@ class ZeroPartPanel(_HurdlePanel):
         else:
             text = (f"p − y < 0: a visitor the model doubts; > 0: a zero it expected to visit. "
                     f"Mean {_signed(z.mean_residual)}.")
-        self.readout.setText(text)
+        self._set_readout(text)
         self.legend.setVisible(mode == "probability")
 
     def apply_theme(self, theme: _theme.Theme) -> None:
@@ -529,9 +613,11 @@ class CountPartPanel(_HurdlePanel):
         layout.addWidget(self.graphics, 1)
         self.plot = _plot(self.graphics)
         self.people = pg.ScatterPlotItem(pxMode=True, size=4)
+        # The people do not move while training: drawn once into a pixmap cache.
+        self.people.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.plot.addItem(self.people)
-        self.poisson_curve = self.plot.plot([], [])
-        self.curve = self.plot.plot([], [])
+        self.poisson_curve = _curve(self.plot)
+        self.curve = _curve(self.plot)
         self.bins = pg.ScatterPlotItem(pxMode=True, symbol="d")
         self.model_bins = pg.ScatterPlotItem(pxMode=True, symbol="o")
         self.plot.addItem(self.model_bins)
@@ -559,13 +645,13 @@ class CountPartPanel(_HurdlePanel):
             top = float(np.quantile(c.counts, 0.99)) + 1.0 if c.counts.size else 2.0
             self._top = max(top, 2.0)
             self.people.setData(c.x, np.minimum(c.counts_shown, self._top))
+            sizes = 6.0 + 10.0 * np.sqrt(c.bin_n / max(float(c.bin_n.max()) if c.bin_n.size
+                                                       else 1.0, 1.0))
+            self.bins.setData(c.bin_x, np.minimum(c.bin_mean, self._top),
+                              size=sizes * _theme.current().scale)
             self._people_key = key
         self.curve.setData(c.grid, np.minimum(c.truncated_mean, self._top * 1.05))
         self.poisson_curve.setData(c.grid, np.minimum(c.poisson_mean, self._top * 1.05))
-        sizes = 6.0 + 10.0 * np.sqrt(c.bin_n / max(float(c.bin_n.max()) if c.bin_n.size else 1.0,
-                                                   1.0))
-        self.bins.setData(c.bin_x, np.minimum(c.bin_mean, self._top),
-                          size=sizes * _theme.current().scale)
         self.model_bins.setData(c.bin_x, np.minimum(c.bin_model, self._top))
         self.plot.setYRange(0.0, self._top * 1.05, padding=0.0)
         j = c.index
@@ -580,7 +666,7 @@ class CountPartPanel(_HurdlePanel):
         per = "condition" if unit == "number" else unit.rstrip("s") if unit else "unit"
         factor = math.exp(float(w[j])) if abs(float(w[j])) < 700 else math.inf
         other = 1 - j
-        self.readout.setText(
+        self._set_readout(
             f"Curve: E[y | y > 0] = μ/(1 − e^−μ), {st.data.feature_names[other]} at its mean; "
             f"μ ×{_fmt(factor, 3)} per {per}. Fitted on the {c.counts.size:,} people with y > 0 "
             "only.")
@@ -649,10 +735,10 @@ class LossPanel(_HurdlePanel):
         self.bars_plot.setLabel("left", "loss (nats per person)")
         self.history_plot.setLabel("bottom", "training step")
         self.history_plot.setLabel("left", "nats per person")
-        self.h_bce = self.history_plot.plot([], [])
-        self.h_count = self.history_plot.plot([], [])
-        self.h_total = self.history_plot.plot([], [])
-        self.h_poisson = self.history_plot.plot([], [])
+        self.h_bce = _curve(self.history_plot)
+        self.h_count = _curve(self.history_plot)
+        self.h_total = _curve(self.history_plot)
+        self.h_poisson = _curve(self.history_plot)
         self.legend = _legend_label()
         self.legend.setObjectName("loss_legend")
         layout.addWidget(self.legend)
@@ -660,6 +746,7 @@ class LossPanel(_HurdlePanel):
         self.readout.setObjectName("loss_readout")
         layout.addWidget(self.readout)
         self._top = 1.0
+        self._history_ranges: tuple = ()
         self._compact = False
         self.apply_theme(_theme.current())
         self._dirty = True
@@ -702,25 +789,29 @@ class LossPanel(_HurdlePanel):
         if top > self._top or top < 0.5 * self._top:
             self._top = top * 1.18
             self.bars_plot.setYRange(0.0, self._top, padding=0.0)
-        self.total_text.setText(f"{_fmt(total, 3)}")
+        self._set_text(self.total_text, f"{_fmt(total, 3)}")
         self.total_text.setPos(0.0, total + 0.01 * self._top)
-        self.poisson_text.setText(f"{_fmt(pois, 3)}")
+        self._set_text(self.poisson_text, f"{_fmt(pois, 3)}")
         self.poisson_text.setPos(1.0, pois + 0.01 * self._top)
-        self.bce_text.setText(f"BCE {_fmt(zero, 3)}")
+        self._set_text(self.bce_text, f"BCE {_fmt(zero, 3)}")
         self.bce_text.setPos(0.0, zero / 2)
-        self.count_text.setText(f"Poisson {_fmt(count, 3)}")
+        self._set_text(self.count_text, f"Poisson {_fmt(count, 3)}")
         self.count_text.setPos(0.0, zero + count / 2)
         steps, hz, hc, ht, hp = f.history
         self.h_bce.setData(steps, hz)
         self.h_count.setData(steps, hc)
         self.h_total.setData(steps, ht)
         self.h_poisson.setData(steps, hp)
+        # Nice round ranges: the axes re-tick only when a range steps up, not every frame.
         last = float(steps[-1]) if steps.size else 0.0
-        self.history_plot.setXRange(0.0, max(10.0, last), padding=0.02)
         hi = max(float(np.max(ht)) if ht.size else 1.0, float(np.max(hp)) if hp.size else 1.0)
-        self.history_plot.setYRange(0.0, max(hi, 0.5) * 1.05, padding=0.0)
+        ranges = (_nice_ceiling(max(10.0, last)), _nice_ceiling(max(hi, 0.5) * 1.02))
+        if ranges != self._history_ranges:
+            self._history_ranges = ranges
+            self.history_plot.setXRange(0.0, ranges[0], padding=0.0)
+            self.history_plot.setYRange(0.0, ranges[1], padding=0.0)
         ll = f.logliks
-        self.readout.setText(
+        self._set_readout(
             f"{_fmt(total)} = {_fmt(zero)} BCE + {_fmt(count)} Poisson (nats/person). "
             f"Log-likelihood: hurdle {_ll(ll['hurdle'])} = {_ll(ll['zero'])} + "
             f"{_ll(ll['count'])}; plain Poisson {_ll(ll['poisson'])}.")
@@ -745,7 +836,7 @@ class LossPanel(_HurdlePanel):
         self.h_bce.setPen(theme.pen(BCE_PART, width=2.0))
         self.h_count.setPen(theme.pen(COUNT_PART, width=2.0))
         self.h_total.setPen(theme.pen(theme.foreground, width=2.0))
-        self.h_poisson.setPen(theme.pen(POISSON, width=2.0, style=Qt.PenStyle.DashLine))
+        self.h_poisson.setPen(theme.pen(POISSON, width=2.0))
         self.legend.setFont(self._font(theme, 0.9))
         self._set_legend(theme)
         self.readout.setFont(self._font(theme, 0.9))
@@ -767,6 +858,8 @@ class HurdleControls(_HurdlePanel):
     title = "Controls"
     panel_id = "controls"
     listens = ("data", "settings", "running", "model", "view")
+    #: Step counters need not follow every training frame.
+    min_interval_ms = 100
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
@@ -965,9 +1058,6 @@ class HurdleControls(_HurdlePanel):
         self.setPalette(palette)
         self._dirty = True
 
-    def on_lab_event(self, name: str, **info):
-        return None
-
     # ---------------------------------------------------------------- refresh
     def refresh(self) -> None:
         st = self.state
@@ -982,10 +1072,10 @@ class HurdleControls(_HurdlePanel):
             if self.part_steps[part].text() != text:
                 self.part_steps[part].setText(text)
         _set_combo(self.method, tr["method"])
-        self.lr.set_value(float(tr["lr"]))
+        _set_value(self.lr, float(tr["lr"]))
         _set_spin(self.steps_per_frame, int(tr["steps_per_frame"]))
-        self.extra_zeros.set_value(float(dp["extra_zeros"]))
-        self.strength.set_value(float(dp["count_strength"]))
+        _set_value(self.extra_zeros, float(dp["extra_zeros"]))
+        _set_value(self.strength, float(dp["count_strength"]))
         _set_spin(self.people, int(dp["n"]))
         _set_spin(self.seed, int(dp["seed"]))
         data = st.data
@@ -1005,6 +1095,13 @@ class HurdleControls(_HurdlePanel):
                     f"average. Now {zeros:.0%} zeros. Seed {p['seed']}.")
         if self.description.text() != text:
             self.description.setText(text)
+
+
+def _set_value(control: ValueControl, value: float) -> None:
+    """Show ``value`` unless it already shows (a spin box repaints on every setValue)."""
+    if control.value() != value or control.spin.value() != round(value,
+                                                                 control.spin.decimals()):
+        control.set_value(value)
 
 
 def _set_spin(spin: QSpinBox, value: int) -> None:

@@ -75,8 +75,9 @@ CURVE_POINTS = 161
 #: A covariate with at most this many distinct values is binned by value, else into BIN_COUNT bins.
 MAX_VALUE_BINS = 12
 BIN_COUNT = 8
-#: Loss history kept for the "over steps" plot (thinned by 2 when full).
-HISTORY_MAX = 2000
+#: Loss history kept for the "over steps" plot (thinned by 2 when full: 300-600 points,
+#: enough for a plot's width, and cheap to redraw every frame).
+HISTORY_MAX = 600
 #: Header names (case-insensitive) that mark the count column of a CSV, most specific first.
 COUNT_NAMES = ("count", "counts", "visits", "events", "reads", "y", "n")
 
