@@ -40,13 +40,31 @@ def test_each_lesson_opens_from_the_menu_with_caption_and_panels(main_window):
         assert w.panels["controls"].isVisible() == stage.controls, sid
 
 
-def test_the_practice_problem_reads_0_1625_on_screen(main_window):
+def test_the_practice_problem_hides_its_answer_until_reveal(main_window, qtbot):
+    from PySide6.QtCore import Qt
+
     w = main_window
     w.scenario_actions["practice-problem"].trigger()
     for panel in w.panels.values():
         panel.flush()
+    curve, formula = w.panels["loss_curve"].readout.text(), w.panels["formula"].text.text()
+    for text in (curve, formula):
+        assert "0.1625" not in text and "−0.15" not in text
+    assert "Reveal" in curve and w.act_reveal.isVisible()
+    qtbot.keyClick(w, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    for panel in w.panels.values():
+        panel.flush()
     assert "L = 0.1625 nats" in w.panels["loss_curve"].readout.text()
     assert "p − y = −0.15" in w.panels["loss_curve"].readout.text()
+    assert "0.1625" in w.panels["formula"].text.text()
+    assert not w.act_reveal.isVisible()
+    # the next stage does not hide anything, and the one after a Reveal hides again
+    w.scenario_actions["confident-wrong"].trigger()
+    w.panels["loss_curve"].flush()
+    assert "L = 4.605 nats" in w.panels["loss_curve"].readout.text()
+    w.scenario_actions["practice-problem"].trigger()
+    w.panels["loss_curve"].flush()
+    assert "L = ?" in w.panels["loss_curve"].readout.text()
 
 
 def test_numerical_stability_shows_the_clipped_probe(main_window):

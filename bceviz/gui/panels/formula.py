@@ -56,7 +56,17 @@ class FormulaPanel(Panel):
 
     title = "Formula"
     panel_id = "formula"
-    listens = ("probe", "spec", "view", "data", "weights", "samples", "features", "settings")
+    listens = ("probe", "spec", "view", "data", "weights", "samples", "features", "settings",
+               "scenario")
+    #: False while a stage hides its answer (the window's Reveal sets it).
+    revealed = True
+
+    def set_revealed(self, on: bool) -> None:
+        """Show or hide the handle's loss and gradient values (a practice problem's answer)."""
+        if bool(on) != self.revealed:
+            self.revealed = bool(on)
+            self._dirty = True
+            self.flush()
     min_interval_ms = 60  # training emits weights every frame; the text need not follow faster
 
     def __init__(self, state: AppState, parent: Optional[QWidget] = None) -> None:
@@ -89,7 +99,13 @@ class FormulaPanel(Panel):
     # ---------------------------------------------------------------- refresh
     def refresh(self) -> None:
         theme = _theme.current()
-        blocks = [self._handle_html(theme), self._dataset_html(theme), self._samples_html(theme)]
+        # Only the sections of panels the stage shows (None: the workbench, all of them).
+        shown = self.state.scenario_panels
+        shows = (lambda *ids: True) if shown is None else (lambda *ids: bool(set(ids) & set(shown)))
+        blocks = [self._handle_html(theme) if shows("loss_curve") else "",
+                  self._dataset_html(theme) if shows("data", "surface", "training_curves",
+                                                     "metrics", "imbalance") else "",
+                  self._samples_html(theme) if shows("samples") else ""]
         self.text.setText("".join(b for b in blocks if b))
 
     def _units(self) -> tuple[str, float]:
@@ -117,6 +133,7 @@ class FormulaPanel(Panel):
     def _handle_html(self, theme) -> str:
         state, spec = self.state, self.state.spec
         r = _figures.probe_readout(state)  # the same object the loss-curve panel reads
+        hide = not self.revealed  # a practice problem: the reader works the numbers out first
         y, p, q = r.y, r.p, r.q
         eps, pw, gamma, alpha = (spec.label_smoothing, spec.pos_weight, spec.focal_gamma,
                                  spec.focal_alpha)
@@ -161,7 +178,8 @@ class FormulaPanel(Panel):
                 f" = {self._value(loss)}"))
         else:
             out.append(self._line(f"= {substituted}", indent=True))
-            out.append(self._line(f"= {self._value(loss)}", indent=True))
+            out.append(self._line(f"= {'<b>?</b> (press Reveal, Ctrl+R)' if hide else self._value(loss)}",
+                                  indent=True))
         if eps > 0 and pw == 1.0 and not spec.is_focal:
             floor = float(entropy(ys))
             out.append(self._line(
@@ -173,7 +191,8 @@ class FormulaPanel(Panel):
         in_units = f" &nbsp;({_n(grad / scale)} bits per unit of z)" if units == "bits" else ""
         if not spec.is_focal and pw == 1.0:
             out.append(self._line(
-                f"<b>∂L/∂z</b> = p − {t} = {ps} − {_n(ys)} = <b>{_n(grad)}</b>{in_units}"))
+                f"<b>∂L/∂z</b> = p − {t} = {ps} − {_n(ys)} = "
+                f"<b>{'?' if hide else _n(grad)}</b>{'' if hide else in_units}"))
         elif not spec.is_focal:
             out.append(self._line(
                 f"<b>∂L/∂z</b> = (1 − {t})·p − w·{t}·(1 − p) = {one_minus_t} · {ps} − "

@@ -93,6 +93,15 @@ class LossCurvePanel(Panel):
     title = "Loss curve"
     panel_id = "loss_curve"
     listens = ("probe", "spec", "view")
+    #: False while a stage hides its answer (the window's Reveal sets it).
+    revealed = True
+
+    def set_revealed(self, on: bool) -> None:
+        """Show or hide the handle's loss and gradient values (a practice problem's answer)."""
+        if bool(on) != self.revealed:
+            self.revealed = bool(on)
+            self._dirty = True
+            self.flush()
 
     def __init__(self, state: AppState, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
@@ -390,7 +399,13 @@ class LossCurvePanel(Panel):
             self.smoothed_marker.setData([0.85], [ys])
         else:
             self.smoothed_marker.setData([], [])
-        self.readout.setText(self._readout_html(p, q, y, ys, z, loss, grad_p, grad_z, curv))
+        if self.revealed:
+            self.readout.setText(self._readout_html(p, q, y, ys, z, loss, grad_p, grad_z, curv))
+        else:
+            self.readout.setText(
+                f"<b>p</b> = {signed(fmt_prob(p, q))} &nbsp; <b>y = {signed(num(y, 4))}</b>"
+                " &nbsp; <b>L = ?</b> &nbsp; ∂L/∂z = ?<br><i>Work them out, then press Reveal "
+                "(Ctrl+R).</i>")
 
     def _sync_toolbar(self) -> None:
         view = self.state.view
