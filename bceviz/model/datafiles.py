@@ -97,7 +97,7 @@ _DELIMITERS = ("\t", ";", ",")
 _DELIMITER_NAMES = {"\t": "tab", ";": "semicolon", ",": "comma", None: "none"}
 _SNIFF_LINES = 20
 _PROGRESS_MIN_ROWS = 5_000
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+(?:[eE][+-]?\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+(?:[eE][+-]?\d+)?$", re.ASCII)
 _QUOTED = re.compile(r'"[^"]*"')
 
 
@@ -241,6 +241,9 @@ def _read_text(path: PathLike, max_bytes: int) -> str:
             f"is not UTF-8 text (byte 0x{raw[exc.start]:02X} cannot be decoded); "
             "save the file as UTF-8",
         ) from None
+    # A file saved twice by an editor that adds a byte-order mark may start with two:
+    # the rest must not become part of the first column's name.
+    text = text.lstrip("\ufeff")
     if not text.strip():
         raise DataFileError(path, None, None, "file is empty")
     return text
@@ -276,11 +279,37 @@ class _Layout:
     texts: list[str]  # stripped text of each data row
 
 
-def _content_lines(text: str) -> tuple[list[int], list[str]]:
-    """Line numbers and stripped texts of the lines that are neither blank nor comments."""
-    lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    numbers = [i for i, line in enumerate(lines, start=1) if line and line[0] != "#"]
-    return numbers, [lines[i - 1] for i in numbers]
+#: A line that is neither blank nor a comment (``^`` per line): its text from the first
+#: non-blank character, which is not ``#``.
+_CONTENT_LINE = re.compile(r"^[^\S\n]*([^#\s][^\n]*)", re.MULTILINE)
+#: The start of such a line (zero width: counting them creates no strings).
+_CONTENT_START = re.compile(r"^(?=[^\S\n]*[^#\s])", re.MULTILINE)
+
+
+def _content_lines(text: str, keep: int) -> tuple[list[int], list[str], int]:
+    """Line numbers and stripped texts of the first ``keep`` lines that are neither blank
+    nor comments, and how many such lines there are in all.
+
+    Streams: blank and comment lines are skipped by the regular expression engine and
+    never become Python strings, and lines past ``keep`` are only counted, so memory
+    stays within a small multiple of the file's size whatever the file holds (48 MB of
+    comment lines used to become 24 million strings, 1.3 GB).
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    numbers: list[int] = []
+    texts: list[str] = []
+    line, pos = 1, 0
+    for match in _CONTENT_LINE.finditer(text):
+        start = match.start()
+        line += text.count("\n", pos, start)
+        pos = start
+        numbers.append(line)
+        texts.append(match.group(1).strip())
+        if len(numbers) == keep:
+            # The rest is only counted, by the regular expression engine.
+            return numbers, texts, keep + len(_CONTENT_START.findall(text, match.end()))
+    return numbers, texts, len(numbers)
 
 
 def _sniff(sample: Sequence[str]) -> Optional[str]:
@@ -308,7 +337,9 @@ def _split(line: str, delimiter: Optional[str]) -> list[str]:
 
 
 def _is_number(cell: str) -> bool:
-    if not cell or "_" in cell:
+    # ASCII only: float() would also read fullwidth (１) and Arabic-Indic (١) digits,
+    # which no spreadsheet writes as numbers; a cell that looks like one is refused.
+    if not cell or "_" in cell or not cell.isascii():
         return False
     try:
         float(cell)
@@ -318,7 +349,8 @@ def _is_number(cell: str) -> bool:
 
 
 def _layout(path: PathLike, text: str, max_rows: int) -> _Layout:
-    numbers, texts = _content_lines(text)
+    # The limit is checked while reading: one row more than it (and a header) is kept.
+    numbers, texts, total = _content_lines(text, max_rows + 2)
     if not numbers:
         raise DataFileError(path, None, None, "no data rows (only comments and blank lines)")
     delimiter = _sniff(texts[:_SNIFF_LINES])
@@ -329,6 +361,7 @@ def _layout(path: PathLike, text: str, max_rows: int) -> _Layout:
     if is_header:
         header_line = numbers[0]
         numbers, texts = numbers[1:], texts[1:]
+        total -= 1
         names = []
         seen: dict[str, int] = {}
         for j, cell in enumerate(first_cells, start=1):
@@ -344,10 +377,10 @@ def _layout(path: PathLike, text: str, max_rows: int) -> _Layout:
             raise DataFileError(
                 path, None, None, f"has a header (line {header_line}) but no data rows"
             )
-    if len(numbers) > max_rows:
+    if total > max_rows:
         raise DataFileError(
             path, numbers[max_rows], None,
-            f"more than {max_rows:,} data rows (the limit); the file has {len(numbers):,}",
+            f"more than {max_rows:,} data rows (the limit); the file has {total:,}",
         )
     return _Layout(
         delimiter=delimiter,
@@ -391,6 +424,9 @@ def _cell_problem(cell: str) -> str:
     if _DECIMAL_COMMA.match(cell):
         return f"{_shown(cell)} is not a number (decimal comma? write {cell.replace(',', '.')})"
     if not _is_number(cell):
+        if not cell.isascii() and any(c.isdigit() for c in cell):
+            return (f"{_shown(cell)} is not a number: only the digits 0-9 are read "
+                    "(not fullwidth or other scripts' digits)")
         return f"{_shown(cell)} is not a number"
     value = float(cell)
     if math.isnan(value):
@@ -459,7 +495,7 @@ def _parse_rows(
         lines = texts[start:stop]
         sep = "\n" if delimiter is None else delimiter
         joined = sep.join(lines)
-        if '"' in joined or "_" in joined:
+        if '"' in joined or "_" in joined or not joined.isascii():
             return None
         if delimiter is not None:
             counts = set(map(str.count, lines, [delimiter] * len(lines)))

@@ -977,7 +977,10 @@ def _parse(doc: Any, file: Optional[PathLike]) -> SessionData:
     panels_raw = scenario["panels"]
     panels: Optional[tuple[str, ...]] = None
     if panels_raw is not None:
-        panels = tuple(_text(v, f"scenario.panels[{i}]", max_len=100)
+        from bceviz.model.scenarios import PANEL_IDS
+
+        # An unknown id would hide every panel: refuse it (the ids the window knows).
+        panels = tuple(_text(v, f"scenario.panels[{i}]", PANEL_IDS)
                        for i, v in enumerate(_list(panels_raw, "scenario.panels")))
 
     layout = doc["layout"]

@@ -617,3 +617,105 @@ def test_set_aside_leaves_readable_files_and_renames_the_others(tmp_path, monkey
     assert open(kept).read() == "{ not json"
     bad.write_text("{ again")  # a second one in the same second gets its own name
     assert session.set_aside_unreadable(bad) not in (None, kept)
+
+
+# ----------------------------------------------------------------------------
+# 10. The smaller refusals, and limits checked while reading
+
+
+def _peak_bytes(call) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        call()
+    except (DataFileError, SessionError):
+        pass
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return peak
+
+
+def test_duplicate_keys_in_a_session_are_refused_naming_the_object():
+    """Before: silently accepted, the last value winning."""
+    text = json.dumps(_doc()).replace('"threshold": 0.5', '"threshold": 0.5, "threshold": 0.9')
+    with pytest.raises(SessionError) as info:
+        session.loads_session(text)
+    assert info.value.field is None and "'threshold' appears twice" in str(info.value)
+    text = json.dumps(_doc()).replace('"pos_weight": 1.0', '"pos_weight": 1.0, "pos_weight": 3')
+    with pytest.raises(SessionError) as info:
+        session.loads_session(text)
+    assert info.value.field == "loss" and "'pos_weight' appears twice" in str(info.value)
+
+
+def test_duplicate_keys_deep_in_another_labs_payload_are_refused():
+    doc = _doc()
+    doc["labs"] = {"tipping": {"marker": 1}}
+    text = json.dumps(doc).replace('"marker": 1', '"marker": 1, "marker": 2')
+    with pytest.raises(SessionError, match="'marker' appears twice"):
+        session.loads_session(text)
+
+
+def test_unknown_panel_ids_are_refused():
+    """Before: an unknown id hid every panel."""
+    doc = _doc()
+    doc["scenario"]["panels"] = ["controls", "dta"]
+    _refused(doc, "scenario.panels[1]", "'dta' is not one of")
+
+
+def test_a_session_of_3_million_points_is_refused_before_parsing(tmp_path):
+    """Before: a 42 MB file of 3 million points peaked at 528 MB before the point limit."""
+    doc = _doc()
+    doc["data"]["X"] = [[0, 1]] * 1_000_000
+    doc["data"]["y"] = [1] * 1_000_000
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(doc, separators=(",", ":")))
+    with pytest.raises(SessionError, match="holds more than 3,000,000 values"):
+        session.load_session(path)
+    assert _peak_bytes(lambda: session.load_session(path)) < 3 * path.stat().st_size
+
+
+def test_a_csv_of_comment_lines_peaks_at_a_small_multiple_of_its_size(tmp_path):
+    """Before: 48 MB of comment lines became 24 million strings (1.34 GB)."""
+    path = tmp_path / "comments.csv"
+    with open(path, "w") as fh:
+        fh.write("a,b,label\n0,1,0\n1,0,1\n")
+        fh.write("#\n" * 6_000_000)
+    assert datafiles.read_points_csv(path).n == 2
+    assert _peak_bytes(lambda: datafiles.read_points_csv(path)) < 4 * path.stat().st_size
+
+
+def test_rows_past_the_limit_are_counted_not_kept(tmp_path):
+    path = tmp_path / "rows.csv"
+    with open(path, "w") as fh:
+        fh.write("a,b,label\n")
+        fh.write("0,1,0\n" * 800_000)
+    with pytest.raises(DataFileError, match="more than 20,000 data rows .* has 800,000"):
+        datafiles.read_points_csv(path, max_rows=20_000)
+    assert _peak_bytes(lambda: datafiles.read_points_csv(path, max_rows=20_000)) \
+        < 4 * path.stat().st_size
+
+
+def test_line_numbers_survive_comments_blank_lines_and_old_mac_line_ends(tmp_path):
+    path = _csv(tmp_path, "# c\r\n\r\na,b,label\r0,1,0\r\n  # x\n\n1,zz,1\n")
+    with pytest.raises(DataFileError) as info:
+        datafiles.read_points_csv(path)
+    assert (info.value.line, info.value.column) == (7, 2)
+
+
+@pytest.mark.parametrize("digit", ["１", "١", "۳", "٫5"])
+def test_digits_of_other_scripts_are_not_numbers(tmp_path, digit):
+    """Before: float() read fullwidth and Arabic-Indic digits silently."""
+    path = _csv(tmp_path, f"a,b,label\n0,1,0\n{digit},2,1\n")
+    with pytest.raises(DataFileError) as info:
+        datafiles.read_points_csv(path)
+    assert (info.value.line, info.value.column) == (3, 1)
+    assert "is not a number" in str(info.value)
+
+
+def test_a_double_bom_is_stripped(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbfradius,texture,label\n0,1,0\n1,0,1\n")
+    points = datafiles.read_points_csv(path)
+    assert points.feature_names == ("radius", "texture")
