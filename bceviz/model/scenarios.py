@@ -346,6 +346,8 @@ def validate_scenario(raw: Any, source: str = "scenario") -> dict:
             fail(f"view.{key}", f"must be true or false, got {value!r}")
         if expected is str and not isinstance(value, str):
             fail(f"view.{key}", f"must be a string, got {value!r}")
+        if expected is float and (not _is_number(value) or not 0 <= value <= 1000):
+            fail(f"view.{key}", f"must be a number from 0 to 1000, got {value!r}")
     view_defaults.update(view)
     if view_defaults["units"] not in ("nats", "bits"):
         fail("view.units", f"must be 'nats' or 'bits', got {view_defaults['units']!r}")

@@ -968,6 +968,8 @@ def _parse(doc: Any, file: Optional[PathLike]) -> SessionData:
         "curve_axis": lambda v, p: _text(v, p, ("p", "z")),
         "curves": lambda v, p: _text(v, p, _state.CURVE_CHOICES),
         "metrics_plot": lambda v, p: _text(v, p, _state.METRICS_PLOTS),
+        "loss_y_max": lambda v, p: _bounded(v, p, 0.0, 1000.0),
+        "samples_loss_max": lambda v, p: _bounded(v, p, 0.0, 1000.0),
     })
 
     scenario = _obj(doc["scenario"], "scenario", ("id", "title", "caption", "panels"))

@@ -110,6 +110,10 @@ class ViewOptions:
     curves: str = "all"
     #: Metrics plots: "all" four small ones, or one large: "scores", "roc", "pr", "reliability".
     metrics_plot: str = "all"
+    #: Loss curve: top of the y axis in display units (0 = fit the curves).
+    loss_y_max: float = 0.0
+    #: Samples panel: right end of the loss-bar axis in display units (0 = fit the bars).
+    samples_loss_max: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -393,6 +397,7 @@ class AppState:
             raise StateError(str(exc)) from None
         if new == self.spec:
             return
+        check_spec(new)
         self.spec = new
         self.trainer.set_spec(new)
         self.events.spec.emit()
@@ -682,6 +687,9 @@ class AppState:
             raise StateError(str(exc)) from None
         if new.units not in ("nats", "bits") or new.curve_axis not in ("p", "z"):
             raise StateError("units must be nats or bits; curve axis p or z")
+        for value in (new.loss_y_max, new.samples_loss_max):
+            if not (math.isfinite(value) and 0.0 <= value <= 1000.0):
+                raise StateError("a fixed loss axis must be 0 (automatic) to 1000")
         if new.curves not in CURVE_CHOICES or new.metrics_plot not in METRICS_PLOTS:
             raise StateError(f"curves must be one of {', '.join(CURVE_CHOICES)}; metrics plot "
                              f"one of {', '.join(METRICS_PLOTS)}")
@@ -761,6 +769,20 @@ class AppState:
 
     def _sync_trainer_data(self) -> None:
         self.trainer.set_data(_logistic.make_features(self.X_train, self.features), self.y_train)
+
+
+def check_spec(spec: LossSpec) -> LossSpec:
+    """The loss settings within the ranges sessions state (pos_weight 1e308 made even the
+    loss at zero weights infinite); StateError naming the setting otherwise."""
+    from bceviz.model.session import MAX_FOCAL_GAMMA, MAX_POS_WEIGHT
+
+    if spec.pos_weight > MAX_POS_WEIGHT:
+        raise StateError(f"pos_weight {spec.pos_weight:g} is too large: allowed "
+                         f"[0, {MAX_POS_WEIGHT:g}]")
+    if spec.focal_gamma > MAX_FOCAL_GAMMA:
+        raise StateError(f"focal γ {spec.focal_gamma:g} is too large: allowed "
+                         f"[0, {MAX_FOCAL_GAMMA:g}]")
+    return spec
 
 
 def check_points(X, y, heldout=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

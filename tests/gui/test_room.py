@@ -35,3 +35,21 @@ def test_a_loaded_csv_changes_the_title_and_caption(main_window, tmp_path):
     assert "Start here" not in main_window.caption_bar.text()
     assert "my points.csv" in main_window.caption_bar.title
     assert "3 points" in main_window.caption_bar.caption
+
+
+def test_stages_hold_the_axes_their_claims_need(main_window):
+    """bce-vs-mse: the gradient peak of 0.3 is readable; focal-loss: the bars keep their scale."""
+    w = main_window
+    w.show_stage("bce-vs-mse")
+    curve = w.panels["loss_curve"]
+    curve.flush()
+    top = curve.plot.getViewBox().viewRange()[1][1]
+    assert top <= 4.5, top  # not 0-7.5: the 0.3 peak of |dMSE/dz| is 7 % of the height
+    w.show_stage("focal-loss")
+    samples = w.panels["samples"]
+    samples.flush()
+    before = samples.bars.getViewBox().viewRange()[0][1]
+    w.state.set_spec(focal_gamma=0.0)
+    samples.flush()
+    after = samples.bars.getViewBox().viewRange()[0][1]
+    assert before == after == 2.0  # the bars grow back on a scale that stays put

@@ -267,8 +267,10 @@ class LossCurvePanel(Panel):
         _theme.style_plot(self.strip, theme, grid=False)
         self.curve_y0.setPen(theme.pen(theme.neg, width=1.2, alpha=170))
         self.curve_y1.setPen(theme.pen(theme.pos, width=1.2, alpha=170))
-        self.curve_mse.setPen(theme.pen(theme.good, width=1.6, style=Qt.PenStyle.DashLine))
-        self.curve_mse_grad.setPen(theme.pen(theme.good, width=1.4, style=Qt.PenStyle.DotLine))
+        # MSE itself dashed and grey, its gradient solid green and thicker: the two must
+        # be told apart at a glance from the back of a room
+        self.curve_mse.setPen(theme.pen(theme.muted, width=1.6, style=Qt.PenStyle.DashLine))
+        self.curve_mse_grad.setPen(theme.pen(theme.good, width=2.6))
         self.curve_bce_grad.setPen(theme.pen(theme.soft, width=1.4, style=Qt.PenStyle.DotLine))
         self.curve_hinge.setPen(theme.pen(theme.muted, width=1.6, style=Qt.PenStyle.DashDotLine))
         self.tangent.setPen(
@@ -356,6 +358,9 @@ class LossCurvePanel(Panel):
         top = max(top, handle_loss, 0.5)
         scale = self._units_scale()
         self._y_top = 1.12 * top / scale
+        fixed = self.state.view.loss_y_max
+        if fixed > 0:  # a stage fixes the range its claim needs (e.g. gradients below 1),
+            self._y_top = max(fixed, 1.12 * handle_loss / scale)  # the handle stays on it
         self.plot.setYRange(-0.04 * self._y_top, self._y_top, padding=0.0)
         self.plot.setLabel("left", f"loss ({self.state.view.units})")
 
@@ -432,8 +437,8 @@ class LossCurvePanel(Panel):
         entries = [entry(theme.neg, "y = 0"), entry(theme.pos, "y = 1"),
                    entry(label_color(theme, y).name(), f"<b>current y = {num(y, 3)}</b>")]
         if view.show_mse:
-            entries += [entry(theme.good, "MSE (p − y)²", "╍╍"),
-                        entry(theme.good, "|∂MSE/∂z|", "┈┈"),
+            entries += [entry(theme.muted, "MSE (p − y)²", "╍╍"),
+                        entry(theme.good, "|∂MSE/∂z|", "━━"),
                         entry(theme.soft, "|∂BCE/∂z|", "┈┈")]
         if view.show_hinge:
             entries.append(entry(theme.muted, "hinge", "╍·"))

@@ -296,6 +296,9 @@ class SamplesPanel(Panel):
         # While dragging the scale only grows, so bars do not rescale under the pointer.
         if self._drag is not None:
             needed = max(needed, self._bar_top)
+        fixed = self.state.view.samples_loss_max
+        if fixed > 0:  # a stage holds the scale so a change of setting is seen as bars moving
+            needed = max(fixed, 1.05 * top) if math.isfinite(top) else fixed
         self._bar_top = needed
         self.bars.setXRange(0.0, needed, padding=0.0)
         self.bars.setLabel("bottom", f"loss ({self.state.view.units})")
