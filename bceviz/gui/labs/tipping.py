@@ -40,8 +40,8 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QStandardItem, QStandardItemModel, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -49,6 +49,8 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QFrame,
+    QGraphicsItem,
+    QGraphicsScene,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -56,9 +58,10 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QTableView,
-    QTextBrowser,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -95,6 +98,19 @@ def _num(value: Optional[float], digits: int = 4) -> str:
         decimals = max(0, digits - 1 - math.floor(math.log10(a)))
         text = f"{value:.{decimals}f}"
     return text.replace("-", "−")
+
+
+def _cached_item(item) -> None:
+    """Draw ``item`` into a pixmap kept until it or the view changes: items that stand still
+    while training (contours, the fit curve, the grid) are then blitted, not stroked again
+    for every frame whose dirty region crosses them."""
+    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+def _unindexed(widget: pg.PlotWidget) -> None:
+    """A scene of a dozen items, several moving every frame: no BSP index to keep up to date
+    (each move would re-query the items' Python ``boundingRect``)."""
+    widget.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
 
 
 def _font(theme: _theme.Theme, factor: float = 1.0) -> QFont:
@@ -202,6 +218,7 @@ class StripPanel(_TippingPanel):
         self.view_box = _StripViewBox(self)
         self.plot_widget = pg.PlotWidget(viewBox=self.view_box)
         self.plot_widget.setObjectName("tipping_strip_plot")
+        _unindexed(self.plot_widget)
         self.plot_widget.setMinimumSize(300, 180)
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setMenuEnabled(False)
@@ -229,7 +246,7 @@ class StripPanel(_TippingPanel):
         self.half_line = pg.InfiniteLine(pos=0.5, angle=0, movable=False)
         self.half_line.setZValue(-15)
         self.plot.addItem(self.half_line, ignoreBounds=True)
-        self.fit_curve = pg.PlotCurveItem(antialias=True)
+        self.fit_curve = pg.PlotCurveItem(antialias=False)  # dashed: no need to smooth it
         self.plot.addItem(self.fit_curve)
         self.model_curve = pg.PlotCurveItem(antialias=True)
         self.model_curve.setZValue(5)
@@ -250,6 +267,8 @@ class StripPanel(_TippingPanel):
         self.plot.addItem(self.tip_label, ignoreBounds=True)
         self.plot_widget.setToolTip("")
 
+        for item in (self.fit_curve, self.gap, self.half_line):
+            _cached_item(item)
         self._extras = (self.hint, self.legend)
         self._moved: set[int] = set()
         self._drag_index: Optional[int] = None
@@ -266,10 +285,14 @@ class StripPanel(_TippingPanel):
         apply_palette(self, theme)
         self.plot_widget.setBackground(theme.background)
         _theme.style_plot(self.plot, theme, grid="x")
+        grid = getattr(self.plot, "_bceviz_grid", None)
+        if grid is not None:
+            _cached_item(grid)
         self.model_curve.setPen(theme.pen(theme.foreground, width=2.6))
         self.fit_curve.setPen(theme.pen(theme.soft, width=1.8, style=Qt.PenStyle.DashLine))
-        self.half_line.setPen(theme.pen(theme.muted, width=1, style=Qt.PenStyle.DotLine))
-        self.tip_line.setPen(theme.pen(theme.accent, width=1.6, style=Qt.PenStyle.DashLine))
+        self.half_line.setPen(theme.pen(theme.muted, width=1, alpha=110))
+        # Solid: a dashed line the height of the plot costs a frame's share to stroke.
+        self.tip_line.setPen(theme.pen(theme.accent, width=1.4, alpha=200))
         accent = pg.mkColor(theme.accent)
         band = QColor(accent)
         band.setAlpha(45)
@@ -557,6 +580,7 @@ class SurfacePanel(_TippingPanel):
         self.view_box = _SurfaceViewBox(self)
         self.plot_widget = pg.PlotWidget(viewBox=self.view_box)
         self.plot_widget.setObjectName("tipping_surface_plot")
+        _unindexed(self.plot_widget)
         self.plot_widget.setMinimumSize(300, 180)
         self.plot_widget.setToolTip("Click to put the model at that (w, b)")
         self.plot = self.plot_widget.getPlotItem()
@@ -575,6 +599,8 @@ class SurfacePanel(_TippingPanel):
         self.plot.addItem(self.image)
         self.contours = pg.PlotCurveItem(connect="pairs")
         self.contours.setZValue(-5)
+        _cached_item(self.contours)
+        _cached_item(self.image)
         self.plot.addItem(self.contours)
         self.path = pg.PlotCurveItem(antialias=True)
         self.path.setZValue(5)
@@ -596,6 +622,7 @@ class SurfacePanel(_TippingPanel):
         self.arrow_label.setZValue(9)
         self.plot.addItem(self.arrow_label, ignoreBounds=True)
         self._extras = (self.caption,)
+        self._caption = ""
         self._values_drawn = None
         self._box = None
         self._names = None
@@ -653,13 +680,15 @@ class SurfacePanel(_TippingPanel):
         else:
             self.optimum.place(None)
         self._draw_escape(fig, box)
-        loss, objective = st.current_loss()
         what = "mean loss + L2/2·w²" if st.l2 else "mean loss"
         mark = ("★ Newton optimum" if fig.optimum is not None
                 else "no optimum: the loss keeps falling along the arrow")
-        self.caption.setText(
-            f"Colour: {what}, log scale · white: SGD path from ○ · ● now, objective "
-            f"{_num(objective)} nats · {mark}")
+        # No per-step number here: a caption that changes every step re-lays out the panel.
+        caption = (f"Colour: {what} (nats), log scale · white: the SGD path from ○ · "
+                   f"● the model now · {mark}")
+        if caption != self._caption:
+            self._caption = caption
+            self.caption.setText(caption)
 
     def _draw_escape(self, fig, box) -> None:
         if fig.escape is None:
@@ -695,50 +724,51 @@ class SurfacePanel(_TippingPanel):
 # --------------------------------------------------------------------------- table
 
 
-class _StepsModel(QAbstractTableModel):
-    """The steps table's cells, newest step first; one ``dataChanged`` per redraw."""
+class _StepsModel(QStandardItemModel):
+    """The steps table's cells, newest step first, kept in C++ items (no Python per paint).
+
+    ``set_rows`` writes only the texts and tints that changed.
+    """
 
     def __init__(self, headers: tuple[str, ...], tips: tuple[str, ...]) -> None:
-        super().__init__()
-        self._headers, self._tips = headers, tips
-        self._texts: list[tuple[str, ...]] = []
-        self._classes: list[int] = []
+        super().__init__(TABLE_ROWS, len(headers))
+        for col, (name, tip) in enumerate(zip(headers, tips)):
+            item = QStandardItem(name)
+            item.setToolTip(tip)
+            self.setHorizontalHeaderItem(col, item)
+        align = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        self._cells = [[QStandardItem("") for _ in headers] for _ in range(TABLE_ROWS)]
+        for r, row in enumerate(self._cells):
+            for c, item in enumerate(row):
+                item.setTextAlignment(align)
+                item.setEditable(False)
+                self.setItem(r, c, item)
+        self._classes: list[Optional[int]] = [None] * TABLE_ROWS
         self.brushes: tuple = (QBrush(), QBrush())
 
-    def rowCount(self, parent: Optional[QModelIndex] = None) -> int:  # noqa: N802 (Qt name)
-        return 0 if parent is not None and parent.isValid() else TABLE_ROWS
-
-    def columnCount(self, parent: Optional[QModelIndex] = None) -> int:  # noqa: N802
-        return 0 if parent is not None and parent.isValid() else len(self._headers)
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        r = index.row()
-        if r >= len(self._texts):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._texts[r][index.column()]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return self.brushes[self._classes[r]]
-        return None
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._headers[section]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tips[section]
-        return None
-
     def set_rows(self, texts: list[tuple[str, ...]], classes: list[int]) -> None:
-        self._texts, self._classes = texts, classes
-        self.dataChanged.emit(self.index(0, 0), self.index(TABLE_ROWS - 1,
-                                                           len(self._headers) - 1))
+        blank = ("",) * self.columnCount()
+        for r in range(TABLE_ROWS):
+            row = texts[r] if r < len(texts) else blank
+            cls = classes[r] if r < len(classes) else None
+            for item, text in zip(self._cells[r], row):
+                if item.text() != text:
+                    item.setText(text)
+            if cls != self._classes[r]:
+                self._classes[r] = cls
+                brush = QBrush() if cls is None else self.brushes[cls]
+                for item in self._cells[r]:
+                    item.setBackground(brush)
+
+    def restyle(self) -> None:
+        """New tints (a theme change): every row is tinted again."""
+        self._classes = [None] * TABLE_ROWS
+        for row in self._cells:
+            for item in row:
+                item.setBackground(QBrush())
 
     def text(self, row: int, column: int) -> str:
-        return self._texts[row][column] if row < len(self._texts) else ""
+        return self._cells[row][column].text()
 
 
 class SgdTablePanel(_TippingPanel):
@@ -812,6 +842,7 @@ class SgdTablePanel(_TippingPanel):
         self.rule.setFont(_font(theme, 0.95))
         self.empty.setFont(font)
         self.model.brushes = (theme.brush(theme.neg, alpha=40), theme.brush(theme.pos, alpha=40))
+        self.model.restyle()
         self._rows_key = None
 
     def refresh(self) -> None:
@@ -850,35 +881,99 @@ class SgdTablePanel(_TippingPanel):
 # --------------------------------------------------------------------------- readout
 
 
+class _HeldLabel(QWidget):
+    """A word-wrapped label behind a layout firewall: its text changes without relayouts.
+
+    A QLabel asks its parent's layout to recompute on every ``setText``, and
+    the layout then repaints its neighbours. Here the label lives in a widget
+    without a layout that sizes it by hand and asks for more height only when
+    the text needs more lines than it ever had (it never shrinks mid-run;
+    ``release()`` lets it, e.g. after a resize).
+    """
+
+    def __init__(self, object_name: str, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.label = rich_label(object_name)
+        self.label.setParent(self)
+        self._height = 0
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt name)
+        self.label.setText(text)
+        self._grow()
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def release(self) -> None:
+        self._height = 0
+        self._grow()
+
+    def _grow(self) -> None:
+        width = self.width()
+        need = self.label.heightForWidth(width) if width > 0 else self.label.sizeHint().height()
+        if need > self._height:
+            self._height = need
+            self.setFixedHeight(need)
+        self.label.setGeometry(0, 0, width, self._height)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:
+            return True  # the label's own requests stop here
+        return super().event(event)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._height = 0
+        self._grow()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
+        return QSize(self.label.sizeHint().width(), max(self._height, 1))
+
+
 class ReadoutPanel(_TippingPanel):
     """The fit, its uncertainty, separation and the loss settings, in sentences.
 
-    The model's line (it changes with every step) is a label of its own; the rest,
-    which changes with the data and the settings, is a text browser that scrolls.
+    One word-wrapped label per sentence group, in a scroll area whose scroll bar
+    is always there (so the labels are laid out for the width they really get);
+    a label is only given new text when its sentence changed.
     """
 
     title = "Fit, uncertainty and separation"
     panel_id = "readout"
     listens = ("data", "model", "settings")
+    PARTS = ("model", "fit", "uncertainty", "separation", "settings_effect", "data_note")
+    HEADINGS = {"uncertainty": "Uncertainty.", "separation": "Separation.",
+                "settings_effect": "Loss settings."}
 
     def __init__(self, state: TippingState, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
-        layout = self.vbox(self, margins=4)
-        self.model_line = QLabel()
-        plain_label(self.model_line)
-        self.model_line.setWordWrap(True)
-        self.model_line.setObjectName("tipping_readout_model")
-        layout.addWidget(self.model_line)
-        # A text browser wraps to its own width and scrolls when the text is longer
-        # than the panel (a QLabel in a scroll area is laid out wider than its viewport).
-        self.text = QTextBrowser(self)
-        self.text.setObjectName("tipping_readout")
-        self.text.setOpenLinks(False)
-        self.text.setFrameShape(QFrame.Shape.NoFrame)
-        self.text.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.text.setMinimumSize(200, 100)
-        layout.addWidget(self.text, 1)
-        self._html = ""
+        layout = self.vbox(self, margins=2)
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        body = QWidget(self.scroll)
+        body.setObjectName("tipping_readout")
+        column = QVBoxLayout(body)
+        column.setContentsMargins(4, 2, 4, 2)
+        column.setSpacing(6)
+        self.labels: dict[str, QLabel] = {}
+        for part in self.PARTS:
+            if part == "model":  # the one that changes with every step
+                self.model_holder = _HeldLabel("tipping_readout_model", body)
+                label = self.model_holder.label
+                column.addWidget(self.model_holder)
+            else:
+                label = rich_label(f"tipping_readout_{part}")
+                column.addWidget(label)
+            self.labels[part] = label
+        column.addStretch(1)
+        self.scroll.setWidget(body)
+        layout.addWidget(self.scroll, 1)
+        self._texts: dict[str, str] = {}
         self.apply_theme(_theme.current())
         self._dirty = True
         self.flush()
@@ -886,36 +981,40 @@ class ReadoutPanel(_TippingPanel):
     def apply_theme(self, theme: _theme.Theme) -> None:
         self._theme = theme
         apply_palette(self, theme)
-        bold = _font(theme, 0.95)
-        bold.setBold(True)
-        self.model_line.setFont(bold)
-        self.text.setFont(_font(theme, 0.95))
-        self._html = ""
+        for label in self.labels.values():
+            label.setFont(_font(theme, 0.95))
+        self._texts = {}
+        if hasattr(self, "model_holder"):
+            self.model_holder.release()
 
     def plain_text(self) -> str:
         """Everything the panel shows, as plain text."""
-        return self.model_line.text() + "\n" + self.text.toPlainText()
+        doc = QTextDocument()
+        out = []
+        for label in self.labels.values():
+            doc.setHtml(label.text())
+            out.append(doc.toPlainText())
+        return "\n".join(out)
 
     def refresh(self) -> None:
         r = self.state.statements()
-        if self.model_line.text() != r.model:
-            self.model_line.setText(shown(r.model))
         warn = self._theme.pos
-        sep_style = f" style='color:{warn}'" if r.separated and not r.optimum_exists else ""
-        parts = [
-            f"<p>{escape(r.fit)}</p>",
-            f"<p><b>Uncertainty.</b> {escape(r.uncertainty)}</p>",
-            f"<p{sep_style}><b>Separation.</b> {escape(r.separation)}</p>",
-            f"<p><b>Loss settings.</b> {escape(r.settings_effect)}</p>",
-            f"<p><i>{escape(r.data_note)}</i></p>",
-        ]
-        html = "".join(parts)
-        if html != self._html:
-            self._html = html
-            bar = self.text.verticalScrollBar()
-            keep = bar.value()
-            self.text.setHtml(html)
-            bar.setValue(keep)  # a new number does not scroll the reader back to the top
+        for part in self.PARTS:
+            text = escape(getattr(r, part))
+            if part == "model":
+                text = f"<b>{text}</b>"
+            elif part == "data_note":
+                text = f"<i>{text}</i>"
+            elif part in self.HEADINGS:
+                text = f"<b>{self.HEADINGS[part]}</b> {text}"
+                if part == "separation" and r.separated and not r.optimum_exists:
+                    text = f"<span style='color:{warn}'>{text}</span>"
+            if self._texts.get(part) != text:
+                self._texts[part] = text
+                if part == "model":
+                    self.model_holder.setText(text)
+                else:
+                    self.labels[part].setText(text)
 
 
 # --------------------------------------------------------------------------- controls

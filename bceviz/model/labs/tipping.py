@@ -78,9 +78,9 @@ MAX_ABS_WEIGHT = 1e12
 #: Rows of the SGD steps table.
 TABLE_ROWS = 12
 #: (w, b) points kept of the SGD path (older ones thinned, the newest kept).
-PATH_MAX = 4000
-#: Samples of the strip's curves.
-STRIP_POINTS = 401
+PATH_MAX = 1000
+#: Samples of the strip's curves (a sigmoid is smooth: 241 points are smooth on any screen).
+STRIP_POINTS = 241
 #: Learning rate and L2 ranges.
 LR_RANGE = (1e-6, 10.0)
 L2_RANGE = (0.0, 100.0)
