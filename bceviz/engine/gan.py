@@ -1,7 +1,7 @@
 """A one-dimensional GAN: the discriminator's BCE, the generator's two losses, and their training.
 
 Everything here is NumPy in float64; losses are in nats. The pieces (see
-``docs/architecture.md``, "The gan lab"):
+``docs/architecture.md``, "Labs"):
 
 * **The contract.** With ``u = logit / temperature`` the discriminator loss is
   ``mean BCE(u_real, real_label) + mean BCE(u_fake, 0)`` (torch

@@ -40,7 +40,7 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -69,8 +69,10 @@ from bceviz.model.labs.gan import GanState
 __all__ = ["CONTROLS", "PANELS", "DensitiesPanel", "GanControls", "GeneratorLossPanel",
            "HistoryPanel", "ObjectivePanel"]
 
-#: D(G(z)) values labelled on the generator-loss plot's top axis.
-D_TICKS = (0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999)
+#: D(G(z)) labels of the generator-loss plot's top axis, densest first: the densest
+#: whose labels do not touch at the plot's width is shown.
+TOP_TICK_SETS = ((0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999), (0.001, 0.1, 0.5, 0.9, 0.999),
+                 (0.001, 0.5, 0.999))
 #: While training, a readout's text changes at most this often (seconds).
 READOUT_INTERVAL_S = 0.2
 #: The generator-loss plot's fixed loss range (nats).
@@ -255,7 +257,7 @@ class DensitiesPanel(_GanPanel):
         plot.setLabel("bottom", "x")
         plot.setLabel("left", "density (per unit of x)")
         plot.setXRange(-_gan.X_LIMIT, _gan.X_LIMIT, padding=0.0)
-        self.twin = _Twin(plot, "D(x): probability x is real")
+        self.twin = _Twin(plot, "D(x)")
         self.twin.vb.setYRange(0.0, 1.05, padding=0.0)
         self.hist_real = pg.PlotDataItem(stepMode="center", fillLevel=0.0)
         self.hist_fake = pg.PlotDataItem(stepMode="center", fillLevel=0.0)
@@ -405,14 +407,15 @@ class GeneratorLossPanel(_GanPanel):
         plot.setXRange(-lim - 0.3, lim + 0.3, padding=0.0)
         plot.setYRange(*LOSS_RANGE, padding=0.0)
         plot.setLabel("bottom", "D's logit u = z / T for a fake")
-        plot.setLabel("left", "generator loss ℓ (nats)")
+        plot.setLabel("left", "loss ℓ (nats)")
         plot.showAxis("top")
         top = plot.getAxis("top")
         top.setLabel("D(G(z))")
-        top.setTicks([[(math.log(d / (1 - d)), f"{d:g}") for d in D_TICKS], []])
+        self._top_ticks: Optional[tuple] = None
+        plot.vb.sigResized.connect(self._fit_top_ticks)
         plot.getAxis("bottom").setTicks([[(v, f"{v:g}".replace("-", "−"))
                                           for v in (-10, -5, 0, 5, 10)], []])
-        self.twin = _Twin(plot, "push |∂ℓ/∂z| per fake")
+        self.twin = _Twin(plot, "push |∂ℓ/∂z|")
         self.zero_line = pg.InfiniteLine(pos=0.0, angle=0, movable=False)
         self.zero_line.setZValue(-10)
         plot.addItem(self.zero_line, ignoreBounds=True)
@@ -446,6 +449,8 @@ class GeneratorLossPanel(_GanPanel):
         self._theme = theme
         self._restyle(theme, [(self.plot_widget, self.plot)], [self.legend, self.readout])
         self.zero_line.setPen(theme.pen(theme.muted, width=1))
+        self._top_ticks = None
+        self._fit_top_ticks()
         self.edge_note.setColor(theme.foreground)
         self.edge_note.setFont(_font(theme, 0.85))
         self._kind = None  # restyle the curves on the next refresh
@@ -453,6 +458,25 @@ class GeneratorLossPanel(_GanPanel):
             f"{_span(theme.accent, '━ saturating log(1 − D)')} &nbsp; "
             f"{_span(theme.good, '━ non-saturating −log D')} &nbsp; ╌ push (right axis); "
             f"dots: this batch's fakes")
+
+    def _fit_top_ticks(self, *_) -> None:
+        """The densest set of D(G(z)) labels on the top axis whose labels do not touch."""
+        width = self.plot.vb.width()
+        if width <= 0:
+            return
+        px_per_u = width / (2 * _lab.U_LIMIT + 0.6)
+        axis = self.plot.getAxis("top")
+        # style_plot gives tick labels 0.9 of the theme's font size
+        label_px = QFontMetrics(_font(self._theme, 0.9)).horizontalAdvance("0.999")
+        chosen = TOP_TICK_SETS[-1]
+        for values in TOP_TICK_SETS:
+            u = [math.log(d / (1 - d)) for d in values]
+            if min(np.diff(u)) * px_per_u >= label_px + 8:
+                chosen = values
+                break
+        if chosen != self._top_ticks:
+            self._top_ticks = chosen
+            axis.setTicks([[(math.log(d / (1 - d)), f"{d:g}") for d in chosen], []])
 
     def _style(self, kind: str) -> None:
         theme = self._theme
@@ -499,12 +523,12 @@ class GeneratorLossPanel(_GanPanel):
         mine = "saturating" if c.kind == "saturating" else "non-saturating"
         self._set_text(
             self.readout,
-            f"Fakes: mean D(G(z)) = <b>{_num(c.mean_d)}</b>. Push per fake: "
-            f"{_span(theme.accent, 'saturating ' + _num(c.mean_grad_saturating))}, "
-            f"{_span(theme.good, 'non-saturating ' + _num(c.mean_grad_non_saturating))}. "
-            f"Gradient on (μ, σ): saturating {_num(c.norm_grad_saturating)}, "
-            f"non-saturating {_num(c.norm_grad_non_saturating)} — training uses "
-            f"<b>{mine}</b>.")
+            f"Fakes: mean D(G(z)) <b>{_num(c.mean_d)}</b> · push per fake "
+            f"{_span(theme.accent, _num(c.mean_grad_saturating))} / "
+            f"{_span(theme.good, _num(c.mean_grad_non_saturating))} · gradient on (μ, σ) "
+            f"{_span(theme.accent, _num(c.norm_grad_saturating))} / "
+            f"{_span(theme.good, _num(c.norm_grad_non_saturating))} "
+            f"(saturating / non-saturating; training uses <b>{mine}</b>)")
 
 
 # --------------------------------------------------------------------------- objective
@@ -641,10 +665,10 @@ class HistoryPanel(_GanPanel):
         plot = self.plot
         plot.setLabel("bottom", "step")
         plot.setLabel("left", "loss (nats)")
-        self.twin = _Twin(plot, "accuracy, JS distance")
+        self.twin = _Twin(plot, "accuracy, JS")
         self.twin.vb.setYRange(0.0, 1.05, padding=0.0)
         self.ln2_line = pg.InfiniteLine(pos=2 * LN2, angle=0, movable=False, label="2 ln 2",
-                                        labelOpts={"position": 0.03, "anchors": [(0, 1), (0, 1)]})
+                                        labelOpts={"position": 0.03, "anchors": [(0, 0), (0, 0)]})
         self.ln2_line.setZValue(-10)
         plot.addItem(self.ln2_line, ignoreBounds=True)
         self.d_loss = pg.PlotCurveItem()
@@ -880,6 +904,9 @@ class GanControls(_GanPanel):
             else QFormLayout.RowWrapPolicy.DontWrapRows
         for form in self._forms:
             form.setRowWrapPolicy(policy)
+        # A value control sizes its number box for the font it was built with: size it again.
+        for control in self.findChildren(ValueControl):
+            control.spin.setFixedWidth(control.spin.fontMetrics().horizontalAdvance("0.00000") + 10)
 
     def _on_play(self) -> None:
         self.state.set_running(not self.state.running)

@@ -628,7 +628,10 @@ class GanState(LabState):
         h_fake = np.histogram(fakes, edges)[0] / (fakes.size * bin_w)
         d = _gan.discriminator_curve(x, p, config)
         d_star = _gan.optimal_discriminator(p_real, p_gen, real_label=config.real_label)
-        top = float(max(p_real.max(), min(p_gen.max(), 3.0 * p_real.max()), 0.05))
+        curves = max(p_real.max(), min(p_gen.max(), 3.0 * p_real.max()), 0.05)
+        # The batch's bars may stand above the curves: room for them, up to half as much again.
+        bars = max(h_real.max(), min(h_fake.max(), 3.0 * p_real.max()))
+        top = float(min(max(curves, bars), 1.5 * curves))
         return DensityView(
             x=x, p_real=p_real, p_gen=np.minimum(p_gen, 1e6), components=comps,
             centre_handles=centre, width_handles=width_h, hist_edges=edges, hist_real=h_real,
