@@ -19,6 +19,13 @@ from typing import Optional, Sequence
 import bceviz
 
 PROG = "bceviz"
+#: ``--train-steps`` at most this many (10 million: minutes to an hour on a laptop;
+#: more is better continued from a saved session than typed as one number).
+MAX_TRAIN_STEPS = 10**7
+#: ``--train-steps`` trains in chunks of this many steps and reports progress on
+#: stderr about every PROGRESS_SECONDS.
+TRAIN_CHUNK = 10_000
+PROGRESS_SECONDS = 5.0
 SCREENSHOT_SIZE = (1280, 800)
 
 
@@ -48,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "in [0, 1]")
     parser.add_argument("--train-steps", metavar="N", type=_non_negative_int, default=0,
                         help="train N steps (continuing from --session's weights) before "
-                             "anything else")
+                             f"anything else; at most {MAX_TRAIN_STEPS:,}, with progress on "
+                             "stderr for long runs")
     parser.add_argument("--save-session", metavar="PATH",
                         help="write the session (after --train-steps) to PATH and exit")
     parser.add_argument("--report", metavar="PATH",
@@ -72,6 +80,10 @@ def _non_negative_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number of steps, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"the number of steps must be >= 0, got {value}")
+    if value > MAX_TRAIN_STEPS:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_TRAIN_STEPS:,} training steps, got {value:,} (that many would take "
+            "hours to days); continue from a saved session to train longer")
     return value
 
 
@@ -412,13 +424,38 @@ def _new_lab_state(lab_id: str, stage):
 
 
 def _train(state, steps: int) -> None:
-    """``--train-steps``: train the current lab (diverging training is a warning, not an error)."""
-    done = state.step(steps)
+    """``--train-steps``: train the current lab (diverging training is a warning, not an error).
+
+    Trains in chunks of ``TRAIN_CHUNK`` steps; a run longer than
+    ``PROGRESS_SECONDS`` reports its progress on stderr about that often.
+    """
+    start = last = time.monotonic()
+    done = 0
+    while done < steps:
+        chunk = min(TRAIN_CHUNK, steps - done)
+        took = int(state.step(chunk) or 0)
+        done += took
+        if took == 0:  # diverged, or nothing to train: said below
+            break
+        now = time.monotonic()
+        if now - last >= PROGRESS_SECONDS and done < steps:
+            last = now
+            left = (now - start) / done * (steps - done)
+            print(f"{PROG}: training: {done:,} of {steps:,} steps ({100 * done / steps:.0f} %), "
+                  f"about {_duration(left)} left", file=sys.stderr, flush=True)
     trainer = getattr(state, "trainer", None)
     if trainer is not None and trainer.diverged:
         print(f"{PROG}: warning: {trainer.status}", file=sys.stderr)
     elif done < steps and getattr(state, "status_level", "") == "error":
         print(f"{PROG}: warning: {state.status_message}", file=sys.stderr)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _screen_size(window) -> tuple[int, int]:

@@ -1008,10 +1008,10 @@ class Trainer:
         if ev is None:
             ev = self._evaluate(w_new, b_new)
             if ev is None:
-                return self._diverge("the loss became inf")
+                return self._diverge("the loss became infinite")
         objective = ev[0] + self._penalty(w_new)
         if not math.isfinite(objective):
-            return self._diverge("the loss became inf")
+            return self._diverge("the loss became infinite")
         if objective > self._explode_ref:
             start = self._explode_ref / EXPLOSION_FACTOR
             return self._diverge(f"the loss exploded to {objective:.3g} (from about {start:.3g})")

@@ -516,8 +516,8 @@ def test_cli_refuses_a_5000_digit_session_without_a_traceback(tmp_path):
 def test_a_state_outside_the_ranges_is_not_saved(tmp_path):
     """What save writes, load opens: an out-of-range state is refused at save, by field."""
     state = AppState()
-    state.set_spec(pos_weight=1e7)
-    with pytest.raises(SessionError, match="not saved.*loss.pos_weight"):
+    state.set_training(lr=1e4)
+    with pytest.raises(SessionError, match="not saved.*training.lr"):
         session.save_session(state, tmp_path / "s.json")
     assert os.listdir(tmp_path) == []
 
@@ -719,3 +719,48 @@ def test_a_double_bom_is_stripped(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbfradius,texture,label\n0,1,0\n1,0,1\n")
     points = datafiles.read_points_csv(path)
     assert points.feature_names == ("radius", "texture")
+
+
+def test_train_steps_is_capped_with_the_cap_stated(capsys):
+    """Before: --train-steps accepted 10**11 (two weeks of work) without a word."""
+    from bceviz import app
+
+    with pytest.raises(SystemExit) as info:
+        app.build_parser().parse_args(["--train-steps", str(10**11)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "at most 10,000,000 training steps" in err and "100,000,000,000" in err
+    assert app.build_parser().parse_args(["--train-steps", "10000000"]).train_steps == 10**7
+
+
+def test_long_training_reports_progress_on_stderr(monkeypatch, capsys):
+    from bceviz import app
+
+    monkeypatch.setattr(app, "PROGRESS_SECONDS", 0.0)
+    monkeypatch.setattr(app, "TRAIN_CHUNK", 50)
+    state = AppState()
+    app._train(state, 200)
+    assert state.trainer.steps == 200
+    lines = [line for line in capsys.readouterr().err.splitlines() if "training:" in line]
+    assert lines[0].startswith("bceviz: training: 50 of 200 steps (25 %), about ")
+    assert len(lines) == 3  # 50, 100, 150: none once done
+
+
+def test_divergence_says_the_loss_became_infinite(monkeypatch):
+    """Before: "the loss became inf" in the status bar."""
+    state = AppState()
+    trainer = state.trainer
+    monkeypatch.setattr(trainer, "_evaluate", lambda w, b: None)  # the loss overflows
+    state.step(1)
+    assert trainer.diverged and "the loss became infinite" in state.status_message
+    assert "became inf " not in state.status_message
+
+
+def test_pos_weight_of_1e308_is_refused_by_the_state_with_its_range():
+    """Before: an AssertionError inside the trainer."""
+    from bceviz.model.state import StateError
+
+    state = AppState()
+    with pytest.raises(StateError, match=r"pos_weight 1e\+308 is too large: allowed \[0, 1e\+06\]"):
+        state.set_spec(pos_weight=1e308)
+    assert state.spec.pos_weight == 1.0
