@@ -23,6 +23,7 @@ from bceviz.engine.multiclass import (
     softmax_probabilities,
     stratified_split,
 )
+from bceviz.engine.logistic import fit_logistic
 from bceviz.engine.multilabel import fit_multilabel
 
 torch.set_default_dtype(torch.float64)
@@ -62,8 +63,26 @@ def test_one_vs_rest_is_multilabel_on_one_hot_columns():
     X, labels = make_data(K=3, seed=1)
     W, b = fit_one_vs_rest(X, labels, 3, l2=0.02)
     W2, b2 = fit_multilabel(X, one_hot(labels, 3), l2=0.02)
-    np.testing.assert_array_equal(W, W2)
-    np.testing.assert_array_equal(b, b2)
+    np.testing.assert_allclose(W, W2, atol=1e-9)
+    np.testing.assert_allclose(b, b2, atol=1e-9)
+    for k in range(3):  # and each column is fit_logistic's binary fit
+        fit = fit_logistic(X, (labels == k).astype(float), l2=0.02)
+        np.testing.assert_allclose(W[:, k], fit.w, atol=1e-9)
+
+
+def test_warm_start_reaches_the_same_optimum():
+    X, labels = make_data(K=4, seed=11)
+    W, b = fit_one_vs_rest(X, labels, 4, l2=0.01)
+    W2, b2 = fit_one_vs_rest(X, labels, 4, l2=0.01, W0=W + 1.0, b0=b - 2.0)
+    np.testing.assert_allclose(W2, W, atol=1e-9)
+    np.testing.assert_allclose(b2, b, atol=1e-9)
+
+
+def test_unpenalised_separable_one_vs_rest_stays_finite():
+    X, labels = make_data(n=60, K=3, seed=12, spread=0.05)
+    W, b = fit_one_vs_rest(X, labels, 3)
+    assert np.all(np.isfinite(W)) and np.all(np.isfinite(b))
+    assert np.all(ovr_probabilities(X, W, b).argmax(axis=1) == labels)
 
 
 def test_ovr_rows_need_not_sum_to_one():

@@ -61,8 +61,9 @@ def test_drag_moves_a_point_and_the_model_refits(state, show_panel, qtbot):
     np.testing.assert_allclose(state.X[i], (0.5, 3.0), atol=0.1)
     assert not np.array_equal(state.ovr[0], W_before)  # auto-fit after the edit
     panel.flush()
-    xs, ys = panel.points.getData()
-    assert abs(xs[i] - state.X[i, 0]) < 1e-9 and abs(ys[i] - state.X[i, 1]) < 1e-9
+    train, _held = panel.class_points[int(state.labels[i])]
+    xs, ys = train.getData()
+    assert np.min(np.hypot(xs - state.X[i, 0], ys - state.X[i, 1])) < 1e-9
 
 
 def test_click_adds_the_chosen_class_and_right_click_deletes(state, show_panel, qtbot):

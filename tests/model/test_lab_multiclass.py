@@ -353,3 +353,11 @@ def test_map_class_view_setting(state):
         state.set_map_class(4)
     state.update(n_classes=3)
     assert state.settings["map_class"] is None
+
+
+def test_heldout_summary_agrees_with_the_metrics(state):
+    hs, mf = state.heldout_summary(), state.metrics_figure()
+    assert hs.ovr_accuracy == mf.ovr.heldout_accuracy
+    assert hs.softmax_accuracy == mf.softmax.heldout_accuracy
+    assert (hs.nobody, hs.several, hs.n_heldout) == (mf.heldout_nobody, mf.heldout_several,
+                                                     mf.n_heldout)

@@ -27,6 +27,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QApplication,
+    QGraphicsItem,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -71,6 +72,13 @@ STRIPE_PERIOD, STRIPE_WIDTH = 6, 2
 SHADES = 8
 
 
+def _cached_points(item: pg.ScatterPlotItem) -> pg.ScatterPlotItem:
+    """Points that do not move while training: Qt keeps their picture and blits it each frame
+    (the map under them changes, the points do not; drawing 300 markers costs ~1 ms a plot)."""
+    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    return item
+
+
 def _esc(text: str) -> str:
     return html.escape(str(text), quote=False)
 
@@ -110,13 +118,29 @@ def _grid_shape(n: int, width: int, height: int) -> tuple[int, int]:
 
 
 class _LabPanel(Panel):
-    """A panel of this lab: training steps redraw it paced, like the other live panels."""
+    """A panel of this lab: training steps redraw it paced, like the other live panels.
+
+    A panel off screen (parked by the stage host, or behind another stage)
+    only notes that it is stale and redraws when it is shown again, so the
+    panels a stage does not show cost nothing while it trains.
+    """
 
     def on_event(self, name: str, **info):
         if name == "model" and info.get("reason") == "step":
             self.schedule(paced=True)
             return False
         return self.on_lab_event(name, **info)
+
+    def schedule(self, paced: bool = False) -> None:
+        if not self.isVisible():
+            self._dirty = True
+            return
+        super().schedule(paced)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._dirty:
+            self.schedule()
 
     def on_lab_event(self, name: str, **info) -> Optional[bool]:
         return None
@@ -134,20 +158,6 @@ class _LabPanel(Panel):
             self.state.set_status(str(exc), "error")
             self._dirty = True
             self.flush()
-
-
-def _points_style(state, theme: _theme.Theme, size: float):
-    """Per-point symbols, brushes and pens: class colour and shape; held-out points hollow."""
-    pf = state.points_figure()
-    outline = pg.mkPen(theme.foreground, width=1.0)
-    symbols, brushes, pens = [], [], []
-    brush_of = [pg.mkBrush(c) for c in CLASS_COLOURS]
-    pen_of = [pg.mkPen(c, width=2.0 * theme.scale) for c in CLASS_COLOURS]
-    for k, held in zip(pf.labels, pf.heldout):
-        symbols.append(CLASS_SYMBOLS[k])
-        brushes.append(pg.mkBrush(None) if held else brush_of[k])
-        pens.append(pen_of[k] if held else outline)
-    return pf, symbols, brushes, pens
 
 
 class _PointsViewBox(pg.ViewBox):
@@ -224,30 +234,54 @@ class _PointsMapPanel(_LabPanel):
         self.image = RGB32ImageItem(axisOrder="row-major")
         self.image.setZValue(-10)
         self.plot.addItem(self.image)
-        self.points = pg.ScatterPlotItem(pxMode=True)
-        self.points.setZValue(10)
-        self.plot.addItem(self.points)
+        # one item per class and split: a single style each, so a drag's redraw is cheap
+        self.class_points: list[tuple[pg.ScatterPlotItem, pg.ScatterPlotItem]] = []
+        for k in range(MAX_CLASSES):
+            train = _cached_points(pg.ScatterPlotItem(pxMode=True, symbol=CLASS_SYMBOLS[k]))
+            held = _cached_points(pg.ScatterPlotItem(pxMode=True, symbol=CLASS_SYMBOLS[k]))
+            train.setZValue(10)
+            held.setZValue(9)
+            self.plot.addItem(train)
+            self.plot.addItem(held)
+            self.class_points.append((train, held))
         layout.addWidget(self.plot_widget, 1)
         self._dirty_points = True
 
     def on_lab_event(self, name: str, **info):
         if name in ("data", "settings", "view"):
             self._dirty_points = True
+            if not (name == "data" and info.get("kind") in ("move", "add", "remove")):
+                self._frame_key = None  # ranges, axis titles, names: not for a point edit
         return None
+
+    def _frame(self, theme: _theme.Theme) -> bool:
+        """Set the ranges and axis titles if they changed; True when they did."""
+        state = self.state
+        e = state.extent
+        names = tuple(state.source.get("feature_names", ["x1", "x2"]))
+        unit = " (standardised)" if state.source.get("standardized") else ""
+        key = (e, names, unit, state.class_names, state.add_class, theme.name, theme.scale)
+        if key == getattr(self, "_frame_key", None):
+            return False
+        self._frame_key = key
+        self.plot.setXRange(-e, e, padding=0)
+        self.plot.setYRange(-e, e, padding=0)
+        self.plot.setLabel("bottom", _esc(names[0]) + unit)
+        self.plot.setLabel("left", _esc(names[1]) + unit)
+        return True
 
     def _draw_points(self, theme: _theme.Theme) -> None:
         state = self.state
-        pf, symbols, brushes, pens = _points_style(state, theme, 0)
+        pf = state.points_figure()
         size = theme.marker_size * theme.scale * 1.1
-        self.points.setData(pf.X[:, 0], pf.X[:, 1], symbol=symbols, brush=brushes, pen=pens,
-                            size=size)
-        e = state.extent
-        self.plot.setXRange(-e, e, padding=0)
-        self.plot.setYRange(-e, e, padding=0)
-        names = state.source.get("feature_names", ["x1", "x2"])
-        unit = " (standardised)" if state.source.get("standardized") else ""
-        self.plot.setLabel("bottom", _esc(names[0]) + unit)
-        self.plot.setLabel("left", _esc(names[1]) + unit)
+        outline = pg.mkPen(theme.foreground, width=1.0)
+        for k, (train, held) in enumerate(self.class_points):
+            mine = pf.labels == k
+            t, h = mine & ~pf.heldout, mine & pf.heldout
+            train.setData(pf.X[t, 0], pf.X[t, 1], size=size, brush=pg.mkBrush(CLASS_COLOURS[k]),
+                          pen=outline)
+            held.setData(pf.X[h, 0], pf.X[h, 1], size=size, brush=None,
+                         pen=pg.mkPen(CLASS_COLOURS[k], width=2.0 * theme.scale))
 
     def _style_plot(self, theme: _theme.Theme) -> None:
         _theme.style_plot(self.plot, theme, grid=False)
@@ -352,6 +386,7 @@ class DecisionPanel(_PointsMapPanel):
         if self._dirty_points:
             self._dirty_points = False
             self._draw_points(theme)
+        if self._frame(theme):
             names = state.class_names
             for k, b in enumerate(self.class_buttons):
                 b.setVisible(k < K)
@@ -363,12 +398,11 @@ class DecisionPanel(_PointsMapPanel):
             self.key.setText("Pale: exactly one sigmoid says yes (p ≥ 0.5) · grey: nobody "
                              "says yes · striped: several do · dashed: each class's p = 0.5 · "
                              "hollow: held-out points")
-        mf = state.metrics_figure()
+        hs = state.heldout_summary()
         self.readout.setText(
             f"Nobody says yes on {100 * g.nobody_share:.0f} % of the map, several on "
-            f"{100 * g.several_share:.0f} %. Held out: nobody says yes for {mf.heldout_nobody} "
-            f"of {mf.n_heldout} points; argmax is right for "
-            f"{100 * mf.ovr.heldout_accuracy:.0f} %.")
+            f"{100 * g.several_share:.0f} %. Held out: nobody says yes for {hs.nobody} "
+            f"of {hs.n_heldout} points; argmax is right for {100 * hs.ovr_accuracy:.0f} %.")
 
 
 CLASS_GLYPHS = ("●", "■", "▲", "◆", "★")
@@ -440,15 +474,15 @@ class SoftmaxPanel(_PointsMapPanel):
         if self._dirty_points:
             self._dirty_points = False
             self._draw_points(theme)
+        if self._frame(theme):
             self.key.setText("Colour: the class softmax decides, deeper where it is surer · "
                              "black outline: where one-vs-rest decides otherwise")
-        mf = state.metrics_figure()
+        hs = state.heldout_summary()
         self.readout.setText(
             f"Softmax probabilities sum to 1 everywhere; the one-vs-rest sigmoids sum to "
             f"{g.ovr_sum_min:.2f}–{g.ovr_sum_max:.2f}. The two decide differently on "
             f"{100 * g.disagree_share:.0f} % of the map. Held out: softmax is right for "
-            f"{100 * mf.softmax.heldout_accuracy:.0f} %, one-vs-rest for "
-            f"{100 * mf.ovr.heldout_accuracy:.0f} %.")
+            f"{100 * hs.softmax_accuracy:.0f} %, one-vs-rest for {100 * hs.ovr_accuracy:.0f} %.")
 
 
 # =========================================================================== per-class maps
@@ -518,9 +552,11 @@ class ClassMapsPanel(_LabPanel):
         plot.addItem(image)
         line = pg.PlotCurveItem(connect="pairs")
         plot.addItem(line)
-        points = pg.ScatterPlotItem(pxMode=True)
-        points.setZValue(10)
-        plot.addItem(points)
+        # the class and the rest, training and held-out: one style per item
+        points = [_cached_points(pg.ScatterPlotItem(pxMode=True)) for _ in range(4)]
+        for item in points:
+            item.setZValue(10)
+            plot.addItem(item)
         return plot, image, line, points
 
     @property
@@ -547,6 +583,8 @@ class ClassMapsPanel(_LabPanel):
     def on_lab_event(self, name: str, **info):
         if name in ("data", "settings", "view"):
             self._dirty_points = True
+            if not (name == "data" and info.get("kind") in ("move", "add", "remove")):
+                self._frame_key = None
         return None
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
@@ -590,36 +628,45 @@ class ClassMapsPanel(_LabPanel):
             line.setData(sx, sy)
         if self._dirty_points:
             self._dirty_points = False
+            self._draw_points(theme, shown)
+        names = state.class_names
+        e = state.extent
+        axis = tuple(state.source.get("feature_names", ["x1", "x2"]))
+        unit = " (standardised)" if state.source.get("standardized") else ""
+        key = (self._selected, names, e, axis, unit, theme.name, theme.font_pt, self._arranged)
+        if key != getattr(self, "_frame_key", None):
+            self._frame_key = key
             self.stack.setCurrentIndex(0 if self._selected == 0 else 1)
-            names = state.class_names
             for k, b in enumerate(self.choice_buttons[1:]):
                 b.setVisible(k < K)
                 if k < K:
                     b.setText(f"{CLASS_GLYPHS[k]} {names[k]}")
                     b.setToolTip(f"Show the map of {names[k]} against the rest large")
             self.choice_buttons[self._selected].setChecked(True)
-            pf = state.points_figure()
-            size = theme.marker_size * theme.scale * (0.8 if self._selected == 0 else 1.1)
-            pos, neg = pg.mkBrush(theme.pos), pg.mkBrush(theme.neg)
-            pos_pen = pg.mkPen(theme.pos, width=1.5 * theme.scale)
-            neg_pen = pg.mkPen(theme.neg, width=1.5 * theme.scale)
-            edge = pg.mkPen(theme.background, width=1.0)
-            e = state.extent
-            axis = state.source.get("feature_names", ["x1", "x2"])
-            unit = " (standardised)" if state.source.get("standardized") else ""
-            for (plot, _image, _line, points), k in shown:
-                mine = pf.labels == k
-                brushes = [pg.mkBrush(None) if h else (pos if m else neg)
-                           for m, h in zip(mine, pf.heldout)]
-                pens = [(pos_pen if m else neg_pen) if h else edge
-                        for m, h in zip(mine, pf.heldout)]
-                points.setData(pf.X[:, 0], pf.X[:, 1], size=size, brush=brushes, pen=pens)
+            for (plot, _image, _line, _points), k in shown:
                 plot.setTitle(f"<span style='color:{CLASS_COLOURS[k]}'>{CLASS_GLYPHS[k]}</span> "
                               f"{_esc(names[k])} vs the rest", size=f"{theme.font_pt:.0f}pt")
                 plot.setXRange(-e, e, padding=0)
                 plot.setYRange(-e, e, padding=0)
                 plot.setLabel("bottom", _esc(axis[0]) + unit)
                 plot.setLabel("left", _esc(axis[1]) + unit)
+
+    def _draw_points(self, theme: _theme.Theme, shown) -> None:
+        pf = self.state.points_figure()
+        size = theme.marker_size * theme.scale * (0.8 if self._selected == 0 else 1.1)
+        pos, neg = pg.mkBrush(theme.pos), pg.mkBrush(theme.neg)
+        pos_pen = pg.mkPen(theme.pos, width=1.5 * theme.scale)
+        neg_pen = pg.mkPen(theme.neg, width=1.5 * theme.scale)
+        edge = pg.mkPen(theme.background, width=1.0)
+        held = pf.heldout
+        for (_plot, _image, _line, points), k in shown:
+            mine = pf.labels == k
+            for item, mask, brush, pen in (
+                    (points[0], ~mine & ~held, neg, edge), (points[1], mine & ~held, pos, edge),
+                    (points[2], ~mine & held, None, neg_pen),
+                    (points[3], mine & held, None, pos_pen)):
+                item.setData(pf.X[mask, 0], pf.X[mask, 1], size=size, brush=brush, pen=pen,
+                             symbol="o")
 
 
 # =========================================================================== ROC
@@ -633,7 +680,7 @@ class RocPanel(_LabPanel):
     title = "ROC per class (held-out)"
     panel_id = "roc"
     listens = ("data", "model", "settings")
-    min_interval_ms = 100
+    min_interval_ms = 200
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
@@ -736,7 +783,7 @@ class ConfusionPanel(_LabPanel):
     title = "Confusion matrices (held-out)"
     panel_id = "confusion"
     listens = ("data", "model", "settings")
-    min_interval_ms = 100
+    min_interval_ms = 200
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
@@ -898,7 +945,7 @@ class MulticlassControls(_LabPanel):
 
     title = "Controls"
     panel_id = "controls"
-    listens = ("data", "settings", "running", "model")
+    listens = ("data", "settings", "running")
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
@@ -1054,11 +1101,6 @@ class MulticlassControls(_LabPanel):
         font = self._font(theme)
         for w in self.findChildren(QWidget):
             w.setFont(font)
-
-    def on_lab_event(self, name: str, **info):
-        if name == "model":
-            return False  # nothing here shows the weights
-        return None
 
     def refresh(self) -> None:
         state, s = self.state, self.state.settings

@@ -25,6 +25,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QFontDatabase, QPainterPath
 from PySide6.QtWidgets import (
     QApplication,
+    QGraphicsItem,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -60,6 +61,13 @@ LABEL_COLOURS = ("#d95f02", "#1b9e77", "#7570b3", "#e7298a")
 DATASET_TITLES = {"independent": "independent labels", "correlated": "correlated labels",
                   "overlapping": "overlapping labels", "rare": "rare labels",
                   "file": "from a file"}
+
+
+def _cached_points(item: pg.ScatterPlotItem) -> pg.ScatterPlotItem:
+    """Points that do not move while training: Qt keeps their picture and blits it each frame
+    (the map under them changes, the points do not; drawing 300 markers costs ~1 ms a plot)."""
+    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    return item
 
 
 def _esc(text: str) -> str:
@@ -101,13 +109,29 @@ def _grid_shape(n: int, width: int, height: int) -> tuple[int, int]:
 
 
 class _LabPanel(Panel):
-    """A panel of this lab: training steps redraw it paced, like the other live panels."""
+    """A panel of this lab: training steps redraw it paced, like the other live panels.
+
+    A panel off screen (parked by the stage host, or behind another stage)
+    only notes that it is stale and redraws when it is shown again, so the
+    panels a stage does not show cost nothing while it trains.
+    """
 
     def on_event(self, name: str, **info):
         if name == "model" and info.get("reason") == "step":
             self.schedule(paced=True)
             return False
         return self.on_lab_event(name, **info)
+
+    def schedule(self, paced: bool = False) -> None:
+        if not self.isVisible():
+            self._dirty = True
+            return
+        super().schedule(paced)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._dirty:
+            self.schedule()
 
     def on_lab_event(self, name: str, **info) -> Optional[bool]:
         return None
@@ -146,10 +170,10 @@ class _MapPlot:
         self.threshold = pg.PlotCurveItem(connect="pairs")
         self.threshold.setZValue(6)
         plot.addItem(self.threshold)
-        self.train = pg.ScatterPlotItem(pxMode=True, symbol="o")
+        self.train = _cached_points(pg.ScatterPlotItem(pxMode=True, symbol="o"))
         self.train.setZValue(10)
         plot.addItem(self.train)
-        self.held = pg.ScatterPlotItem(pxMode=True, symbol="s")
+        self.held = _cached_points(pg.ScatterPlotItem(pxMode=True, symbol="s"))
         self.held.setZValue(9)
         plot.addItem(self.held)
         self.style(theme)
@@ -217,7 +241,8 @@ class MapsPanel(_LabPanel):
         self.legend = _plain()
         self.legend.setObjectName("maps_legend")
         self.legend.setText("Red: label 1, blue: label 0 · squares: held-out points · "
-                            "black line: p = 0.5 · orange line: p = t, the label's threshold")
+                            "black line: p = 0.5 · orange line (one label's map): p = t, "
+                            "its threshold")
         layout.addWidget(self.legend)
         self._arranged: tuple = ()
         self._dirty_points = True
@@ -308,14 +333,15 @@ class MapsPanel(_LabPanel):
         else:
             shown = [(self.single, self._selected - 1)]
         rect = _centred_rect(g.xs, g.ys)
-        thresholds = state.threshold_figure().labels
+        thresholds = state.thresholds() if self._selected else None
         for m, k in shown:
             m.image.setImage(g.P[k], levels=(0.0, 1.0), lut=self._lut, autoLevels=False)
             m.image.setRect(rect)
             sx, sy = contour_segments(g.P[k], (0.5,), g.xs, g.ys)
             m.contour.setData(sx, sy)
-            t = thresholds[k].threshold
-            if thresholds[k].chosen and abs(t - 0.5) > 0.01 and 0.0 < t < 1.0:
+            t = float(thresholds[k]) if thresholds is not None else 0.5
+            # in the small maps the 0.5 line alone: the chosen t shows on a label's own map
+            if self._selected and abs(t - 0.5) > 0.01 and 0.0 < t < 1.0:
                 sx, sy = contour_segments(g.P[k], (t,), g.xs, g.ys)
                 m.threshold.setData(sx, sy)
             else:
@@ -374,12 +400,12 @@ class SumPanel(_LabPanel):
         self.colorbar = pg.ColorBarItem(values=(0.0, 2.0), colorMap=pg.colormap.get("viridis"),
                                         label="Σ p", interactive=False, width=14)
         self.colorbar.setImageItem(self.map.image, insert_in=self.map.plot)
-        self.rings = pg.ScatterPlotItem(pxMode=True, symbol="o", brush=None)
+        self.rings = _cached_points(pg.ScatterPlotItem(pxMode=True, symbol="o", brush=None))
         self.rings.setZValue(11)
         self.map.plot.addItem(self.rings)
         self.slices = []
         for _ in range(MAX_LABELS):
-            item = pg.ScatterPlotItem(pxMode=True)
+            item = _cached_points(pg.ScatterPlotItem(pxMode=True))
             item.setZValue(12)
             self.map.plot.addItem(item)
             self.slices.append(item)
@@ -586,7 +612,7 @@ class ThresholdsPanel(_LabPanel):
     title = "Thresholds per label, on held-out data"
     panel_id = "thresholds"
     listens = ("data", "model", "settings")
-    min_interval_ms = 100
+    min_interval_ms = 200
 
     COLUMNS = ("label", "t", "held-out at 0.5", "held-out at t", "train at t")
 
@@ -776,7 +802,7 @@ class MultilabelControls(_LabPanel):
 
     title = "Controls"
     panel_id = "controls"
-    listens = ("data", "settings", "running", "view", "model")
+    listens = ("data", "settings", "running", "view")
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
@@ -967,11 +993,6 @@ class MultilabelControls(_LabPanel):
         font = self._font(theme)
         for w in self.findChildren(QWidget):
             w.setFont(font)
-
-    def on_lab_event(self, name: str, **info):
-        if name == "model" and info.get("reason") != "settings":
-            return False  # nothing here shows the weights
-        return None
 
     def refresh(self) -> None:
         state, s = self.state, self.state.settings

@@ -56,7 +56,7 @@ MAX_POINTS = 2000
 MIN_POINTS = 20
 MIN_CLASSES, MAX_CLASSES = 3, 5
 #: Cells per side of each map.
-GRID = 120
+GRID = 100
 #: Half-width of the maps (data units) for generated data.
 EXTENT = 4.0
 DEFAULT_CLASS_NAMES = ("A", "B", "C", "D", "E")
@@ -146,6 +146,18 @@ class ModelMetrics:
     roc: tuple[RocCurve, ...]  # held-out, class k against the rest, scored by p_k
     recall: tuple[float, ...]  # held-out per class
     precision: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class HeldoutSummary:
+    """The held-out counts the maps' readouts show (cheap: no curves)."""
+
+    n_train: int
+    n_heldout: int
+    ovr_accuracy: float
+    softmax_accuracy: float
+    nobody: int  # held-out points where no one-vs-rest sigmoid says yes
+    several: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -539,23 +551,47 @@ class MulticlassState(LabState):
         self._cache[name] = (self.version, value)
         return value
 
+    def _grid_points(self, extent: float) -> tuple[np.ndarray, np.ndarray]:
+        """The lattice (xs, points transposed (2, G²)), kept while the extent stays."""
+        if getattr(self, "_lattice_key", None) != extent:
+            xs = np.linspace(-extent, extent, GRID)
+            gx, gy = np.meshgrid(xs, xs)
+            self._lattice = (xs, np.vstack([gx.ravel(), gy.ravel()]))
+            self._lattice_key = extent
+        return self._lattice
+
     def grid(self) -> MulticlassGrid:
-        """Both models' maps, the argmax decisions and where nobody or several say yes."""
+        """Both models' maps, the argmax decisions and where nobody or several say yes.
+
+        One (K, 2) × (2, G²) product per model a frame; σ as 1/(1 + e^(−z))
+        and the softmax with the largest logit subtracted, both finite for
+        every logit.
+        """
         def compute() -> MulticlassGrid:
             e = self.extent
-            xs = np.linspace(-e, e, GRID)
-            gx, gy = np.meshgrid(xs, xs)
-            pts = np.column_stack([gx.ravel(), gy.ravel()])
+            xs, ptsT = self._grid_points(e)
             K = self.n_classes
-            Po = _mc.ovr_probabilities(pts, *self.ovr)
-            Ps = _mc.softmax_probabilities(pts, *self.softmax)
-            n_yes = (Po >= 0.5).sum(axis=1)
+            Wo, bo = self.ovr
+            Ws, bs = self.softmax
+            Po = Wo.T @ ptsT
+            Po += bo[:, None]
+            with np.errstate(over="ignore"):
+                np.negative(Po, out=Po)
+                np.exp(Po, out=Po)
+                Po += 1.0
+                np.reciprocal(Po, out=Po)
+            Ps = Ws.T @ ptsT
+            Ps += bs[:, None]
+            Ps -= Ps.max(axis=0)
+            np.exp(Ps, out=Ps)
+            Ps /= Ps.sum(axis=0)
+            n_yes = np.count_nonzero(Po >= 0.5, axis=0)
             region = np.where(n_yes == 0, NOBODY, np.where(n_yes >= 2, SEVERAL, EXACTLY_ONE))
-            oa, sa = Po.argmax(axis=1), Ps.argmax(axis=1)
-            sums = Po.sum(axis=1)
+            oa, sa = Po.argmax(axis=0), Ps.argmax(axis=0)
+            sums = Po.sum(axis=0)
             shape = (GRID, GRID)
             return MulticlassGrid(
-                xs=xs, ys=xs, ovr=Po.T.reshape(K, *shape), softmax=Ps.T.reshape(K, *shape),
+                xs=xs, ys=xs, ovr=Po.reshape(K, *shape), softmax=Ps.reshape(K, *shape),
                 ovr_argmax=oa.reshape(shape), softmax_argmax=sa.reshape(shape),
                 n_yes=n_yes.reshape(shape), region=region.reshape(shape),
                 disagree=(oa != sa).reshape(shape),
@@ -574,6 +610,23 @@ class MulticlassState(LabState):
                                 softmax_pred=Ps.argmax(axis=1), nobody=n_yes == 0,
                                 several=n_yes >= 2, class_names=self.class_names)
         return self._cached("points", compute)
+
+    def heldout_summary(self) -> HeldoutSummary:
+        """Held-out accuracies and the nobody / several counts (what a map's readout shows)."""
+        def compute() -> HeldoutSummary:
+            pf = self.points_figure()
+            held = self.heldout
+            y = self.labels[held]
+
+            def acc(pred: np.ndarray) -> float:
+                return float(np.mean(pred[held] == y)) if held.any() else 0.0
+
+            return HeldoutSummary(
+                n_train=int((~held).sum()), n_heldout=int(held.sum()),
+                ovr_accuracy=acc(pf.ovr_pred), softmax_accuracy=acc(pf.softmax_pred),
+                nobody=int(np.count_nonzero(pf.nobody & held)),
+                several=int(np.count_nonzero(pf.several & held)))
+        return self._cached("summary", compute)
 
     def metrics_figure(self) -> MetricsFigure:
         """Held-out confusion matrices and per-class ROC curves of both models."""

@@ -591,19 +591,63 @@ class MultilabelState(LabState):
         """P(label k) for every point (n, K)."""
         return self._cached("point_p", lambda: self._probabilities(self.X))
 
-    def grid(self) -> ProbabilityGrid:
-        """The probability map of each label and their sum (cached per version)."""
-        def compute() -> ProbabilityGrid:
-            extent = float(self.source["extent"])
+    def _grid_points(self, extent: float) -> tuple[np.ndarray, np.ndarray]:
+        """The lattice (xs, points (G², 2)), kept while the extent stays."""
+        key = ("lattice", extent)
+        if getattr(self, "_lattice_key", None) != key:
             xs = np.linspace(-extent, extent, GRID)
             gx, gy = np.meshgrid(xs, xs)
-            pts = np.column_stack([gx.ravel(), gy.ravel()])
-            P = self._probabilities(pts).T.reshape(self.n_labels, GRID, GRID)
+            self._lattice = (xs, np.column_stack([gx.ravel(), gy.ravel()]))
+            self._lattice_key = key
+        return self._lattice
+
+    def grid(self) -> ProbabilityGrid:
+        """The probability map of each label and their sum (cached per version).
+
+        One (K, d) × (d, G²) product a frame (plus the shared units' tanh), and
+        σ as 1/(1 + e^(−z)), exact to rounding and finite for every logit
+        (e^(−z) overflows to inf for z < −709, giving 0).
+        """
+        def compute() -> ProbabilityGrid:
+            extent = float(self.source["extent"])
+            xs, pts = self._grid_points(extent)
+            p = self.params
+            F = np.hstack([pts, np.tanh(pts @ p.A + p.c)]) if p.n_hidden else pts
+            Z = p.W.T @ F.T
+            Z += p.b[:, None]
+            with np.errstate(over="ignore"):
+                np.negative(Z, out=Z)
+                np.exp(Z, out=Z)
+                Z += 1.0
+                np.reciprocal(Z, out=Z)
+            P = Z.reshape(self.n_labels, GRID, GRID)
             total = P.sum(axis=0)
             return ProbabilityGrid(xs=xs, ys=xs, P=P, sum=total, sum_max=float(total.max()),
                                    sum_min=float(total.min()),
                                    above_one_share=float(np.mean(total > 1.0)), extent=extent)
         return self._cached("grid", compute)
+
+    def thresholds(self) -> np.ndarray:
+        """Each label's threshold (K,), chosen on the held-out split; 0.5 where it cannot be."""
+        return self._cached("thresholds_only", self._compute_threshold_values)
+
+    def _compute_threshold_values(self) -> np.ndarray:
+        s = self.settings
+        P = self.point_probabilities()
+        held = self.heldout
+        hard = (self.Y[held] >= 0.5).astype(np.float64)
+        out = np.full(self.n_labels, 0.5)
+        for k in range(self.n_labels):
+            try:
+                if s["threshold_metric"] == "f1":
+                    t, _ = _metrics.best_threshold(hard[:, k], P[held, k], "f1")
+                else:
+                    t, _ = _metrics.best_threshold(hard[:, k], P[held, k], "cost",
+                                                   cost_fn=s["cost_ratio"][k], cost_fp=1.0)
+                out[k] = min(t, 1.0)
+            except ValueError:
+                pass
+        return out
 
     def hessian_figure(self) -> HessianFigure:
         """The exact Hessian of the training objective at the current parameters."""
