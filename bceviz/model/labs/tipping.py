@@ -186,7 +186,7 @@ _register(DatasetInfo(
     class_names=("general", "special"), axis=(0.0, 62.8),
     description=_synthetic_description(_tip.GRAIN_BOUNDARIES, "θ", "°", ("general", "special"),
                                        "/°"),
-    lr=0.004, steps_per_frame=20, synthetic=_tip.GRAIN_BOUNDARIES,
+    lr=0.004, steps_per_frame=100, synthetic=_tip.GRAIN_BOUNDARIES,
 ))
 _register(DatasetInfo(
     key="terminators", title="DNA terminators (synthetic)",
@@ -194,7 +194,7 @@ _register(DatasetInfo(
     class_names=("fails", "works"), axis=(-26.0, -2.0),
     description=_synthetic_description(_tip.TERMINATORS, "ΔG", "kcal/mol", ("fails", "works"),
                                        "/(kcal/mol)"),
-    lr=0.02, steps_per_frame=20, synthetic=_tip.TERMINATORS,
+    lr=0.005, steps_per_frame=100, synthetic=_tip.TERMINATORS,
 ))
 #: Data sets a stage may name (a CSV is loaded by the user).
 DATASET_KEYS: tuple[str, ...] = tuple(DATASETS)
