@@ -104,7 +104,8 @@ def test_loss_panel_shows_the_decomposition(state, show_panel):
     assert panel.history_plot.isVisible()
     steps, total = panel.h_total.getData()
     assert steps[-1] == 20 and total[-1] == pytest.approx(f.losses["total"])
-    assert f"{f.losses['total']:.4g}" in panel.readout.text()
+    assert f"{f.losses['total']:.3f} = {f.losses['zero']:.3f} BCE" in panel.readout.text()
+    assert panel.total_text.toPlainText() == f"{f.losses['total']:.3f}"
     panel.resize(420, 400)
     _settle(panel)
     assert not panel.history_plot.isVisible()  # compact: the bars only

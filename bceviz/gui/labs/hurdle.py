@@ -22,7 +22,7 @@ import numpy as np
 import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -76,11 +76,11 @@ def _fmt(value: Optional[float], digits: int = 4) -> str:
 
 
 def _count(value: float) -> str:
-    """A number of people: whole with separators, or one decimal for an expected count < 100."""
+    """A number of people: whole with separators, or one decimal for an expected count < 10."""
     v = float(value)
     if not math.isfinite(v):
         return "—"
-    return f"{v:,.0f}" if abs(v) >= 99.5 else f"{v:.1f}"
+    return f"{v:,.0f}" if abs(v) >= 9.95 else f"{v:.1f}"
 
 
 def _signed(value: float) -> str:
@@ -90,6 +90,12 @@ def _signed(value: float) -> str:
         return "—"
     text = f"{v:+.2f}"
     return "0.00" if text in ("+0.00", "-0.00") else text.replace("-", "−")
+
+
+def _loss(value: float) -> str:
+    """A loss in nats per person: three decimals (the stages' captions quote them so)."""
+    v = float(value)
+    return f"{v:.3f}" if math.isfinite(v) else "—"
 
 
 def _ll(value: float) -> str:
@@ -179,6 +185,52 @@ class _HurdlePanel(Panel):
         if self._dirty:
             self.schedule()
 
+    # -- room for the words ----------------------------------------------------
+    #: Whether a label is wanted (the panel's view) and whether it fits (the panel's height).
+    _want: dict
+    _room: dict
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._fit_labels()
+
+    def _fit_labels(self) -> None:
+        """Hide the readout, then the legend, when the panel is too short for them and a plot
+        of at least PLOT_MIN (presentation mode on a small screen): never an overlap."""
+        labels = [(n, getattr(self, n, None)) for n in ("readout", "legend")]
+        labels = [(n, w) for n, w in labels if w is not None]
+        if not labels:
+            return
+        if not hasattr(self, "_want"):
+            self._want = {n: True for n, _ in labels}
+        self._room = {}
+        width = max(self.width() - 8, 40)
+        bar = getattr(self, "_bar_layout", None)
+        spare = self.height() - PLOT_MIN[1] - 10 - (bar.sizeHint().height() + 2 if bar else 0)
+        for name, label in reversed(labels):  # the legend has the first claim
+            need = label.heightForWidth(width) if label.wordWrap() else label.sizeHint().height()
+            self._room[name] = spare >= need + 2
+            if self._room[name] and self._want.get(name, True):
+                spare -= need + 2
+        self._show_labels()
+
+    def _show_labels(self) -> None:
+        for name in ("readout", "legend"):
+            label = getattr(self, name, None)
+            if label is None:
+                continue
+            on = self._want.get(name, True) if hasattr(self, "_want") else True
+            on = on and getattr(self, "_room", {}).get(name, True)
+            if label.isVisibleTo(self) != on:
+                label.setVisible(on)
+
+    def _want_label(self, name: str, on: bool) -> None:
+        if not hasattr(self, "_want"):
+            self._want = {}
+        if self._want.get(name) != on:
+            self._want[name] = on
+            self._fit_labels()
+
     def on_lab_event(self, name: str, **info) -> Optional[bool]:
         return None
 
@@ -238,12 +290,12 @@ class _HurdlePanel(Panel):
         graphics.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         return graphics
 
-    @staticmethod
-    def _toolbar(layout) -> QHBoxLayout:
+    def _toolbar(self, layout) -> QHBoxLayout:
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(2)
         layout.addLayout(row)
+        self._bar_layout = row
         return row
 
     def _toggle_row(self, row: QHBoxLayout, label: str, options, current: Callable[[], object],
@@ -309,7 +361,7 @@ class CountHistogramPanel(_HurdlePanel):
     over-predicts).
     """
 
-    title = "Counts: observed, plain Poisson, hurdle"
+    title = "Counts: data, Poisson, hurdle"
     panel_id = "counts"
     listens = ("data", "model", "view")
 
@@ -373,7 +425,7 @@ class CountHistogramPanel(_HurdlePanel):
             self.hurdle_curve.setData(k + 0.2, h.sqrt_hurdle)
             top = float(max(np.max(h.sqrt_poisson), np.max(h.sqrt_hurdle), 1.0))
             bottom = float(min(np.min(h.hang_poisson), np.min(h.hang_hurdle), 0.0))
-            _set_label(self.plot, "left", "√ people (√ count of people)")
+            _set_label(self.plot, "left", "√ people")
         else:
             self.observed_bars.setVisible(True)
             observed_key = (st.version()[0], k.size)
@@ -450,7 +502,7 @@ class ZeroPartPanel(_HurdlePanel):
     gradient, 0 at the fit). BCE values above the plot's top are drawn at it.
     """
 
-    title = "Zero part: P(any visit), trained with BCE"
+    title = "Zero part: any visit? (BCE)"
     panel_id = "zero"
     listens = ("data", "model", "view")
     BCE_TOP = 3.0
@@ -527,11 +579,11 @@ class ZeroPartPanel(_HurdlePanel):
             if mode == "bce":
                 shown = np.minimum(values, self.BCE_TOP)
                 self.plot.setYRange(0.0, self.BCE_TOP * 1.02, padding=0.0)
-                _set_label(self.plot, "left", "BCE per person (nats)")
+                _set_label(self.plot, "left", "BCE (nats)")
             else:
                 shown = values
                 self.plot.setYRange(-1.05, 1.05, padding=0.0)
-                _set_label(self.plot, "left", "p − y (gradient in the logit)")
+                _set_label(self.plot, "left", "p − y")
             self.people0.setData(z.x[~y1], shown[~y1])
             self.people1.setData(z.x[y1], shown[y1])
             self._people_key = ()
@@ -559,7 +611,7 @@ class ZeroPartPanel(_HurdlePanel):
             text = (f"p − y < 0: a visitor the model doubts; > 0: a zero it expected to visit. "
                     f"Mean {_signed(z.mean_residual)}.")
         self._set_readout(text)
-        self.legend.setVisible(mode == "probability")
+        self._want_label("legend", mode == "probability")
 
     def apply_theme(self, theme: _theme.Theme) -> None:
         apply_palette(self, theme)
@@ -599,7 +651,7 @@ class CountPartPanel(_HurdlePanel):
     above the plot's top (the 99th percentile) are drawn at it.
     """
 
-    title = "Count part: how many, for those with any"
+    title = "Count part: how many?"
     panel_id = "count"
     listens = ("data", "model", "view")
 
@@ -660,7 +712,7 @@ class CountPartPanel(_HurdlePanel):
                                   else 0.0)
         self.plot.setXRange(lo - pad, hi + pad, padding=0.0)
         _set_label(self.plot, "bottom", html.escape(st.covariate_label(j)))
-        _set_label(self.plot, "left", html.escape(f"{st.data.count_name} (people with ≥ 1)"))
+        _set_label(self.plot, "left", html.escape(f"{st.data.count_name} (if ≥ 1)"))
         w, _ = f.weights["count"]
         unit = st.data.feature_units[j] or st.data.feature_names[j]
         per = "condition" if unit == "number" else unit.rstrip("s") if unit else "unit"
@@ -732,9 +784,9 @@ class LossPanel(_HurdlePanel):
             self.bars_plot.addItem(item)
         self.bars_plot.getAxis("bottom").setTicks([[(0.0, "hurdle"), (1.0, "plain Poisson")]])
         self.bars_plot.setXRange(-0.55, 1.55, padding=0.0)
-        self.bars_plot.setLabel("left", "loss (nats per person)")
+        self.bars_plot.setLabel("left", "nats / person")
         self.history_plot.setLabel("bottom", "training step")
-        self.history_plot.setLabel("left", "nats per person")
+        self.history_plot.setLabel("left", "nats / person")
         self.h_bce = _curve(self.history_plot)
         self.h_count = _curve(self.history_plot)
         self.h_total = _curve(self.history_plot)
@@ -751,6 +803,14 @@ class LossPanel(_HurdlePanel):
         self.apply_theme(_theme.current())
         self._dirty = True
         self.flush()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._check_compact()
+
+    def _check_compact(self) -> None:
+        # Fonts grow in presentation mode: the two plots need proportionally more width.
+        self.set_compact(self.width() < self.compact_below * _theme.current().scale)
 
     def set_compact(self, on: bool) -> None:
         if on == self._compact:
@@ -787,15 +847,15 @@ class LossPanel(_HurdlePanel):
         self.poisson_bar.setOpts(x=[1.0], y0=[0.0], height=[pois])
         top = max(total, pois, 0.5)
         if top > self._top or top < 0.5 * self._top:
-            self._top = top * 1.18
+            self._top = top * 1.3  # room for the value above the bar
             self.bars_plot.setYRange(0.0, self._top, padding=0.0)
-        self._set_text(self.total_text, f"{_fmt(total, 3)}")
+        self._set_text(self.total_text, _loss(total))
         self.total_text.setPos(0.0, total + 0.01 * self._top)
-        self._set_text(self.poisson_text, f"{_fmt(pois, 3)}")
+        self._set_text(self.poisson_text, _loss(pois))
         self.poisson_text.setPos(1.0, pois + 0.01 * self._top)
-        self._set_text(self.bce_text, f"BCE {_fmt(zero, 3)}")
+        self._set_text(self.bce_text, _loss(zero))
         self.bce_text.setPos(0.0, zero / 2)
-        self._set_text(self.count_text, f"Poisson {_fmt(count, 3)}")
+        self._set_text(self.count_text, _loss(count))
         self.count_text.setPos(0.0, zero + count / 2)
         steps, hz, hc, ht, hp = f.history
         self.h_bce.setData(steps, hz)
@@ -812,7 +872,7 @@ class LossPanel(_HurdlePanel):
             self.history_plot.setYRange(0.0, ranges[1], padding=0.0)
         ll = f.logliks
         self._set_readout(
-            f"{_fmt(total)} = {_fmt(zero)} BCE + {_fmt(count)} Poisson (nats/person). "
+            f"{_loss(total)} = {_loss(zero)} BCE + {_loss(count)} Poisson (nats/person). "
             f"Log-likelihood: hurdle {_ll(ll['hurdle'])} = {_ll(ll['zero'])} + "
             f"{_ll(ll['count'])}; plain Poisson {_ll(ll['poisson'])}.")
 
@@ -821,6 +881,11 @@ class LossPanel(_HurdlePanel):
         self.graphics.setBackground(theme.background)
         for plot in (self.bars_plot, self.history_plot):
             _theme.style_plot(plot, theme, grid="y")
+        # The bars' axis has tick names but no title: give it a tick line's height itself
+        # (pyqtgraph sizes it from the ticks it drew before the font grew).
+        tick_font = QFont(self.font())
+        tick_font.setPointSizeF(theme.font_pt * 0.9)
+        self.bars_plot.getAxis("bottom").setHeight(QFontMetrics(tick_font).height() + 14)
         self.bce_bar.setOpts(brush=theme.brush(BCE_PART, 200), pen=theme.pen(BCE_PART, width=0.5))
         self.count_bar.setOpts(brush=theme.brush(COUNT_PART, 200),
                                pen=theme.pen(COUNT_PART, width=0.5))
@@ -841,6 +906,7 @@ class LossPanel(_HurdlePanel):
         self._set_legend(theme)
         self.readout.setFont(self._font(theme, 0.9))
         self._top = 1.0
+        self._check_compact()
         self._dirty = True
 
 
