@@ -79,7 +79,7 @@ def test_hessian_marks_the_exact_zeros(state, show_panel):
     assert len([t for t in panel.zeros if t.isVisible()]) == 12  # heads still decoupled
     assert panel.image.image.shape == (4 * 5 + 2 * 3,) * 2
     assert "not for what they share" in panel.readout.text()
-    ticks = panel.plot.getAxis("bottom")._tickLevels[0]
+    ticks = panel.plot.getAxis("left")._tickLevels[0]
     assert [name for _, name in ticks] == ["comedy", "romance", "action", "drama", "h1", "h2"]
 
 

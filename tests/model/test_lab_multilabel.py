@@ -331,7 +331,7 @@ def staged(stage_id):
 
 def test_decoupled_stage_caption():
     stage, state = staged("multilabel-decoupled")
-    assert state.n_labels == 3 and "three labels" in stage.caption
+    assert state.n_labels == 2 and "the two labels' BCEs" in stage.caption
     assert set(stage.panel_ids) == {"maps", "hessian"}
     state.step(200)
     assert state.hessian_figure().head_head_max == 0.0  # "exactly 0"

@@ -87,7 +87,8 @@ def _plain(text: str = "", *, wrap: bool = True) -> QLabel:
     label = QLabel(text)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(wrap)
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Maximum)
+    # Minimum: a wrapped readout keeps the height its text needs; the plot above gives way
+    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
     return label
 
 
@@ -525,7 +526,8 @@ class ClassMapsPanel(_LabPanel):
         self.stack = QStackedWidget()
         self.widget = pg.GraphicsLayoutWidget()
         self.widget.setObjectName("classmaps_grid")
-        self.widget.ci.setSpacing(4)
+        self.widget.ci.setSpacing(0)
+        self.widget.ci.setContentsMargins(0, 0, 0, 0)
         self.plots = [self._make_plot(pg.PlotItem()) for _ in range(MAX_CLASSES)]
         self.single_widget = pg.PlotWidget()
         self.single_widget.setObjectName("classmaps_single")

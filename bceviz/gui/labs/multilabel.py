@@ -78,7 +78,8 @@ def _plain(text: str = "", *, wrap: bool = True) -> QLabel:
     label = QLabel(text)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(wrap)
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Maximum)
+    # Minimum: a wrapped readout keeps the height its text needs; the plot above gives way
+    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
     return label
 
 
@@ -230,7 +231,8 @@ class MapsPanel(_LabPanel):
         self.stack = QStackedWidget()
         self.grid_widget = pg.GraphicsLayoutWidget()
         self.grid_widget.setObjectName("maps_grid")
-        self.grid_widget.ci.setSpacing(4)
+        self.grid_widget.ci.setSpacing(0)
+        self.grid_widget.ci.setContentsMargins(0, 0, 0, 0)
         self.maps = [_MapPlot(pg.PlotItem(), theme) for _ in range(MAX_LABELS)]
         self.single_widget = pg.PlotWidget()
         self.single_widget.setObjectName("maps_single")
@@ -489,7 +491,7 @@ class HessianPanel(_LabPanel):
     between two heads is marked "0" when it is exactly zero. Writes nothing.
     """
 
-    title = "Hessian of the loss (decoupled learning)"
+    title = "Hessian of the loss"
     panel_id = "hessian"
     listens = ("data", "model", "settings")
 
@@ -506,6 +508,8 @@ class HessianPanel(_LabPanel):
         vb = self.plot.getViewBox()
         vb.invertY(True)
         vb.setAspectLocked(True)
+        # the columns are the rows' parameters again: named once, on the left
+        self.plot.getAxis("bottom").setStyle(showValues=False)
         self.image = RGB32ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.lines = pg.PlotCurveItem(connect="pairs")
@@ -570,8 +574,8 @@ class HessianPanel(_LabPanel):
             ticks = [list(zip(centres, fig.block_names))]
             self.plot.getAxis("bottom").setTicks(ticks)
             self.plot.getAxis("left").setTicks(ticks)
-            self.plot.setLabel("bottom", "parameters: each label's w, b" + (
-                "; shared units h" if fig.shared else ""))
+            self.plot.setLabel("left", "each label's w, b" + (", then units h" if fig.shared
+                                                             else ""))
             self.plot.setXRange(0, P, padding=0.01)
             self.plot.setYRange(0, P, padding=0.01)
         K = fig.n_heads
