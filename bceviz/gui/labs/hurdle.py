@@ -466,11 +466,11 @@ class CountHistogramPanel(_HurdlePanel):
         apply_palette(self, theme)
         self.graphics.setBackground(theme.background)
         _theme.style_plot(self.plot, theme, grid="y")
-        self.observed_bars.setOpts(brush=theme.brush(OBSERVED, 200), pen=theme.pen(OBSERVED,
-                                                                                     width=0.5))
-        self.poisson_bars.setOpts(brush=theme.brush(POISSON, 190), pen=theme.pen(POISSON,
-                                                                                  width=0.5))
-        self.hurdle_bars.setOpts(brush=theme.brush(HURDLE, 190), pen=theme.pen(HURDLE, width=0.5))
+        # Opaque fills without outlines: blending and stroking 60 bars every training frame
+        # costs the histogram half its paint time (measured).
+        self.observed_bars.setOpts(brush=theme.brush(OBSERVED), pen=None)
+        self.poisson_bars.setOpts(brush=theme.brush(POISSON), pen=None)
+        self.hurdle_bars.setOpts(brush=theme.brush(HURDLE), pen=None)
         self.poisson_curve.setPen(theme.pen(POISSON, width=2.0))
         self.poisson_curve.setSymbol("o")
         self.poisson_curve.setSymbolSize(5 * theme.scale)
@@ -886,11 +886,9 @@ class LossPanel(_HurdlePanel):
         tick_font = QFont(self.font())
         tick_font.setPointSizeF(theme.font_pt * 0.9)
         self.bars_plot.getAxis("bottom").setHeight(QFontMetrics(tick_font).height() + 14)
-        self.bce_bar.setOpts(brush=theme.brush(BCE_PART, 200), pen=theme.pen(BCE_PART, width=0.5))
-        self.count_bar.setOpts(brush=theme.brush(COUNT_PART, 200),
-                               pen=theme.pen(COUNT_PART, width=0.5))
-        self.poisson_bar.setOpts(brush=theme.brush(POISSON, 200), pen=theme.pen(POISSON,
-                                                                                 width=0.5))
+        self.bce_bar.setOpts(brush=theme.brush(BCE_PART), pen=None)
+        self.count_bar.setOpts(brush=theme.brush(COUNT_PART), pen=None)
+        self.poisson_bar.setOpts(brush=theme.brush(POISSON), pen=None)
         font = self._font(theme, 0.9)
         for item in (self.total_text, self.poisson_text):
             item.setFont(font)
