@@ -77,8 +77,9 @@ from bceviz.model.datafiles import DataFileError
 from bceviz.model.labs.base import LabError
 from bceviz.model.labs.tipping import DATASET_KEYS, DATASETS, TABLE_ROWS, TippingState
 
-#: The strip's fixed p range (room above p = 1 and below p = 0 for the markers).
-P_RANGE = (-0.1, 1.12)
+#: The strip's fixed p range (room above p = 1 and below p = 0 for the markers and,
+#: under the class-0 row, the separation gap's label).
+P_RANGE = (-0.17, 1.1)
 #: Hit radius added to half the marker size, in pixels.
 HIT_SLOP_PX = 4.0
 STRIP_HINT = ("Drag an example along the axis · click empty space: add (upper half: "
@@ -311,6 +312,7 @@ class StripPanel(_TippingPanel):
         self.tip_label.setColor(theme.foreground)
         self.tip_label.fill = pg.mkBrush(QColor(theme.background))
         self.gap_label.setColor(theme.muted)
+        self.gap_label.fill = theme.brush(theme.background, alpha=225)
         font = _font(theme, 0.95)
         self.tip_label.setFont(font)
         self.gap_label.setFont(_font(theme, 0.85))
@@ -402,7 +404,7 @@ class StripPanel(_TippingPanel):
             self.gap.setRegion((g0, g1))
             self.gap.show()
             self.gap_label.setText("separated: no maximum" if g1 > g0 else "classes touch here")
-            self.gap_label.setPos(0.5 * (g0 + g1), -0.03)  # under the class-0 row
+            self.gap_label.setPos(0.5 * (g0 + g1), -0.04)  # under the class-0 row
             self.gap_label.show()
         else:
             self.gap.hide()
