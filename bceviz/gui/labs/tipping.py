@@ -101,6 +101,16 @@ def _num(value: Optional[float], digits: int = 4) -> str:
     return text.replace("-", "−")
 
 
+def _fixed(value: float, decimals: int) -> str:
+    """A feature value with the data set's decimals (typographic minus; never "−0.0")."""
+    if not math.isfinite(value):
+        return "—"
+    if abs(value) >= 1e5:
+        return _num(value, 4)
+    text = f"{value:.{decimals}f}".replace("-", "−")
+    return text.lstrip("−") if text.lstrip("−").strip("0.") == "" else text
+
+
 def _cached_item(item) -> None:
     """Draw ``item`` into a pixmap kept until it or the view changes: items that stand still
     while training (contours, the fit curve, the grid) are then blitted, not stroked again
@@ -792,7 +802,7 @@ class SgdTablePanel(_TippingPanel):
         "Change of b: −η·∂L/∂z",
     )
     #: Columns sized to their widest text in the current font (step, i, yᵢ), not stretched.
-    NARROW = {0: "00000", 1: "000", 3: "yᵢ0"}
+    NARROW = {0: "0000", 1: "000", 3: "yᵢ0"}
 
     def __init__(self, state: TippingState, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
@@ -846,6 +856,7 @@ class SgdTablePanel(_TippingPanel):
         self.model.brushes = (theme.brush(theme.neg, alpha=40), theme.brush(theme.pos, alpha=40))
         self.model.restyle()
         self._rows_key = None
+        self._step_digits = len(self.NARROW[0])
 
     def refresh(self) -> None:
         st: TippingState = self.state
@@ -871,13 +882,19 @@ class SgdTablePanel(_TippingPanel):
             if rows:
                 self.empty.hide()
             self._fit_extras()
+        decimals = st.dataset.decimals
         texts, classes = [], []
         for row in reversed(rows):
-            texts.append((str(row.step), str(row.index), _num(row.x), str(int(row.y)),
-                          _num(row.p, 3), _num(row.p_minus_y, 3), _num(row.grad_z, 3),
-                          _num(row.dw, 3), _num(row.db, 3)))
+            texts.append((str(row.step), str(row.index), _fixed(row.x, decimals),
+                          str(int(row.y)), _num(row.p, 3), _num(row.p_minus_y, 3),
+                          _num(row.grad_z, 3), _num(row.dw, 2), _num(row.db, 2)))
             classes.append(int(row.y))
         self.model.set_rows(texts, classes)
+        digits = len(str(rows[-1].step)) if rows else 1
+        if digits > self._step_digits:  # the step column grows with the count, rarely
+            self._step_digits = digits
+            metrics = self.table.fontMetrics()
+            self.table.setColumnWidth(0, metrics.horizontalAdvance("0" * digits) + 10)
 
 
 # --------------------------------------------------------------------------- readout
