@@ -884,7 +884,7 @@ class MainWindow(QMainWindow):
         font = self.font()
         # In presentation the caption grows less than the plots: it is read once, the
         # panels are watched; at full size it would take a third of a 720-line screen.
-        font.setPointSizeF(theme.font_pt * (0.72 if presenting else 1.0))
+        font.setPointSizeF(theme.font_pt * (0.8 if presenting else 1.0))
         self.caption_bar.setFont(font)
         self.caption_bar._refit()
         # The navigator keeps only ◀ ▶ in presentation (Page Up / Page Down work too).

@@ -562,12 +562,11 @@ class AppState:
                              heldout_fraction=frac, seed=int(seed),
                              source=source or table.source)
         # Listeners must see the table together with the new points: hold the
-        # events until both are in place (data first, then weights, as always).
-        with self.events.weights.blocked(replay_last=True):
-            with self.events.data.blocked(replay_last=True):
-                self.set_data(points.X, points.y, heldout, source=choice.source,
-                              axes=DataAxes.of_points(points))
-                self.table = choice
+        # data event until both are in place.
+        with self.events.data.blocked(replay_last=True):
+            self.set_data(points.X, points.y, heldout, source=choice.source,
+                          axes=DataAxes.of_points(points))
+            self.table = choice
 
     def load_points_file(self, path, *, progress=None) -> None:
         """Replace the points with a CSV file: two features and a label (Open data, --data).
