@@ -283,6 +283,29 @@ class MetricsPanel(Panel):
         row.addWidget(self.plot_chooser)
         return row
 
+    #: Below this many pixels per unit an axis of [0, 1] shows 0, 0.5 and 1 only, so its
+    #: tick labels never run together ("0.20.40.60.8").
+    SPARSE_TICKS_BELOW = 230
+    _SPARSE = [[(0.0, "0"), (0.5, "0.5"), (1.0, "1")], []]
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._thin_ticks()
+
+    def _thin_ticks(self) -> None:
+        for plot in getattr(self, "plots", ()):
+            rect = plot.vb.sceneBoundingRect() if plot.vb is not None else None
+            if rect is None:
+                continue
+            for name, extent in (("bottom", rect.width()), ("left", rect.height())):
+                if name == "left" and plot is self.hist_plot:
+                    continue  # shares of a class: not a [0, 1] axis
+                sparse = extent < self.SPARSE_TICKS_BELOW * (0.7 if name == "left" else 1.0)
+                axis = plot.getAxis(name)
+                if getattr(axis, "_bceviz_sparse", None) != sparse:
+                    axis._bceviz_sparse = sparse
+                    axis.setTicks(self._SPARSE if sparse else None)
+
     def _on_plot_chooser(self, index: int) -> None:
         key = self.plot_chooser.itemData(index)
         if key and key != self.state.view.metrics_plot:
@@ -313,6 +336,7 @@ class MetricsPanel(Panel):
         index = self.plot_chooser.findData(choice)
         if index != self.plot_chooser.currentIndex():
             self.plot_chooser.setCurrentIndex(index)
+        self._thin_ticks()
 
     def _build_left_column(self) -> QWidget:
         self.left_column = column = QWidget()
