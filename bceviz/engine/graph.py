@@ -46,7 +46,7 @@ from typing import Mapping, Optional
 import numpy as np
 
 from bceviz.engine.logistic import fit_logistic
-from bceviz.engine.losses import LossSpec, grad_from_logits, loss_from_logits
+from bceviz.engine.losses import LogitLoss, LossSpec, grad_from_logits, loss_from_logits
 
 __all__ = [
     "EXPOSURE_UNIT",
@@ -334,6 +334,21 @@ def gcn_grad(A_hat, X, y, mask, params, *, spec: Optional[LossSpec] = None) -> d
     return _backward(a_hat, f, p, g)
 
 
+def _pack(params: Mapping[str, np.ndarray]) -> np.ndarray:
+    """W1, b1, w2, b2 as one flat vector (in that order; W1 row-major)."""
+    return np.concatenate([np.asarray(params["W1"], dtype=np.float64).ravel(),
+                           np.asarray(params["b1"], dtype=np.float64).ravel(),
+                           np.asarray(params["w2"], dtype=np.float64).ravel(),
+                           np.asarray(params["b2"], dtype=np.float64).reshape(1)])
+
+
+def _unpack(flat: np.ndarray, d: int, h: int) -> dict[str, np.ndarray]:
+    """Views of :func:`_pack`'s vector with the parameters' shapes (b2 a 0-d view)."""
+    k = d * h
+    return {"W1": flat[:k].reshape(d, h), "b1": flat[k:k + h], "w2": flat[k + h:k + 2 * h],
+            "b2": flat[k + 2 * h:].reshape(())}
+
+
 def init_params(d: int, hidden: int, seed: int = 0) -> dict[str, np.ndarray]:
     """Glorot-uniform weights (torch_geometric's ``GCNConv`` default) and zero biases, seeded."""
     d = _int("d", d, 1, 1000)
@@ -457,11 +472,14 @@ class GCNTrainer:
         self._ax = self._a_hat @ self._x
         self.hidden = _int("hidden", hidden, 1, 256)
         self.spec = _check_spec(spec)
+        self._prepare_losses()
         self.optimizer = self._check_optimizer(optimizer)
         self.lr = self._check_lr(lr)
         self.l2 = self._check_l2(l2)
         self.seed = _int("seed", seed, 0, 2**63 - 1)
         self.history = TrainerHistory()
+        #: 1 on the weights L2 penalises (W1, w2), 0 on the biases, in the flat layout.
+        self._decay: Optional[np.ndarray] = None
         self.reset()
 
     # -- validation -------------------------------------------------------------
@@ -490,9 +508,9 @@ class GCNTrainer:
         """Fresh seeded weights, zero moments, step 0."""
         if seed is not None:
             self.seed = _int("seed", seed, 0, 2**63 - 1)
-        self.params = init_params(self._x.shape[1], self.hidden, self.seed)
-        self._m = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self._v = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._set_flat(_pack(init_params(self._x.shape[1], self.hidden, self.seed)))
+        self._m = np.zeros_like(self._flat)
+        self._v = np.zeros_like(self._flat)
         self.steps = 0
         self.diverged = False
         self.status = ""
@@ -512,11 +530,31 @@ class GCNTrainer:
             raise ValueError("y and mask must have one entry per node of A_hat")
         self._a_hat, self._x, self._y, self._mask = a_hat, x, labels, m
         self._ax = a_hat @ x
+        if y is not None or mask is not None:
+            self._prepare_losses()
         self.diverged = False
         self.status = ""
 
     def set_spec(self, spec: LossSpec) -> None:
         self.spec = _check_spec(spec)
+        self._prepare_losses()
+
+    def _prepare_losses(self) -> None:
+        """The known and the hidden nodes' losses, validated once (a step validates nothing)."""
+        self._known_idx = np.flatnonzero(self._mask)
+        self._hidden_idx = np.flatnonzero(~self._mask)
+        self._train_loss = LogitLoss(self._y[self._known_idx], self.spec)
+        self._heldout_loss = LogitLoss(self._y[self._hidden_idx])
+
+    def _loss_and_grad(self, logits: np.ndarray) -> tuple[float, np.ndarray]:
+        """Mean training loss and its gradient in every node's logit (0 off the mask)."""
+        g = np.zeros_like(logits)
+        m = self._known_idx.size
+        if m == 0:
+            return 0.0, g
+        total, grad = self._train_loss.loss_sum_and_grad(logits[self._known_idx])
+        g[self._known_idx] = grad / m
+        return total / m, g
 
     def set_lr(self, lr: float) -> None:
         self.lr = self._check_lr(lr)
@@ -528,12 +566,27 @@ class GCNTrainer:
         name = self._check_optimizer(name)
         if name != self.optimizer:
             self.optimizer = name
-            self._m = {k: np.zeros_like(v) for k, v in self.params.items()}
-            self._v = {k: np.zeros_like(v) for k, v in self.params.items()}
+            self._m = np.zeros_like(self._flat)
+            self._v = np.zeros_like(self._flat)
 
     @property
     def mask(self) -> np.ndarray:
         return self._mask
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """The weights W1 (d, h), b1 (h,), w2 (h,), b2 () — views of one flat vector, valid
+        until the next step (copy to keep)."""
+        return self._params
+
+    def _set_flat(self, flat: np.ndarray) -> None:
+        self._flat = flat
+        self._params = _unpack(flat, self._x.shape[1], self.hidden)
+        if self._decay is None or self._decay.shape != flat.shape:
+            decay = _unpack(np.zeros_like(flat), self._x.shape[1], self.hidden)
+            decay["W1"][...] = 1.0
+            decay["w2"][...] = 1.0
+            self._decay = _pack(decay)
 
     def logits(self) -> np.ndarray:
         """Current logits of every node (n,)."""
@@ -546,13 +599,14 @@ class GCNTrainer:
     def _penalty(self) -> float:
         if self.l2 == 0.0:
             return 0.0
-        return 0.5 * self.l2 * float(np.sum(self.params["W1"] ** 2) + np.sum(self.params["w2"] ** 2))
+        weights = self._flat * self._decay
+        return 0.5 * self.l2 * float(weights @ weights)
 
     def _heldout(self, logits: np.ndarray) -> float:
-        hidden = ~self._mask
-        if not hidden.any():
+        k = self._hidden_idx.size
+        if k == 0:
             return math.nan
-        return float(loss_from_logits(logits[hidden], self._y[hidden]).mean())
+        return self._heldout_loss.loss_sum(logits[self._hidden_idx]) / k
 
     def _evaluate_and_record(self) -> None:
         with np.errstate(over="ignore", invalid="ignore"):
@@ -561,7 +615,7 @@ class GCNTrainer:
             self.loss = self.objective = math.inf
             self._diverge()
             return
-        loss, _g = _masked_loss_grad(logits, self._y, self._mask, self.spec)
+        loss, _g = self._loss_and_grad(logits)
         self.loss = loss
         self.objective = loss + self._penalty()
         self.history.record(self.steps, loss, self.objective, self._heldout(logits))
@@ -570,8 +624,10 @@ class GCNTrainer:
         """JSON-safe weights, moments, step count and history."""
         def conv(d):
             return {k: np.asarray(v).tolist() for k, v in d.items()}
-        return {"params": conv(self.params), "m": conv(self._m), "v": conv(self._v),
-                "steps": self.steps, "history": self.history.state_dict()}
+        d, h = self._x.shape[1], self.hidden
+        return {"params": conv(self.params), "m": conv(_unpack(self._m, d, h)),
+                "v": conv(_unpack(self._v, d, h)), "steps": self.steps,
+                "history": self.history.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
         """Restore :meth:`state_dict` output (validated first; ValueError names the field)."""
@@ -593,11 +649,11 @@ class GCNTrainer:
             history.load_state_dict(state["history"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"history: {exc}") from None
-        self.params, self._m, self._v, self.steps = params, m, v, steps
+        self._set_flat(_pack(params))
+        self._m, self._v, self.steps = _pack(m), _pack(v), steps
         self.history = history
         self.diverged, self.status = False, ""
-        logits = self.logits()
-        self.loss = _masked_loss_grad(logits, self._y, self._mask, self.spec)[0]
+        self.loss = self._loss_and_grad(self.logits())[0]
         self.objective = self.loss + self._penalty()
 
     # -- stepping -------------------------------------------------------------------
@@ -608,8 +664,10 @@ class GCNTrainer:
         if self.diverged or not self._mask.any():
             return 0
         done = 0
-        a_hat, ax, y, mask, spec = self._a_hat, self._ax, self._y, self._mask, self.spec
+        a_hat, ax = self._a_hat, self._ax
         beta1, beta2, eps = 0.9, 0.999, 1e-8
+        unit_decay = self._decay if self._decay is not None else np.zeros_like(self._flat)
+        decay = unit_decay * self.l2
         for _ in range(n):
             p = self.params
             with np.errstate(over="ignore", invalid="ignore"):
@@ -617,30 +675,33 @@ class GCNTrainer:
             if not np.all(np.isfinite(f.logits)):
                 self._diverge()
                 break
-            loss, g_logits = _masked_loss_grad(f.logits, y, mask, spec)
+            loss, g_logits = self._loss_and_grad(f.logits)
+            flat = self._flat
             # The forward pass is at the weights of step ``self.steps``: record it for free.
-            self.history.record(self.steps, loss, loss + self._penalty(), self._heldout(f.logits))
+            weights = flat * unit_decay
+            penalty = 0.5 * self.l2 * float(weights @ weights)
+            self.history.record(self.steps, loss, loss + penalty, self._heldout(f.logits))
             grads = _backward(a_hat, f, p, g_logits)
+            grad = np.concatenate([grads["W1"].ravel(), grads["b1"], grads["w2"],
+                                   grads["b2"].reshape(1)])
             if self.l2:
-                grads["W1"] = grads["W1"] + self.l2 * p["W1"]
-                grads["w2"] = grads["w2"] + self.l2 * p["w2"]
-            new, m_new, v_new = {}, self._m, self._v
+                grad += decay * flat
             if self.optimizer == "adam":
                 t = self.steps + 1
-                c1, c2 = 1.0 - beta1**t, 1.0 - beta2**t
-                m_new, v_new = {}, {}
-                for k in PARAM_KEYS:
-                    mk = self._m[k] * beta1 + (1.0 - beta1) * grads[k]
-                    vk = self._v[k] * beta2 + (1.0 - beta2) * grads[k] ** 2
-                    m_new[k], v_new[k] = mk, vk
-                    new[k] = p[k] - self.lr * (mk / c1) / (np.sqrt(vk / c2) + eps)
+                m_new = self._m * beta1 + (1.0 - beta1) * grad
+                v_new = self._v * beta2 + (1.0 - beta2) * (grad * grad)
+                step = (m_new / (1.0 - beta1**t)) / (np.sqrt(v_new / (1.0 - beta2**t)) + eps)
+                new = flat - self.lr * step
             else:
-                for k in PARAM_KEYS:
-                    new[k] = p[k] - self.lr * grads[k]
-            if not all(np.all(np.isfinite(v)) for v in new.values()) or not math.isfinite(loss):
+                m_new, v_new = self._m, self._v
+                new = flat - self.lr * grad
+            with np.errstate(over="ignore", invalid="ignore"):
+                finite = math.isfinite(float(new.sum())) and math.isfinite(loss)
+            if not finite:
                 self._diverge()
                 break
-            self.params, self._m, self._v = new, m_new, v_new
+            self._set_flat(new)
+            self._m, self._v = m_new, v_new
             self.steps += 1
             done += 1
         if done:
@@ -947,12 +1008,16 @@ class Baseline:
         return _matrix("X", X, 2) @ self.w + self.b
 
 
-def fit_baseline(X, y, mask, *, spec: Optional[LossSpec] = None, l2: float = 1e-3) -> Baseline:
+def fit_baseline(X, y, mask, *, spec: Optional[LossSpec] = None, l2: float = 1e-3,
+                 start: Optional[Baseline] = None) -> Baseline:
     """Fit the graph-blind baseline on the known firms (``mask``) by Newton's method.
 
     Same loss as the graph model (``spec``, e.g. its pos_weight) and the same
     L2 weight ``l2`` (objective: mean loss + l2/2 ||w||², bias unpenalised).
     With no known firm the baseline is w = 0, b = 0 (P = 0.5 everywhere).
+    ``start``: a previous fit to start Newton from (a dragged firm moves the
+    optimum a little: one or two steps instead of a cold start); the optimum
+    is the same (the objective is strictly convex for l2 > 0).
     """
     x = _matrix("X", X, 2)
     n = x.shape[0]
@@ -962,5 +1027,11 @@ def fit_baseline(X, y, mask, *, spec: Optional[LossSpec] = None, l2: float = 1e-
         raise ValueError(f"l2 must be >= 0, got {l2!r}")
     if not m.any():
         return Baseline(np.zeros(x.shape[1]), 0.0)
-    fit = fit_logistic(x[m], labels[m], spec, l2=l2_f, optimizer="newton", steps=100)
+    w0: Optional[list[float]] = None
+    b0 = 0.0
+    if start is not None and start.w.shape == (x.shape[1],) and np.all(np.isfinite(start.w)) \
+            and math.isfinite(start.b):
+        w0, b0 = [float(v) for v in start.w], float(start.b)
+    fit = fit_logistic(x[m], labels[m], spec, l2=l2_f, optimizer="newton", steps=100, w0=w0,
+                       b0=b0)
     return Baseline(np.asarray(fit.w, dtype=np.float64), float(fit.b))

@@ -537,3 +537,17 @@ def test_firm_features_use_fixed_scalings():
     np.testing.assert_allclose(X, [[0, 0, 0], [1, -1, 1]], atol=1e-12)
     with pytest.raises(ValueError, match="size"):
         firm_features([0.5], [1.0], [0.0])
+
+
+def test_a_warm_started_baseline_reaches_the_same_optimum():
+    net = make_lending_network(30, seed=2)
+    X = firm_features(net.leverage, net.liquidity, net.size)
+    y = net.defaulted
+    mask = split_known(y, 0.6, seed=2)
+    cold = fit_baseline(X, y, mask, l2=0.03)
+    X2 = X.copy()
+    X2[4, 0] += 0.5
+    warm = fit_baseline(X2, y, mask, l2=0.03, start=cold)
+    again = fit_baseline(X2, y, mask, l2=0.03)
+    np.testing.assert_allclose(warm.w, again.w, rtol=1e-7, atol=1e-9)
+    assert warm.b == pytest.approx(again.b, rel=1e-7, abs=1e-9)

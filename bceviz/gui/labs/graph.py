@@ -48,6 +48,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import (
     QComboBox,
+    QGraphicsItem,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -120,8 +121,13 @@ class _Palette:
         self.pen_hidden = pg.mkPen(theme.muted, width=1.4 * scale)
         self.theme = theme
 
+    #: P(default) is shown in this many colour steps: few enough that pyqtgraph's symbol
+    #: atlas stops growing after a while of training, many enough to read as continuous.
+    LEVELS = 64
+
     def brush(self, p: float):
-        return self.brushes[int(min(max(p, 0.0), 1.0) * 255 + 0.5)]
+        step = round(min(max(p, 0.0), 1.0) * (self.LEVELS - 1)) / (self.LEVELS - 1)
+        return self.brushes[int(step * 255 + 0.5)]
 
     def colour(self, p: float) -> QColor:
         r, g, b = self.lut[int(min(max(p, 0.0), 1.0) * 255 + 0.5)]
@@ -136,6 +142,22 @@ def _node_style(state: GraphState, palette: _Palette, p: np.ndarray, sizes: np.n
     pens = [(palette.pen_default if y[i] else palette.pen_survived) if known[i]
             else palette.pen_hidden for i in range(p.size)]
     return symbols, brushes, pens, sizes
+
+
+def _set_spots(points: pg.ScatterPlotItem, state: GraphState, palette: _Palette,
+               p: np.ndarray, pos: np.ndarray, sizes: np.ndarray) -> None:
+    """Put the firms into ``points``: everything when positions, shapes or sizes changed,
+    else only the fills and outlines (a training frame: no spot rebuilt)."""
+    symbols, brushes, pens, sizes = _node_style(state, palette, p, sizes)
+    key = (pos.tobytes(), state.known.tobytes(), np.round(sizes, 2).tobytes(),
+           id(palette))
+    if getattr(points, "_bceviz_key", None) != key:
+        points._bceviz_key = key
+        points.setData(pos=pos, symbol=symbols, brush=brushes, pen=pens, size=sizes,
+                       data=list(range(state.n)))
+        return
+    points.setBrush(brushes, update=False)
+    points.setPen(pens, update=True)
 
 
 class _ColourBar(QWidget):
@@ -183,14 +205,73 @@ class _ColourBar(QWidget):
         painter.end()
 
 
+class _Labels(pg.GraphicsObject):
+    """Many short texts at view positions, drawn by one item at a fixed pixel offset.
+
+    One item instead of forty TextItems: the scene asks each item for its bounds
+    and paints it on every frame, and the labels only change when the layout,
+    the view's size or the theme does (the item is cached as a pixmap).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pos = np.zeros((0, 2))
+        self._texts: list[str] = []
+        self._offsets = np.zeros(0)
+        self._font = QFont()
+        self._colour = QColor("black")
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def set_labels(self, pos: np.ndarray, texts: list[str], offsets_px: np.ndarray,
+                   font: QFont, colour: str) -> None:
+        self.prepareGeometryChange()
+        self._pos, self._texts = np.asarray(pos, dtype=float), list(texts)
+        self._offsets = np.asarray(offsets_px, dtype=float)
+        self._font, self._colour = QFont(font), pg.mkColor(colour)
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt name)
+        vb = self.getViewBox()
+        if vb is None:
+            return QRectF()
+        return vb.viewRect()
+
+    def viewRangeChanged(self) -> None:  # noqa: N802 (pyqtgraph name)
+        self.prepareGeometryChange()
+
+    def paint(self, painter, *args) -> None:
+        if not self._texts:
+            return
+        transform = painter.transform()
+        painter.save()
+        painter.resetTransform()
+        painter.setFont(self._font)
+        painter.setPen(self._colour)
+        fm = painter.fontMetrics()
+        for (x, y), text, off in zip(self._pos, self._texts, self._offsets):
+            p = transform.map(QPointF(float(x), float(y)))
+            w = fm.horizontalAdvance(text)
+            painter.drawText(QPointF(p.x() - w / 2, p.y() - off - fm.descent()), text)
+        painter.restore()
+
+
 class _GraphPanel(Panel):
     """A panel of this lab: training steps redraw it paced; refusals become a status."""
 
     def on_event(self, name: str, **info) -> Optional[bool]:
+        if not self.isVisible():
+            # Parked (another stage is shown): redraw once when shown, not on every event.
+            self._dirty = True
+            return False
         if name == "model" and info.get("reason") == "step":
             self.schedule(paced=True)
             return False
         return self.on_lab_event(name, **info)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._dirty:
+            self.schedule()
 
     def on_lab_event(self, name: str, **info) -> Optional[bool]:
         return None
@@ -250,6 +331,15 @@ class _FirmPoints(DraggablePoints):
         ev.ignore()
 
 
+def _nice_ceiling(value: float) -> float:
+    """The smallest 1, 2 or 5 × 10^k at or above ``value`` (> 0)."""
+    exp = math.floor(math.log10(max(value, 1e-12)))
+    for m in (1.0, 2.0, 5.0, 10.0):
+        if m * 10.0**exp >= value:
+            return m * 10.0**exp
+    return 10.0 ** (exp + 1)
+
+
 def _node_sizes(state: GraphState, scale: float, view: Optional[pg.ViewBox] = None) -> np.ndarray:
     """Marker sizes (px) by firm size (log), grown half as much as the theme's scale and
     shrunk in a small view, so 40 firms stay apart in a short panel."""
@@ -262,7 +352,11 @@ def _node_sizes(state: GraphState, scale: float, view: Optional[pg.ViewBox] = No
         side = min(rect.width(), rect.height())
         if side > 0:
             fit = min(max(side / 420.0, 0.6), 1.2)
-    return (NODE_PX[0] + (NODE_PX[1] - NODE_PX[0]) * t) * (1.0 + 0.5 * (scale - 1.0)) * fit
+    # Five size classes (not a continuum): pyqtgraph renders one symbol per (shape, size,
+    # outline, fill), and continuous sizes under changing fills would re-render every frame.
+    t = np.round(t * 4.0) / 4.0
+    px = (NODE_PX[0] + (NODE_PX[1] - NODE_PX[0]) * t) * (1.0 + 0.5 * (scale - 1.0)) * fit
+    return np.round(px)
 
 
 # ----------------------------------------------------------------------------- network
@@ -286,6 +380,7 @@ class NetworkPanel(_GraphPanel):
         self._palette = _Palette(_theme.current())
         self._edge_key = None
         self._label_key = None
+        self._rings_key = None
         self._drag_firm: Optional[int] = None
         self._drag_offset = (0.0, 0.0)
         layout = self.vbox(self)
@@ -327,6 +422,9 @@ class NetworkPanel(_GraphPanel):
         for _bound, _width in EDGE_CLASSES:
             item = pg.PlotCurveItem(connect="pairs", antialias=True)
             item.setZValue(-10)
+            # The exposures do not change while training: paint them once into a pixmap
+            # (thick antialiased lines cost ~20 ms a frame otherwise).
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.view.addItem(item)
             self.edge_items.append(item)
         self.link_line = pg.PlotCurveItem()
@@ -341,7 +439,9 @@ class NetworkPanel(_GraphPanel):
         self.points.sigPointClicked.connect(self._on_click)
         self.points.sigPointDragged.connect(self._on_drag)
         self.view.addItem(self.points)
-        self.labels: list[pg.TextItem] = []
+        self.labels = _Labels()
+        self.labels.setZValue(15)
+        self.view.addItem(self.labels, ignoreBounds=True)
         self.mover_labels: list[pg.TextItem] = []
         for _ in range(5):
             text = pg.TextItem(anchor=(0, 1))
@@ -425,9 +525,7 @@ class NetworkPanel(_GraphPanel):
         pos = st.positions
         self._draw_edges(st, f, pos)
         sizes = _node_sizes(st, self._palette.theme.scale, self.view)
-        symbols, brushes, pens, sizes = _node_style(st, self._palette, f.p_graph, sizes)
-        self.points.setData(pos=pos, symbol=symbols, brush=brushes, pen=pens, size=sizes,
-                            data=list(range(st.n)))
+        _set_spots(self.points, st, self._palette, f.p_graph, pos, sizes)
         self._draw_labels(st, pos, sizes)
         self._draw_rings(st, f, pos, sizes)
         sel = st.selected
@@ -443,7 +541,8 @@ class NetworkPanel(_GraphPanel):
         self.movers.setText(f.movers_text)
 
     def _draw_edges(self, st: GraphState, f, pos: np.ndarray) -> None:
-        key = (id(f.edges), pos.tobytes(), self._palette.theme.name, self._palette.theme.scale)
+        key = (f.edges.tobytes(), f.edge_weights.tobytes(), pos.tobytes(),
+               self._palette.theme.name, self._palette.theme.scale)
         if key == self._edge_key:
             return
         self._edge_key = key
@@ -464,29 +563,18 @@ class NetworkPanel(_GraphPanel):
             item.setData(xs, ys, connect="pairs")
 
     def _draw_labels(self, st: GraphState, pos: np.ndarray, sizes: np.ndarray) -> None:
-        n = st.n
-        while len(self.labels) < n:
-            text = pg.TextItem(anchor=(0.5, 0.5))
-            text.setZValue(15)
-            self.view.addItem(text, ignoreBounds=True)
-            self.labels.append(text)
         theme = self._palette.theme
-        px, py = pixel_size(self.view)
-        key = (n, pos.tobytes(), theme.name, theme.font_pt, round(px, 6), round(py, 6))
+        key = (st.n, pos.tobytes(), sizes.tobytes(), theme.name, theme.font_pt, st.selected)
         if key == self._label_key:
             return
         self._label_key = key
-        font = _font(theme, 0.8)
-        for i, text in enumerate(self.labels):
-            if i >= n:
-                text.hide()
-                continue
-            text.setText(str(i + 1), color=theme.foreground)
-            text.setFont(font)
-            # Just above the node, where the fill colour does not matter for legibility.
-            r = sizes[i] / 2 + 6 * theme.scale
-            text.setPos(pos[i, 0], pos[i, 1] + r * py)
-            text.show()
+        # Just above each node (above the selection ring for the selected one), where the
+        # fill colour does not matter for legibility.
+        offsets = sizes / 2 + 2 * theme.scale
+        if st.selected is not None:
+            offsets[st.selected] += 10 * theme.scale
+        self.labels.set_labels(pos, [str(i + 1) for i in range(st.n)], offsets,
+                               _font(theme, 0.8), theme.foreground)
 
     def _draw_rings(self, st: GraphState, f, pos: np.ndarray, sizes: np.ndarray) -> None:
         theme = self._palette.theme
@@ -505,11 +593,15 @@ class NetworkPanel(_GraphPanel):
             spots_size.append(sizes[st.link_from] + 26 * theme.scale)
             spots_pen.append(pg.mkPen(theme.soft, width=2.5 * theme.scale,
                                       style=Qt.PenStyle.DashLine))
-        if spots_pos:
-            self.rings.setData(pos=np.array(spots_pos), size=spots_size, pen=spots_pen,
-                               brush=None, symbol="o")
-        else:
-            self.rings.setData([], [])
+        key = (np.array(spots_pos).tobytes(), tuple(spots_size), len(spots_pen),
+               st.link_from, st.selected, theme.name, theme.scale)
+        if key != self._rings_key:
+            self._rings_key = key
+            if spots_pos:
+                self.rings.setData(pos=np.array(spots_pos), size=spots_size, pen=spots_pen,
+                                   brush=None, symbol="o")
+            else:
+                self.rings.setData([], [])
         px, py = pixel_size(self.view)
         font = _font(theme, 0.8, bold=True)
         for k, text in enumerate(self.mover_labels):
@@ -517,8 +609,11 @@ class NetworkPanel(_GraphPanel):
                 m = f.movers[k]
                 hops = "unlinked" if m.hops is None else f"{m.hops} hop{'s' if m.hops > 1 else ''}"
                 sign = "+" if m.delta > 0 else ""
-                text.setText(f"{sign}{fmt(m.delta, 2)} · {hops}", color=theme.accent)
-                text.setFont(font)
+                label = f"{sign}{fmt(m.delta, 2)} · {hops}"
+                if getattr(text, "_bceviz_text", None) != (label, theme.name, theme.font_pt):
+                    text._bceviz_text = (label, theme.name, theme.font_pt)
+                    text.setText(label, color=theme.accent)
+                    text.setFont(font)
                 r = sizes[m.index] / 2 + 6 * theme.scale
                 text.setPos(pos[m.index, 0] + r * px, pos[m.index, 1] - r * py)
                 text.show()
@@ -536,7 +631,7 @@ class NetworkPanel(_GraphPanel):
         self.movers.setFont(_font(theme, 0.9))
         for b in (self.link_button, self.known_button, self.layout_button):
             b.setFont(_font(theme, 0.9))
-        self._edge_key = self._label_key = None
+        self._edge_key = self._label_key = self._rings_key = None
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
@@ -618,9 +713,7 @@ class FeaturesPanel(_GraphPanel):
         theme = self._palette.theme
         xy = np.column_stack([100.0 * st.leverage, st.liquidity])
         sizes = _node_sizes(st, theme.scale, self.view) * 0.85
-        symbols, brushes, pens, sizes = _node_style(st, self._palette, f.p_graph, sizes)
-        self.points.setData(pos=xy, symbol=symbols, brush=brushes, pen=pens, size=sizes,
-                            data=list(range(st.n)))
+        _set_spots(self.points, st, self._palette, f.p_graph, xy, sizes)
         if st.selected is not None:
             self.rings.setData(pos=xy[[st.selected]], size=[sizes[st.selected] + 16 * theme.scale],
                                pen=pg.mkPen(theme.foreground, width=2 * theme.scale), brush=None)
@@ -649,6 +742,10 @@ class FeaturesPanel(_GraphPanel):
         self._palette = _Palette(theme)
         self.graphics.setBackground(theme.background)
         _theme.style_plot(self.plot, theme, grid=True)
+        # The grid only changes with the (fixed) range: one pixmap, not ~40 lines per drag frame.
+        grid = getattr(self.plot, "_bceviz_grid", None)
+        if grid is not None:
+            grid.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.boundary.setPen(theme.pen(theme.muted, width=2, style=Qt.PenStyle.DashLine))
         self.readout.setFont(_font(theme, 0.9))
 
@@ -794,6 +891,7 @@ class TrainingPanel(_GraphPanel):
         self.heldout = self.plot.plot()
         self.base_train = self.plot.plot()
         self.base_heldout = self.plot.plot()
+        self._range: tuple[float, float] = (0.0, 0.0)
         # The legend sits beside the plot, so it never covers a curve and takes no height
         # from it (the panel is usually wide and short). Its text is the app's own.
         self.legend = QLabel()
@@ -813,7 +911,7 @@ class TrainingPanel(_GraphPanel):
         steps = np.array(h.step, dtype=np.float64)
         loss = np.array(h.loss)
         held = np.array(h.heldout_loss)
-        x_end = max(float(steps[-1]), 10.0)
+        x_end = _nice_ceiling(max(float(steps[-1]), 10.0))
         if steps.size == 1:  # a lone record (step 0): a flat run across the plot
             steps = np.array([0.0, x_end])
             loss = np.repeat(loss, 2)
@@ -829,8 +927,13 @@ class TrainingPanel(_GraphPanel):
                 item.setData([0.0, x_end], [value, value])
         values = [v for v in (loss.max(initial=0.0), held[finite].max(initial=0.0),
                               f.baseline.train_loss or 0.0, f.baseline.heldout_loss or 0.0)]
-        top = max(max(values) * 1.1, 0.1)
-        self.plot.vb.setRange(xRange=(0.0, x_end), yRange=(0.0, min(top, 5.0)), padding=0.02)
+        top = min(math.ceil(max(max(values) * 1.05, 0.1) * 10.0) / 10.0, 5.0)
+        # The x range grows in steps of 1, 2, 5 × 10^k: the axes are re-laid out a few times
+        # per decade of training, not on every frame.
+        span = _nice_ceiling(x_end)
+        if (span, top) != self._range:
+            self._range = (span, top)
+            self.plot.vb.setRange(xRange=(0.0, span), yRange=(0.0, top), padding=0.02)
 
     def apply_theme(self, theme: _theme.Theme) -> None:
         apply_palette(self, theme)
@@ -1007,7 +1110,11 @@ class GraphControls(_GraphPanel):
 
     title = "Lending network"
     panel_id = "graph_controls"
-    listens = ("data", "settings", "running", "view", "model")
+    #: The sliders follow a drag at 20 Hz; the plots carry the live picture.
+    min_interval_ms = 50
+    # Not "model": nothing here shows the weights, and a training frame must not repaint
+    # every slider and number box of the column.
+    listens = ("data", "settings", "running", "view")
 
     def __init__(self, state: GraphState, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
@@ -1167,11 +1274,6 @@ class GraphControls(_GraphPanel):
         return button
 
     # ---------------------------------------------------------------- gestures
-    def on_lab_event(self, name: str, **info) -> Optional[bool]:
-        if name == "model":
-            return False  # nothing here shows the weights
-        return None
-
     def _on_play(self) -> None:
         self.state.set_running(not self.state.running)
 

@@ -835,8 +835,10 @@ class GraphState(LabState):
 
     def baseline(self) -> _g.Baseline:
         """The graph-blind logistic regression on the known firms' own features."""
+        hit = self._cache.get("baseline")
+        previous = hit[1] if hit is not None else None
         return self._cached("baseline", (self._data_v, self._settings_v), lambda: _g.fit_baseline(
-            self._x, self._y, self._known, spec=self._spec, l2=self._l2))
+            self._x, self._y, self._known, spec=self._spec, l2=self._l2, start=previous))
 
     def graph_logits(self) -> np.ndarray:
         return self._cached("graph_logits", (self._data_v, self._model_v), self._trainer.logits)
@@ -844,6 +846,13 @@ class GraphState(LabState):
     def figures(self) -> GraphFigures:
         """Derived figures for this state version (shared by every panel)."""
         return self._cached("figures", self.version, self._build_figures)
+
+    def _baseline_score(self, base: _g.Baseline) -> tuple[np.ndarray, Score]:
+        """The baseline's P(default) (read-only) and score: fixed while the GCN trains."""
+        zb = base.logits(self._x)
+        pb = sigmoid(zb)
+        pb.flags.writeable = False
+        return pb, self._score(zb)
 
     def _score(self, logits: np.ndarray) -> Score:
         y, known = self._y, self._known
@@ -865,9 +874,10 @@ class GraphState(LabState):
     def _build_figures(self) -> GraphFigures:
         zg = self.graph_logits()
         base = self.baseline()
-        zb = base.logits(self._x)
-        pg, pb = sigmoid(zg), sigmoid(zb)
-        graph, baseline = self._score(zg), self._score(zb)
+        pb, baseline = self._cached("baseline_score", (self._data_v, self._settings_v),
+                                    lambda: self._baseline_score(base))
+        pg = sigmoid(zg)
+        graph = self._score(zg)
         known = self._known
         y = self._y
         n_hidden = int((~known).sum())
@@ -896,8 +906,9 @@ class GraphState(LabState):
         iu, ju = np.nonzero(np.triu(self._exposures, 1))
         edges = np.column_stack([iu, ju]).astype(np.int64)
         weights = self._exposures[iu, ju].copy()
-        boundary, bsize = self._boundary(base)
-        for arr in (pg, pb, edges, weights):
+        boundary, bsize = self._cached("boundary", (self._data_v, self._settings_v,
+                                                    self._selected), lambda: self._boundary(base))
+        for arr in (pg, edges, weights):
             arr.flags.writeable = False
         return GraphFigures(
             n=self.n, p_graph=pg, p_base=pb, known=self.known, y=self.outcomes, graph=graph,
