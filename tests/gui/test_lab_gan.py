@@ -123,8 +123,8 @@ def test_controls_write_settings_and_follow_the_state(show_panel, state, qtbot):
     controls.g_button.click()
     controls.round_button.click()
     assert state.counts == {"d_updates": 1 + 4, "g_updates": 2, "rounds": 1}
-    controls.flush()
-    assert "rounds 1" in controls.counts.text()
+    # counts shown at most 5 times a second while stepping, and brought up to date after
+    qtbot.waitUntil(lambda: "rounds 1 " in controls.counts.text(), timeout=2000)
     # a change made elsewhere shows in the controls, without writing back
     state.configure(features="polynomial", feature_size=3, batch_size=64)
     controls.flush()
@@ -156,6 +156,17 @@ def test_every_control_has_a_tooltip(show_panel, state):
     for kind in (QComboBox, QPushButton, QSpinBox):
         for widget in controls.findChildren(kind):
             assert widget.toolTip(), widget
+
+
+def test_training_draws_drafts_then_one_full_quality_frame(show_panel, state, qtbot):
+    panel = show_panel(gui.DensitiesPanel, state, size=(640, 420))
+    assert panel.d_curve.opts["antialias"]
+    state.step(1)
+    panel.flush()
+    assert not panel.d_curve.opts["antialias"]  # while steps come, cheaper frames
+    before = panel.refresh_count
+    qtbot.waitUntil(lambda: panel.d_curve.opts["antialias"], timeout=2000)
+    assert panel.refresh_count > before
 
 
 def test_presentation_mode_enlarges_the_panels_text(show_panel, state):

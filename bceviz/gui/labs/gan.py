@@ -39,7 +39,7 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
@@ -75,6 +75,8 @@ TOP_TICK_SETS = ((0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999), (0.001, 0.1, 0.5, 0.
                  (0.001, 0.5, 0.999))
 #: While training, a readout's text changes at most this often (seconds).
 READOUT_INTERVAL_S = 0.2
+#: Training counts as paused this long after the last step (then one full-quality frame).
+SETTLE_S = 0.25
 #: The generator-loss plot's fixed loss range (nats).
 LOSS_RANGE = (-10.5, 10.5)
 LN2 = math.log(2.0)
@@ -113,6 +115,8 @@ class _GanPanel(Panel):
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
         self._text_times = {}
+        self._last_step = 0.0
+        self._settle_timer: Optional[QTimer] = None
         super().__init__(state, parent)
 
     def _fit_extras(self) -> None:
@@ -136,25 +140,57 @@ class _GanPanel(Panel):
 
     def on_event(self, name: str, **info) -> Optional[bool]:
         if name == "model" and info.get("reason") == "step":
+            self._note_step()
             self.schedule(paced=True)
             return False
         return None
 
+    def _note_step(self) -> None:
+        """Training is going on: draft frames until SETTLE_S after the last step."""
+        self._last_step = time.perf_counter()
+        if self._settle_timer is None:
+            self._settle_timer = QTimer(self)
+            self._settle_timer.setSingleShot(True)
+            self._settle_timer.timeout.connect(self._settled)
+        self._settle_timer.start(int(SETTLE_S * 1000) + 20)
+
+    def _training(self) -> bool:
+        return time.perf_counter() - self._last_step < SETTLE_S
+
+    def _settled(self) -> None:
+        """Training paused: one more frame at full quality with every readout up to date."""
+        self._text_times.clear()
+        self._dirty = True
+        self.flush()
+
     def _set_text(self, label: QLabel, text: str) -> None:
-        """Set a readout's rich text; while playing, at most every READOUT_INTERVAL_S.
+        """Set a readout's rich text; while training, at most every READOUT_INTERVAL_S.
 
         Laying out rich text costs about as much as drawing a plot: a readout
-        that changed 60 times a second could not be read anyway. The panels
-        listen to ``running``, so the numbers are brought up to date when
-        training stops.
+        that changed 60 times a second could not be read anyway. SETTLE_S
+        after the last step the panel redraws once more with every number
+        up to date.
         """
         now = time.perf_counter()
         last = self._text_times.get(id(label), 0.0)
-        if self.state.running and now - last < READOUT_INTERVAL_S:
+        if self._training() and now - last < READOUT_INTERVAL_S:
             return
         self._text_times[id(label)] = now
         if label.text() != text:
             label.setText(text)
+
+    #: Curves redrawn at every training frame; antialiased only while training is paused
+    #: (stroking an antialiased wide curve costs about twice as much).
+    _live_curves: tuple = ()
+    _drafting: Optional[bool] = None
+
+    def _set_quality(self) -> None:
+        drafting = self._training()
+        if drafting != self._drafting:
+            self._drafting = drafting
+            for item in self._live_curves:
+                item.opts["antialias"] = not drafting
+                item.update()
 
     def _guard(self, method, *args, **kwargs) -> bool:
         """Call a state method; a refusal becomes a status message. True when it went through."""
@@ -286,6 +322,7 @@ class DensitiesPanel(_GanPanel):
         plot.addItem(self.handles)
         self.handles.sigPointDragged.connect(self._on_drag)
         self._extras = (self.readout, self.legend)
+        self._live_curves = (self.gen_curve, self.d_curve, self.d_star)
         self._y_range: Optional[tuple[float, float]] = None
         self._handles_key: Optional[tuple] = None
         self._real_key: Optional[tuple] = None
@@ -318,6 +355,7 @@ class DensitiesPanel(_GanPanel):
         st: GanState = self.state
         view = st.densities()
         theme = self._theme
+        self._set_quality()
         top = view.density_top * 1.15
         self._y_range = _sticky(self._y_range, 0.0, top)
         self.plot.setYRange(*self._y_range, padding=0.0)
@@ -914,9 +952,15 @@ class GanControls(_GanPanel):
     # ---------------------------------------------------------------- drawing
     def on_event(self, name: str, **info) -> Optional[bool]:
         if name == "model" and info.get("reason") == "step":
-            self.schedule(paced=True)  # the counts change
+            self._note_step()
+            self._show_counts()  # a step changes the counts only (at most 5 times a second)
             return False
         return None
+
+    def _show_counts(self) -> None:
+        c = self.state.counts
+        self._set_text(self.counts, f"rounds {c['rounds']:,} · D updates {c['d_updates']:,} · "
+                                    f"G updates {c['g_updates']:,}")
 
     @staticmethod
     def _show(widget, value) -> None:
@@ -948,9 +992,7 @@ class GanControls(_GanPanel):
         self.real_label.set_value(s.real_label)
         self.temperature.set_value(s.temperature)
         self.play_button.setText("Pause" if st.running else "Play")
-        c = st.counts
-        self._set_text(self.counts, f"rounds {c['rounds']:,} · D updates {c['d_updates']:,} · "
-                                    f"G updates {c['g_updates']:,}")
+        self._show_counts()
 
 
 PANELS = {"densities": DensitiesPanel, "generator_loss": GeneratorLossPanel,
