@@ -172,7 +172,7 @@ def _keras(spec: LossSpec) -> str:
         builtin = f"keras.losses.BinaryCrossentropy(from_logits=True{smoothing_arg})"
     else:
         balancing = spec.focal_alpha is not None
-        alpha = _num(spec.focal_alpha) if balancing else "0.25"
+        alpha = _num(spec.focal_alpha) if spec.focal_alpha is not None else "0.25"
         builtin = (
             "keras.losses.BinaryFocalCrossentropy(\n"
             f"    apply_class_balancing={balancing},\n"

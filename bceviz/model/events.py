@@ -61,6 +61,11 @@ class EventGroup:
     def __iter__(self):
         return (getattr(self, n) for n in self._names)
 
+    def __getattr__(self, name: str) -> Event:  # for type checkers: events are set in __init__
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise AttributeError(f"no event {name!r} (events: {', '.join(self._names)})")
+
     @property
     def names(self) -> tuple[str, ...]:
         return self._names

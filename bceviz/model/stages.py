@@ -289,7 +289,7 @@ def validate_stage(raw: Any, source: str = "stage", *, scenario: bool = False) -
                  autoplay=autoplay, source=source)
 
 
-def _layout(raw: dict, scenario: bool, fail) -> tuple:
+def _layout(raw: dict, scenario: bool, fail: Any) -> tuple:
     layout = raw.get("layout")
     if layout is None and scenario:
         panels = raw.get("panels")
@@ -304,6 +304,7 @@ def _layout(raw: dict, scenario: bool, fail) -> tuple:
         return (), (), ()
     if not isinstance(layout, list) or not layout or len(layout) > 3:
         fail("layout", 'must be "workbench" or one to three rows of panel ids')
+    assert isinstance(layout, list)  # fail() raised otherwise
     rows = []
     seen: set[str] = set()
     for r, row in enumerate(layout):

@@ -131,7 +131,8 @@ class DataAxes:
 
     @classmethod
     def of_points(cls, points: "_datafiles.PointsData") -> "DataAxes":
-        return cls(names=tuple(points.feature_names),
+        first, second = points.feature_names[0], points.feature_names[1]
+        return cls(names=(str(first), str(second)),
                    mean=(float(points.feature_mean[0]), float(points.feature_mean[1])),
                    std=(float(points.feature_std[0]), float(points.feature_std[1])),
                    standardized=bool(points.standardized), label_name=points.label_name)
@@ -371,9 +372,7 @@ class AppState:
             raise StateError("the samples panel holds at most 64 pairs")
         if ref_p is not None:
             ref = np.asarray(ref_p, dtype=np.float64).copy()
-            if ref.shape != p_arr.shape:
-                ref = None
-            self.samples_ref_p = ref
+            self.samples_ref_p = ref if ref.shape == p_arr.shape else None
         elif not keep_ref or (self.samples_ref_p is not None
                               and self.samples_ref_p.shape != p_arr.shape):
             self.samples_ref_p = None
