@@ -94,7 +94,7 @@ def test_strip_draws_the_state_figures(qtbot, show_panel, state):
     np.testing.assert_allclose(xs, fig.xs)
     np.testing.assert_allclose(ps, fig.p_model)
     assert panel.band.isVisible() and panel.handle.isVisible()
-    assert panel.band.getRegion() == pytest.approx(fig.band)
+    assert panel.band.region() == pytest.approx(fig.band)
     assert state.format_x(fig.tipping_point) in panel.tip_label.toPlainText()
     assert not panel.gap.isVisible()
     state.reset()  # w = 0: no tipping point, and the strip says so
@@ -106,7 +106,7 @@ def test_strip_shows_the_separation_gap(qtbot, show_panel):
     st = TippingState()
     panel = show_panel(StripPanel, st, size=(700, 420))
     assert panel.gap.isVisible()
-    assert panel.gap.getRegion() == pytest.approx((-14.0, -4.0))
+    assert panel.gap.region() == pytest.approx((-14.0, -4.0))
 
 
 def test_file_text_reaches_the_axis_escaped(qtbot, show_panel, tmp_path):

@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QGraphicsItem,
+    QGraphicsRectItem,
     QGraphicsScene,
     QGridLayout,
     QGroupBox,
@@ -180,6 +181,27 @@ class _TippingPanel(Panel):
 # --------------------------------------------------------------------------- strip
 
 
+class _Span(QGraphicsRectItem):
+    """A shaded band over the strip's whole height, from x0 to x1 (view coordinates).
+
+    Its top and bottom edges lie beyond the strip's p range, so only the sides show.
+    """
+
+    def __init__(self, z: float) -> None:
+        super().__init__(0.0, P_RANGE[0] - 1.0, 1.0, P_RANGE[1] - P_RANGE[0] + 2.0)
+        self.setZValue(z)
+        self.hide()
+
+    def span(self, x0: float, x1: float) -> None:
+        rect = QRectF(x0, P_RANGE[0] - 1.0, x1 - x0, P_RANGE[1] - P_RANGE[0] + 2.0)
+        if rect != self.rect():
+            self.setRect(rect)
+
+    def region(self) -> tuple[float, float]:
+        rect = self.rect()
+        return float(rect.left()), float(rect.right())
+
+
 class _StripViewBox(pg.ViewBox):
     """Left click on empty space adds an example (the examples item takes hits first)."""
 
@@ -246,15 +268,15 @@ class StripPanel(_TippingPanel):
         self.hint.setWordWrap(True)
         layout.addWidget(self.hint)
 
-        self.band = pg.LinearRegionItem(values=(0.0, 1.0), movable=False)
-        self.band.setZValue(-20)
+        # Plain rectangles and two-point curves, not LinearRegionItem / InfiniteLine: those
+        # are hoverable and compute their bounds in Python, on every mouse move and frame.
+        self.band = _Span(-20)
         self.plot.addItem(self.band, ignoreBounds=True)
-        self.gap = pg.LinearRegionItem(values=(0.0, 1.0), movable=False)
-        self.gap.setZValue(-19)
+        self.gap = _Span(-19)
         self.plot.addItem(self.gap, ignoreBounds=True)
         self.gap_label = pg.TextItem(anchor=(0.5, 0.0))
         self.plot.addItem(self.gap_label, ignoreBounds=True)
-        self.half_line = pg.InfiniteLine(pos=0.5, angle=0, movable=False)
+        self.half_line = pg.PlotCurveItem()
         self.half_line.setZValue(-15)
         self.plot.addItem(self.half_line, ignoreBounds=True)
         self.fit_curve = pg.PlotCurveItem(antialias=False)  # dashed: no need to smooth it
@@ -262,7 +284,7 @@ class StripPanel(_TippingPanel):
         self.model_curve = pg.PlotCurveItem(antialias=True)
         self.model_curve.setZValue(5)
         self.plot.addItem(self.model_curve)
-        self.tip_line = pg.InfiniteLine(angle=90, movable=False)
+        self.tip_line = pg.PlotCurveItem()
         self.tip_line.setZValue(4)
         self.plot.addItem(self.tip_line, ignoreBounds=True)
         self.points = _ExamplesItem(self)
@@ -281,6 +303,7 @@ class StripPanel(_TippingPanel):
         for item in (self.fit_curve, self.gap, self.half_line):
             _cached_item(item)
         self._extras = (self.hint, self.legend)
+        self._tip_at: Optional[float] = None
         self._moved: set[int] = set()
         self._drag_index: Optional[int] = None
         self._x_range: Optional[tuple[float, float]] = None
@@ -308,13 +331,11 @@ class StripPanel(_TippingPanel):
         band = QColor(accent)
         band.setAlpha(45)
         self.band.setBrush(pg.mkBrush(band))
-        for line in self.band.lines:
-            line.setPen(theme.pen(theme.accent, width=1, alpha=120))
+        self.band.setPen(theme.pen(theme.accent, width=1, alpha=120))
         gap = QColor(pg.mkColor(theme.muted))
         gap.setAlpha(150)
         self.gap.setBrush(QBrush(gap, Qt.BrushStyle.BDiagPattern))
-        for line in self.gap.lines:
-            line.setPen(theme.pen(theme.muted, width=1, alpha=160))
+        self.gap.setPen(theme.pen(theme.muted, width=1, alpha=160))
         self.handle.setPen(theme.pen(theme.foreground, width=1.5))
         self.handle.setBrush(theme.brush(theme.accent))
         self.handle.setHoverPen(theme.pen(theme.foreground, width=2.5))
@@ -390,6 +411,7 @@ class StripPanel(_TippingPanel):
         if strip.x_range != self._x_range:
             self._x_range = strip.x_range
             self.view_box.setRange(xRange=strip.x_range, yRange=P_RANGE, padding=0.0)
+            self.half_line.setData(list(strip.x_range), [0.5, 0.5])
         if self._moved and self._points_version >= 0 and self._move_spots():
             self._points_version = st.version[0]
         if self._points_version != st.version[0]:
@@ -405,13 +427,13 @@ class StripPanel(_TippingPanel):
             self.fit_curve.setData([], [])
         lo, hi = strip.x_range
         if strip.band is not None and strip.band[1] > lo and strip.band[0] < hi:
-            self.band.setRegion((max(strip.band[0], lo), min(strip.band[1], hi)))
+            self.band.span(max(strip.band[0], lo), min(strip.band[1], hi))
             self.band.show()
         else:
             self.band.hide()
         if strip.gap is not None:
             g0, g1 = strip.gap
-            self.gap.setRegion((g0, g1))
+            self.gap.span(g0, g1)
             self.gap.show()
             self.gap_label.setText("separated: no maximum" if g1 > g0 else "classes touch here")
             self.gap_label.setPos(0.5 * (g0 + g1), -0.04)  # under the class-0 row
@@ -435,7 +457,9 @@ class StripPanel(_TippingPanel):
             if not self.handle.moving:
                 self.handle.setPos(t, 0.5)
             self.handle.show()
-            self.tip_line.setValue(t)
+            if self._tip_at != t:
+                self._tip_at = t
+                self.tip_line.setData([t, t], list(P_RANGE))
             self.tip_line.show()
             right = t < 0.5 * (lo + hi)
             self.tip_label.setAnchor((0.0, 1.0) if right else (1.0, 1.0))
@@ -912,8 +936,13 @@ class _HeldLabel(QWidget):
 
     def __init__(self, object_name: str, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
-        self.label = rich_label(object_name)
-        self.label.setParent(self)
+        # Plain text (bold by its font): measuring wrapped plain text is a fraction of the
+        # cost of rich text, and this label is measured on every step.
+        self.label = QLabel(self)
+        self.label.setObjectName(object_name)
+        plain_label(self.label)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._height = 0
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
@@ -1002,6 +1031,9 @@ class ReadoutPanel(_TippingPanel):
         apply_palette(self, theme)
         for label in self.labels.values():
             label.setFont(_font(theme, 0.95))
+        bold = _font(theme, 0.95)
+        bold.setBold(True)
+        self.labels["model"].setFont(bold)
         self._texts = {}
         if hasattr(self, "model_holder"):
             self.model_holder.release()
@@ -1010,7 +1042,10 @@ class ReadoutPanel(_TippingPanel):
         """Everything the panel shows, as plain text."""
         doc = QTextDocument()
         out = []
-        for label in self.labels.values():
+        for part, label in self.labels.items():
+            if part == "model":
+                out.append(label.text())
+                continue
             doc.setHtml(label.text())
             out.append(doc.toPlainText())
         return "\n".join(out)
@@ -1019,10 +1054,14 @@ class ReadoutPanel(_TippingPanel):
         r = self.state.statements()
         warn = self._theme.pos
         for part in self.PARTS:
+            if part == "model":  # plain text, bold by the label's font
+                text = shown(r.model)
+                if self._texts.get(part) != text:
+                    self._texts[part] = text
+                    self.model_holder.setText(text)
+                continue
             text = escape(getattr(r, part))
-            if part == "model":
-                text = f"<b>{text}</b>"
-            elif part == "data_note":
+            if part == "data_note":
                 text = f"<i>{text}</i>"
             elif part in self.HEADINGS:
                 text = f"<b>{self.HEADINGS[part]}</b> {text}"
@@ -1030,10 +1069,7 @@ class ReadoutPanel(_TippingPanel):
                     text = f"<span style='color:{warn}'>{text}</span>"
             if self._texts.get(part) != text:
                 self._texts[part] = text
-                if part == "model":
-                    self.model_holder.setText(text)
-                else:
-                    self.labels[part].setText(text)
+                self.labels[part].setText(text)
 
 
 # --------------------------------------------------------------------------- controls
