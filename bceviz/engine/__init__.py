@@ -45,6 +45,7 @@ from bceviz.engine.metrics import (
     roc_auc,
     roc_curve,
 )
+from bceviz.engine.predictions import loss_shares, temperature_scale
 from bceviz.engine.surface import LossSurface
 
 __all__ = [
@@ -90,4 +91,6 @@ __all__ = [
     "squared_error_from_logits",
     "squared_error_grad_from_logits",
     "to_bits",
+    "loss_shares",
+    "temperature_scale",
 ]
