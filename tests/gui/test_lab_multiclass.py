@@ -96,7 +96,7 @@ def test_class_maps_all_and_one(state, show_panel, qtbot):
     assert len(visible_plots(panel)) == 3
     g = state.grid()
     np.testing.assert_array_equal(panel.plots[1][1].image, g.ovr[1])
-    qtbot.mouseClick(panel.choice_buttons[2], Qt.MouseButton.LeftButton)
+    panel.choice.activated.emit(2)  # "■ B vs the rest", as a user's choice does
     assert state.settings["map_class"] == 1
     panel.flush()
     assert len(visible_plots(panel)) == 1

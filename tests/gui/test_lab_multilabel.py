@@ -43,7 +43,10 @@ def test_maps_draw_each_label_and_one_large(state, show_panel, qtbot):
     for k in range(4):
         np.testing.assert_array_equal(panel.maps[k].image.image, g.P[k])
     # drama (label 3) large: the button writes the state's view setting
-    qtbot.mouseClick(panel.choice_buttons[4], Qt.MouseButton.LeftButton)
+    assert [panel.choice.itemText(i) for i in range(5)] == [
+        "all labels", "label comedy", "label romance", "label action", "label drama"]
+    panel.choice.setCurrentIndex(4)
+    panel.choice.activated.emit(4)  # as a user's choice does
     assert state.settings["map_label"] == 3
     panel.flush()
     assert panel.stack.currentIndex() == 1 and len(visible_plots(panel)) == 1
@@ -52,7 +55,7 @@ def test_maps_draw_each_label_and_one_large(state, show_panel, qtbot):
     # the chosen threshold's line is drawn where it differs from 0.5
     t = state.threshold_figure().labels[3].threshold
     assert abs(t - 0.5) > 0.01 and len(panel.single.threshold.getData()[0]) > 0
-    qtbot.mouseClick(panel.choice_buttons[0], Qt.MouseButton.LeftButton)
+    panel.choice.activated.emit(0)
     assert state.settings["map_label"] is None
 
 

@@ -396,9 +396,9 @@ class DecisionPanel(_PointsMapPanel):
                     b.setToolTip(f"Clicks on empty space add points of class {names[k]}")
                     b.setStyleSheet(f"QToolButton {{ color: {CLASS_COLOURS[k]}; }}")
                     b.setChecked(k == state.add_class)
-            self.key.setText("Pale: exactly one sigmoid says yes (p ≥ 0.5) · grey: nobody "
-                             "says yes · striped: several do · dashed: each class's p = 0.5 · "
-                             "hollow: held-out points")
+            self.key.setText("Pale: one sigmoid says yes (p ≥ 0.5) · grey: nobody does · "
+                             "striped: several do · dashed: p = 0.5 of each class · hollow: "
+                             "held-out")
         hs = state.heldout_summary()
         self.readout.setText(
             f"Nobody says yes on {100 * g.nobody_share:.0f} % of the map, several on "
@@ -476,8 +476,8 @@ class SoftmaxPanel(_PointsMapPanel):
             self._dirty_points = False
             self._draw_points(theme)
         if self._frame(theme):
-            self.key.setText("Colour: the class softmax decides, deeper where it is surer · "
-                             "black outline: where one-vs-rest decides otherwise")
+            self.key.setText("Colour: softmax's class, deeper where it is surer · outlined: "
+                             "where one-vs-rest decides otherwise")
         hs = state.heldout_summary()
         self.readout.setText(
             f"Softmax probabilities sum to 1 everywhere; the one-vs-rest sigmoids sum to "
@@ -508,19 +508,12 @@ class ClassMapsPanel(_LabPanel):
         self.show_label = QLabel("Show")
         self.show_label.setToolTip("Every class's map side by side, or one class's map large")
         row.addWidget(self.show_label)
-        self.choice = QButtonGroup(self)
-        self.choice_buttons: list[QToolButton] = []
-        for i in range(MAX_CLASSES + 1):
-            b = QToolButton()
-            b.setCheckable(True)
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            self.choice.addButton(b, i)
-            self.choice_buttons.append(b)
-            row.addWidget(b)
-        self.choice_buttons[0].setText("All")
-        self.choice_buttons[0].setToolTip("Every class's map side by side")
-        self.choice.idClicked.connect(
+        self.choice = QComboBox()
+        self.choice.setToolTip(self.show_label.toolTip())
+        self.choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.choice.activated.connect(
             lambda i: self._guard(self.state.set_map_class, None if i == 0 else i - 1))
+        row.addWidget(self.choice)
         row.addStretch(1)
         layout.addLayout(row)
         self.stack = QStackedWidget()
@@ -577,7 +570,7 @@ class ClassMapsPanel(_LabPanel):
             _theme.style_plot(plot, theme, grid=False)
             line.setPen(theme.pen(theme.foreground, width=1.6))
         self.key.setFont(self._font(theme, 0.9))
-        for w in (self.show_label, *self.choice_buttons):
+        for w in (self.show_label, self.choice):
             w.setFont(self._font(theme))
         self._arranged = ()
         self._dirty_points = True
@@ -639,12 +632,14 @@ class ClassMapsPanel(_LabPanel):
         if key != getattr(self, "_frame_key", None):
             self._frame_key = key
             self.stack.setCurrentIndex(0 if self._selected == 0 else 1)
-            for k, b in enumerate(self.choice_buttons[1:]):
-                b.setVisible(k < K)
-                if k < K:
-                    b.setText(f"{CLASS_GLYPHS[k]} {names[k]}")
-                    b.setToolTip(f"Show the map of {names[k]} against the rest large")
-            self.choice_buttons[self._selected].setChecked(True)
+            items = ["all classes"] + [f"{CLASS_GLYPHS[k]} {n} vs the rest"
+                                       for k, n in enumerate(names)]
+            self.choice.blockSignals(True)
+            if [self.choice.itemText(i) for i in range(self.choice.count())] != items:
+                self.choice.clear()
+                self.choice.addItems(items)
+            self.choice.setCurrentIndex(self._selected)
+            self.choice.blockSignals(False)
             for (plot, _image, _line, _points), k in shown:
                 plot.setTitle(f"<span style='color:{CLASS_COLOURS[k]}'>{CLASS_GLYPHS[k]}</span> "
                               f"{_esc(names[k])} vs the rest", size=f"{theme.font_pt:.0f}pt")
@@ -792,7 +787,8 @@ class ConfusionPanel(_LabPanel):
         layout = self.vbox(self)
         self.tables: list[QTableWidget] = []
         self.headings: list[QLabel] = []
-        row = QHBoxLayout()
+        # one above the other: each matrix gets the panel's whole width for its K columns
+        row = QVBoxLayout()
         for name in ("ovr", "softmax"):
             col = QVBoxLayout()
             heading = _plain()

@@ -26,7 +26,6 @@ from PySide6.QtGui import QFont, QFontDatabase, QPainterPath
 from PySide6.QtWidgets import (
     QApplication,
     QGraphicsItem,
-    QButtonGroup,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -43,7 +42,6 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
-    QToolButton,
     QWidget,
 )
 
@@ -211,20 +209,13 @@ class MapsPanel(_LabPanel):
         self.show_label = QLabel("Show")
         self.show_label.setToolTip("Every label's map side by side, or one label's map large")
         row.addWidget(self.show_label)
-        self.choice = QButtonGroup(self)
-        self.choice_buttons: list[QToolButton] = []
-        for i in range(MAX_LABELS + 1):
-            b = QToolButton()
-            b.setCheckable(True)
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            self.choice.addButton(b, i)
-            self.choice_buttons.append(b)
-            row.addWidget(b)
-        self.choice_buttons[0].setText("All")
-        self.choice_buttons[0].setToolTip("Every label's probability map side by side")
-        self.choice_buttons[0].setChecked(True)
-        self.choice.idClicked.connect(
+        # a combo box, not a row of buttons: it stays narrow whatever the names and the font
+        self.choice = QComboBox()
+        self.choice.setToolTip(self.show_label.toolTip())
+        self.choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.choice.activated.connect(
             lambda i: self._guard(self.state.set_map_label, None if i == 0 else i - 1))
+        row.addWidget(self.choice)
         row.addStretch(1)
         layout.addLayout(row)
 
@@ -254,7 +245,7 @@ class MapsPanel(_LabPanel):
 
     def _apply_fonts(self, theme: _theme.Theme) -> None:
         self.legend.setFont(self._font(theme, 0.9))
-        for w in (self.show_label, *self.choice_buttons):
+        for w in (self.show_label, self.choice):
             w.setFont(self._font(theme))
 
     def _guard(self, fn: Callable, *args) -> None:
@@ -309,15 +300,17 @@ class MapsPanel(_LabPanel):
             ci.addItem(self.maps[k].plot, row=k // cols, col=k % cols)
         self._arranged = key
 
-    def _label_buttons(self, names, theme: _theme.Theme) -> None:
-        for k, b in enumerate(self.choice_buttons[1:]):
-            if k < len(names):
-                b.setText(names[k])
-                b.setToolTip(f"Show the map of label {names[k]} large")
-                b.setVisible(True)
-            else:
-                b.setVisible(False)
-        self.choice_buttons[self._selected].setChecked(True)
+    def _label_choice(self, names) -> None:
+        items = ["all labels"] + [f"label {n}" for n in names]
+        if [self.choice.itemText(i) for i in range(self.choice.count())] != items:
+            self.choice.blockSignals(True)
+            self.choice.clear()
+            self.choice.addItems(items)
+            self.choice.blockSignals(False)
+        if self.choice.currentIndex() != self._selected:
+            self.choice.blockSignals(True)
+            self.choice.setCurrentIndex(self._selected)
+            self.choice.blockSignals(False)
 
     def refresh(self) -> None:
         state = self.state
@@ -327,7 +320,7 @@ class MapsPanel(_LabPanel):
         K = state.n_labels
         names = state.label_names
         if self._dirty_points:
-            self._label_buttons(names, theme)
+            self._label_choice(names)
             self.stack.setCurrentIndex(0 if self._selected == 0 else 1)
         if self._selected == 0:
             self._arrange(K)
@@ -417,12 +410,23 @@ class SumPanel(_LabPanel):
         layout.addWidget(self.readout)
         self._dirty_points = True
         self._lut = _lut("viridis", theme.background, fade=0.15)
+        self._style_colorbar(theme)
         self._apply_fonts(theme)
         self.refresh()
 
     def _apply_fonts(self, theme: _theme.Theme) -> None:
         self.key.setFont(self._font(theme, 0.9))
         self.readout.setFont(self._font(theme, 0.95))
+
+    def _style_colorbar(self, theme: _theme.Theme) -> None:
+        font = self._font(theme, 0.85)
+        for name in ("left", "right", "top", "bottom"):
+            axis = self.colorbar.getAxis(name)
+            if axis is not None:
+                axis.setPen(theme.pen(theme.foreground, width=1))
+                axis.setTextPen(theme.pen(theme.foreground, width=1))
+                axis.setTickFont(font)
+                axis.label.setFont(font)
 
     def on_lab_event(self, name: str, **info):
         if name in ("data", "view", "settings"):
@@ -435,11 +439,7 @@ class SumPanel(_LabPanel):
         self.map.contour.setPen(pg.mkPen("#ffffff", width=2.0 * theme.scale))
         self.plot_widget.setBackground(theme.background)
         self._lut = _lut("viridis", theme.background, fade=0.15)
-        for name in ("left", "right", "top", "bottom"):
-            axis = self.colorbar.getAxis(name)
-            if axis is not None:
-                axis.setPen(theme.pen(theme.foreground, width=1))
-                axis.setTextPen(theme.pen(theme.foreground, width=1))
+        self._style_colorbar(theme)
         self._apply_fonts(theme)
         self._dirty_points = True
 
@@ -618,7 +618,7 @@ class ThresholdsPanel(_LabPanel):
     listens = ("data", "model", "settings")
     min_interval_ms = 200
 
-    COLUMNS = ("label", "t", "held-out at 0.5", "held-out at t", "train at t")
+    COLUMNS = ("label", "t", "held-out @0.5", "held-out @t", "train @t")
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
@@ -646,9 +646,12 @@ class ThresholdsPanel(_LabPanel):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.
-                                                           ResizeToContents)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setToolTip("P: precision, R: recall. t: the threshold chosen per label on "
                               "the held-out points; 0.5 is the usual default")
         self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)

@@ -895,37 +895,41 @@ def _int_list(values) -> str:
 
 
 def sklearn_code(state: MulticlassState) -> str:
-    """scikit-learn: OneVsRestClassifier(LogisticRegression) and multinomial LogisticRegression."""
+    """scikit-learn: OneVsRestClassifier(LogisticRegression) and multinomial LogisticRegression.
+
+    The models first and the data last (hundreds of rows), so the lines that
+    matter are on screen.
+    """
     s = state.settings
     train = ~state.heldout
     X, labels = state.X[train], state.labels[train]
     n = X.shape[0]
     C = "np.inf" if s["l2"] == 0 else f"1.0 / ({s['l2']!r} * {n})"
-    names = ", ".join(f"{k} = {name}" for k, name in enumerate(state.class_names))
     lines = [
         "# bceviz one-vs-rest lab: one sigmoid per class, and softmax on the same data.",
-        f"# Classes: {names}; {n} training points.",
         "import numpy as np",
         "from sklearn.linear_model import LogisticRegression",
         "from sklearn.multiclass import OneVsRestClassifier",
         "",
+        f"classes = {list(state.class_names)!r}  # labels 0, 1, 2, ... in this order",
+        f"C = {C}  # bceviz's l2 = lambda on the mean loss: C = 1 / (lambda * n)",
+        "# One sigmoid per class, each trained as 'class k against the rest'",
+        "# (tol: tight, for the same optima as bceviz's Newton fits).",
+        "ovr = OneVsRestClassifier(LogisticRegression(C=C, tol=1e-10, max_iter=10_000))",
+        "# Softmax regression: multinomial is LogisticRegression's default for several",
+        "# classes (its multi_class argument is deprecated).",
+        "softmax = LogisticRegression(C=C, tol=1e-10, max_iter=10_000)",
+        "",
+        f"# {n} training points",
         f"X = np.array({_literal(X)})",
         f"labels = np.array({_int_list(labels)})",
-        f"C = {C}  # bceviz's l2 = lambda on the mean loss: C = 1 / (lambda * n)",
-        "",
-        "# One sigmoid per class, each trained as 'class k against the rest'.",
-        "# (tol: tight, for the same optima as bceviz's Newton fits)",
-        "ovr = OneVsRestClassifier(LogisticRegression(C=C, tol=1e-10, max_iter=10_000))",
         "ovr.fit(X, labels)",
-        "# The K probabilities are independent (ovr.predict_proba rescales rows to sum to 1).",
+        "softmax.fit(X, labels)",
+        "# The K sigmoids are independent (ovr.predict_proba rescales rows to sum to 1).",
         "P_ovr = np.column_stack([est.predict_proba(X)[:, 1] for est in ovr.estimators_])",
         "nobody_says_yes = (P_ovr < 0.5).all(axis=1)",
         "several_say_yes = (P_ovr >= 0.5).sum(axis=1) >= 2",
-        "",
-        "# Softmax regression: multinomial is LogisticRegression's default for several",
-        "# classes (its multi_class argument is deprecated); rows of P_softmax sum to 1.",
-        "softmax = LogisticRegression(C=C, tol=1e-10, max_iter=10_000).fit(X, labels)",
-        "P_softmax = softmax.predict_proba(X)",
+        "P_softmax = softmax.predict_proba(X)  # rows sum to 1",
     ]
     return "\n".join(lines) + "\n"
 
@@ -942,11 +946,8 @@ def pytorch_code(state: MulticlassState) -> str:
         "import torch",
         "",
         "torch.set_default_dtype(torch.float64)",
-        f"X = torch.tensor({_literal(X)})",
-        f"labels = torch.tensor({_int_list(labels)})",
-        f"targets = torch.nn.functional.one_hot(labels, {K}).double()  # class B -> [0, 1, 0, ...]",
+        f"classes = {list(state.class_names)!r}",
         f"l2, lr = {s['l2']!r}, {s['lr']!r}  # l2/2 * ||W||^2, biases not penalised",
-        "",
         f"ovr = torch.nn.Linear(2, {K})  # one sigmoid per class",
         f"softmax = torch.nn.Linear(2, {K})",
         "for model in (ovr, softmax):",
@@ -956,15 +957,25 @@ def pytorch_code(state: MulticlassState) -> str:
         "cross_entropy = torch.nn.CrossEntropyLoss()",
         f"opt_ovr = torch.optim.{opt}(ovr.parameters(), lr=lr)",
         f"opt_softmax = torch.optim.{opt}(softmax.parameters(), lr=lr)",
-        f"for step in range({max(state.steps, 1)}):",
-        "    for model, opt, loss_of in (",
-        "        (ovr, opt_ovr, lambda z: bce(z, targets).mean(dim=0).sum()),  # each class's mean",
-        "        (softmax, opt_softmax, lambda z: cross_entropy(z, labels)),",
-        "    ):",
-        "        opt.zero_grad()",
-        "        loss = loss_of(model(X)) + l2 / 2 * (model.weight ** 2).sum()",
-        "        loss.backward()",
-        "        opt.step()",
+        "",
+        "",
+        "def train(X, labels, steps):",
+        f"    targets = torch.nn.functional.one_hot(labels, {K}).double()  # B -> [0, 1, 0, ...]",
+        "    for _ in range(steps):",
+        "        for model, opt, loss_of in (",
+        "            (ovr, opt_ovr, lambda z: bce(z, targets).mean(dim=0).sum()),  # each class's",
+        "            (softmax, opt_softmax, lambda z: cross_entropy(z, labels)),",
+        "        ):",
+        "            opt.zero_grad()",
+        "            loss = loss_of(model(X)) + l2 / 2 * (model.weight ** 2).sum()",
+        "            loss.backward()",
+        "            opt.step()",
+        "",
+        "",
+        f"# {X.shape[0]} training points",
+        f"X = torch.tensor({_literal(X)})",
+        f"labels = torch.tensor({_int_list(labels)})",
+        f"train(X, labels, steps={max(state.steps, 1)})",
         "P_ovr = torch.sigmoid(ovr(X))  # independent: rows need not sum to 1",
         "P_softmax = torch.softmax(softmax(X), dim=1)  # rows sum to 1",
     ]

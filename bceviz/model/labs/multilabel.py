@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import math
 import os
-import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -961,7 +960,11 @@ def _list(values) -> str:
 
 
 def pytorch_code(state: MultilabelState) -> str:
-    """PyTorch: K sigmoid heads (optionally a shared tanh layer), BCEWithLogitsLoss per label."""
+    """PyTorch: K sigmoid heads (optionally a shared tanh layer), BCEWithLogitsLoss per label.
+
+    The model, the loss and the training loop come first and the data last
+    (hundreds of rows), so the lines that matter are on screen.
+    """
     s = state.settings
     train = ~state.heldout
     X, Y = state.X[train], state.Y[train]
@@ -970,15 +973,16 @@ def pytorch_code(state: MultilabelState) -> str:
                  else "torch.optim.Adam(model.parameters(), lr=lr)")
     lines = [
         "# bceviz multi-label lab: one sigmoid per label, the loss summed over labels.",
-        f"# Labels: {', '.join(state.label_names)}; {X.shape[0]} training points.",
         "import torch",
         "",
         "torch.set_default_dtype(torch.float64)",
-        f"X = torch.tensor({_literal(X)})",
-        f"Y = torch.tensor({_literal(Y)})  # one column per label, 0/1 or soft",
+        f"labels = {list(state.label_names)!r}",
         f"pos_weight = torch.tensor({_list(s['pos_weight'])})  # one per label",
         f"l2 = {s['l2']!r}  # l2/2 * ||weights||^2, biases not penalised",
         f"lr = {s['lr']!r}",
+        "# reduction='none', then each label's mean, summed: bceviz's objective",
+        "# (the default 'mean' would also divide by the number of labels).",
+        "loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction=\"none\")",
         "",
     ]
     if m:
@@ -1010,23 +1014,32 @@ def pytorch_code(state: MultilabelState) -> str:
             "weights = [model.weight]",
         ]
     lines += [
-        "# reduction='none', then each label's mean, summed: bceviz's objective",
-        "# (the default 'mean' would also divide by the number of labels).",
-        "loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction=\"none\")",
         f"optimizer = {optimizer}",
-        f"for step in range({max(state.steps, 1)}):",
-        "    optimizer.zero_grad()",
-        "    loss = loss_fn(model(X), Y).mean(dim=0).sum()",
-        "    loss = loss + l2 / 2 * sum((w ** 2).sum() for w in weights)",
-        "    loss.backward()",
-        "    optimizer.step()",
+        "",
+        "",
+        "def train(X, Y, steps):",
+        "    for _ in range(steps):",
+        "        optimizer.zero_grad()",
+        "        loss = loss_fn(model(X), Y).mean(dim=0).sum()",
+        "        loss = loss + l2 / 2 * sum((w ** 2).sum() for w in weights)",
+        "        loss.backward()",
+        "        optimizer.step()",
+        "",
+        "",
+        f"# {X.shape[0]} training points; Y: one column per label, 0/1 or soft",
+        f"X = torch.tensor({_literal(X)})",
+        f"Y = torch.tensor({_literal(Y)})",
+        f"train(X, Y, steps={max(state.steps, 1)})",
         "probabilities = torch.sigmoid(model(X))  # rows need not sum to 1",
     ]
     return "\n".join(lines) + "\n"
 
 
 def sklearn_code(state: MultilabelState) -> str:
-    """scikit-learn: MultiOutputClassifier(LogisticRegression(C=1/(λ n))), per-label thresholds."""
+    """scikit-learn: MultiOutputClassifier(LogisticRegression(C=1/(λ n))), per-label thresholds.
+
+    The model first, the data last (see :func:`pytorch_code`).
+    """
     s = state.settings
     train = ~state.heldout
     X, Y = state.X[train], state.Y[train]
@@ -1041,26 +1054,26 @@ def sklearn_code(state: MultilabelState) -> str:
     if state.shared:
         note.append("# The shared tanh layer has no scikit-learn equivalent: these are the "
                     "independent heads.")
+    thresholds = [lt.threshold for lt in th.labels]
     lines = [
         "# bceviz multi-label lab: one LogisticRegression per label.",
-        f"# Labels: {', '.join(state.label_names)}; {n} training points.",
         *note,
         "import numpy as np",
         "from sklearn.linear_model import LogisticRegression",
         "from sklearn.multioutput import MultiOutputClassifier",
         "",
-        f"X = np.array({_literal(X)})",
-        "Y = np.array(" + _int_literal(hard) + ")  # one 0/1 column per label",
+        f"labels = {list(state.label_names)!r}",
         f"C = {C}  # bceviz's l2 = lambda on the mean loss: C = 1 / (lambda * n)",
+        "# chosen per label on held-out data (by bceviz, for its current model)",
+        f"thresholds = np.array({_list(thresholds)})",
     ]
-    if all(w == weights[0] for w in weights):
+    uniform = all(w == weights[0] for w in weights)
+    if uniform:
         cw = "" if weights[0] == 1.0 else f", class_weight={{0: 1.0, 1: {weights[0]!r}}}"
         lines += [
             "# tol: tight, for the same optimum as bceviz's Newton fit",
             f"model = MultiOutputClassifier(LogisticRegression(C=C{cw}, tol=1e-10,",
             "                                                  max_iter=10_000))",
-            "model.fit(X, Y)",
-            "heads = model.estimators_",
         ]
     else:
         lines += [
@@ -1068,16 +1081,23 @@ def sklearn_code(state: MultilabelState) -> str:
             "# so each label gets its own class_weight (= pos_weight for 0/1 labels).",
             f"pos_weight = {_list(weights)}",
             "heads = [LogisticRegression(C=C, class_weight={0: 1.0, 1: w}, tol=1e-10,",
-            "                            max_iter=10_000).fit(X, Y[:, k])",
-            "         for k, w in enumerate(pos_weight)]",
+            "                            max_iter=10_000) for w in pos_weight]",
         ]
-    thresholds = [lt.threshold for lt in th.labels]
+    lines += [
+        "",
+        f"# {n} training points; Y: one 0/1 column per label",
+        f"X = np.array({_literal(X)})",
+        "Y = np.array(" + _int_literal(hard) + ")",
+    ]
+    if uniform:
+        lines += ["model.fit(X, Y)", "heads = model.estimators_"]
+    else:
+        lines += ["for k, head in enumerate(heads):", "    head.fit(X, Y[:, k])"]
     lines += [
         "P = np.column_stack([h.predict_proba(X)[:, 1] for h in heads])",
-        f"thresholds = np.array({_list(thresholds)})  # chosen per label on held-out data",
         "predicted = P >= thresholds",
     ]
-    return "\n".join(textwrap.dedent(line) for line in lines) + "\n"
+    return "\n".join(lines) + "\n"
 
 
 LAB = LabInfo(lab_id="multilabel", title="Many labels (independent sigmoids)",
