@@ -437,7 +437,11 @@ class StripPanel(_TippingPanel):
             self.gap.show()
             self.gap_label.setText("separated: no maximum" if g1 > g0 else "classes touch here")
             self.gap_label.setPos(0.5 * (g0 + g1), -0.04)  # under the class-0 row
-            self.gap_label.show()
+            # Only where it fits between the row and the axis (a short plot in presentation
+            # mode has no room; the hatching and the readout still say it).
+            _, py = pixel_size(self.view_box)
+            room = (-0.04 - P_RANGE[0]) / py
+            self.gap_label.setVisible(room >= self.gap_label.boundingRect().height())
         else:
             self.gap.hide()
             self.gap_label.hide()
@@ -658,6 +662,7 @@ class SurfacePanel(_TippingPanel):
         self.arrow_label.setZValue(9)
         self.plot.addItem(self.arrow_label, ignoreBounds=True)
         self._extras = (self.caption,)
+        self.MIN_PLOT_HEIGHT = 220  # the colour map needs height more than the caption
         self._caption = ""
         self._values_drawn = None
         self._box = None
@@ -813,7 +818,7 @@ class SgdTablePanel(_TippingPanel):
     title = "SGD steps"
     panel_id = "table"
     listens = ("data", "model", "settings")
-    HEADERS = ("step", "i", "xᵢ", "yᵢ", "ŷᵢ", "ŷᵢ − yᵢ", "∂L/∂z", "Δw", "Δb")
+    HEADERS = ("step", "i", "xᵢ", "yᵢ", "ŷᵢ", "ŷᵢ−yᵢ", "∂L/∂z", "Δw", "Δb")
     TIPS = (
         "Step number since the last reset or fit",
         "Which example (0-based, in the data's order)",
