@@ -106,11 +106,11 @@ def test_gradient_panel_shares_the_scale_and_switches_to_own(state, show_panel):
     state.set_loss(kind="dice")
     _settle(panel)
     assert state.gradient_map().scale == gm.scale  # the same scale for another loss
-    assert "soft Dice" in panel.loss_label.text()
+    assert panel.readout.text().startswith("soft Dice · ")
     panel.own_scale.setChecked(True)
     assert state.view["grad_scale"] == "own"
     _settle(panel)
-    assert "of this loss alone" in panel.readout.text()
+    assert f"±{gui._fmt(state.gradient_map().scale, 2)} own" in panel.readout.text()
 
 
 def test_figures_table_shows_the_states_figures_beside_the_baseline(state, show_panel):
@@ -218,3 +218,15 @@ def test_presentation_mode_enlarges_the_table(state, show_panel):
         assert panel.cells[("model", "dice")].font().pointSizeF() > 1.4 * before
     finally:
         theme.manager().set_presentation(False)
+
+
+def test_settings_a_loss_does_not_use_are_greyed_with_their_labels(state, show_panel):
+    panel = show_panel(gui.SegmentationControls, state, size=(300, 900))
+    for widget, label in panel._rows.items():
+        assert label is not None
+        assert not widget.isEnabled() or widget is panel.pos_weight
+    assert not panel._rows[panel.smooth_nr].isEnabled()
+    state.set_loss(kind="dice")
+    _settle(panel)
+    assert panel._rows[panel.smooth_nr].isEnabled() and panel.smooth_nr.isEnabled()
+    assert not panel._rows[panel.gamma].isEnabled()

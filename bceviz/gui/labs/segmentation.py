@@ -20,7 +20,8 @@ from typing import Callable, Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+import shiboken6
+from PySide6.QtCore import QEvent, QRectF, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics, QValidator
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -205,8 +206,9 @@ class _MapPanel(_SegPanel):
         self.layout_.addLayout(self.toolbar)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName(f"{self.panel_id}_view")
-        self.graphics.setMinimumSize(300, 200)
-        self.graphics.ci.layout.setContentsMargins(2, 2, 2, 2)
+        self.graphics.setMinimumSize(300, 185)
+        # room above the plot for half of the top tick label (row 0 is at the top)
+        self.graphics.ci.layout.setContentsMargins(2, 6, 2, 1)
         self.layout_.addWidget(self.graphics, 1)
         self.view = _MapView(on_press, on_drag)
         self.plot = self.graphics.addPlot(viewBox=self.view)
@@ -253,7 +255,7 @@ class _MapPanel(_SegPanel):
         _theme.style_plot(self.plot, theme, grid=False)
         if self.colour_bar is not None:
             self._style_bar(theme)
-        self.readout.setFont(self._label_font(theme, 0.9))
+        self.readout.setFont(self._label_font(theme, 0.9 if theme.scale == 1.0 else 0.75))
 
     def _style_bar(self, theme: _theme.Theme) -> None:
         font = QFont()
@@ -397,9 +399,8 @@ class ScanPanel(_MapPanel):
         strokes = " · edited by brush" if st.painted else ""
         radius_px = params["lesion_radius"] * size
         self.readout.setText(
-            f"{size} × {size} synthetic scan (seed {params['seed']}) · lesion radius "
-            f"{radius_px:.1f} px, contrast {params['contrast']:.2f} over noise "
-            f"σ {params['noise']:.2f} · mask {n} px ({100 * n / pixels:.1f} %){strokes}")
+            f"mask {n} px ({100 * n / pixels:.1f} %) · r = {radius_px:.1f} px · contrast "
+            f"{params['contrast']:.2f}{strokes}")
 
     def apply_theme(self, theme: _theme.Theme) -> None:
         super().apply_theme(theme)
@@ -447,8 +448,8 @@ class ProbabilityPanel(_MapPanel):
         fig = st.figures()
         m = fig.model
         self.readout.setText(
-            f"orange line: p = 0.5, inside it the predicted lesion ({m.predicted_pixels} px); "
-            f"dark pixel edges: the true mask ({m.lesion_pixels} px) · step {fig.steps:,}")
+            f"orange: p = 0.5, around the predicted lesion ({m.predicted_pixels:,} px) · "
+            f"dark edges: the true mask ({m.lesion_pixels:,} px) · step {fig.steps:,}")
 
     def apply_theme(self, theme: _theme.Theme) -> None:
         super().apply_theme(theme)
@@ -482,8 +483,24 @@ class GradientPanel(_MapPanel):
         self.own_scale.toggled.connect(
             lambda on: self.state.set_view(grad_scale="own" if on else "shared"))
         self.loss_label = _plain(wrap=False)
-        self.toolbar.addWidget(self.loss_label, 1)
-        self.toolbar.addWidget(self.own_scale)
+        tip = ("∂L/∂z of each pixel's logit for the chosen loss. Red: negative, a descent step "
+               "raises the logit (towards lesion); blue: positive, it lowers it. The colour "
+               "scale is logarithmic over three decades and, unless 'own scale' is on, shared "
+               "by the five losses at this prediction. The share is Σ|∂L/∂z| over lesion "
+               "pixels divided by Σ|∂L/∂z| over all pixels.")
+        self.readout.setToolTip(tip)
+        self.graphics.setToolTip(tip)
+        # No tool bar row above the map (its height belongs to the plot): the loss's name
+        # leads the readout, and the scale switch stands beside it.
+        self.loss_label.hide()
+        index = self.layout_.indexOf(self.readout)
+        self.layout_.removeWidget(self.readout)
+        bottom = QHBoxLayout()
+        bottom.setContentsMargins(0, 0, 0, 0)
+        bottom.setSpacing(4)
+        bottom.addWidget(self.readout, 1)
+        bottom.addWidget(self.own_scale, 0, Qt.AlignmentFlag.AlignTop)
+        self.layout_.insertLayout(index, bottom)
         self._ticks_for = None
         self.apply_theme(_theme.current())
         self._dirty = True
@@ -504,10 +521,10 @@ class GradientPanel(_MapPanel):
         share_text = "—" if share is None else f"{100 * share:.0f} %"
         self.loss_label.setText(f"{LOSS_TITLES[gm.kind]} · largest |∂L/∂z| "
                                 f"{_fmt(gm.own_max[gm.kind], 2)}")
-        scale_text = "shared by all five losses" if gm.shared else "of this loss alone"
+        scale_text = "shared" if gm.shared else "own"
         self.readout.setText(
-            f"red: descent raises z (to lesion), blue: lowers it · scale ±{_fmt(gm.scale, 2)} "
-            f"{scale_text} (log, 3 decades) · lesion pixels get {share_text} of Σ|∂L/∂z|")
+            f"{LOSS_TITLES[gm.kind]} · red: descent raises z, blue: lowers it · "
+            f"±{_fmt(gm.scale, 2)} {scale_text} · lesion pixels: {share_text} of Σ|∂L/∂z|")
 
     def apply_theme(self, theme: _theme.Theme) -> None:
         super().apply_theme(theme)
@@ -522,29 +539,42 @@ class FiguresPanel(_SegPanel):
     Reads ``figures()``. Writes nothing. Redraws at most ten times a second.
     """
 
-    title = "Figures: model against background everywhere"
+    title = "Figures: model and baseline"
     panel_id = "figures"
     listens = ("scan", "mask", "model", "settings")
     min_interval_ms = 100
     ROWS = (("dice", "Dice"), ("iou", "IoU"), ("pixel_accuracy", "pixel accuracy"),
-            ("recall", "recall (lesion pixels found)"), ("loss", "loss"))
+            ("recall", "recall (lesion found)"), ("loss", "loss"))
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
-        layout = self.vbox(self, margins=6)
+        outer = self.vbox(self, margins=0)
+        # In a short cell (presentation type on a 720-px screen) the table scrolls
+        # rather than squeezing its rows into each other.
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer.addWidget(scroll)
+        body = QWidget(scroll)
+        body.setObjectName("figures_body")
+        scroll.setWidget(body)
+        self.scroll = scroll
+        layout = self.vbox(body, margins=6)
         self.header = _plain()
         self.header.setObjectName("figures_header")
         layout.addWidget(self.header)
         grid_host = QWidget()
         self.grid = QGridLayout(grid_host)
         self.grid.setContentsMargins(0, 4, 0, 4)
-        self.grid.setHorizontalSpacing(18)
+        self.grid.setHorizontalSpacing(12)
         self.grid.setVerticalSpacing(4)
         self.cells: dict[tuple[str, str], QLabel] = {}
         self.col_titles = [_plain("", wrap=False), _plain("model", wrap=False),
-                           _plain("background everywhere", wrap=False)]
+                           _plain("background\neverywhere", wrap=False)]
         for c, label in enumerate(self.col_titles):
             label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom)
             self.grid.addWidget(label, 0, c)
         self.row_titles: list[QLabel] = []
         for r, (key, text) in enumerate(self.ROWS, start=1):
@@ -581,20 +611,21 @@ class FiguresPanel(_SegPanel):
             self.cells[(col, "loss")].setText(_fmt(loss, 4))
         unit = "nats" if fig.loss_kind in ("bce", "weighted_bce", "focal") else (
             "Dice + nats" if fig.loss_kind == "dice_bce" else "no unit")
-        self.row_titles[-1].setText(f"loss: {fig.loss_title} ({unit})")
+        self.row_titles[-1].setText(f"loss ({unit})")
         share = m.lesion_pixels / m.pixels
         self.header.setText(
-            f"{st.scan.size} × {st.scan.size} = {m.pixels:,} pixels, lesion {m.lesion_pixels:,} "
-            f"({100 * share:.1f} %) · step {fig.steps:,} · a pixel is lesion when p ≥ 0.5")
+            f"{fig.loss_title} · lesion {m.lesion_pixels:,} of {m.pixels:,} px "
+            f"({100 * share:.1f} %) · step {fig.steps:,}")
         sugg = fig.suggested_pos_weight
-        sugg_text = "no lesion pixels" if sugg is None else f"n_neg / n_pos = {sugg:.1f}"
+        sugg_text = "no lesion pixels: recall undefined (—)" if sugg is None \
+            else f"n_neg / n_pos = {sugg:.1f}"
         self.note.setText(
-            f"Background everywhere: the constant p = {fig.baseline_p:.4f} (the lesion's share of "
-            f"the pixels, below 0.5). Recall is undefined (—) on an empty mask. {sugg_text}.")
+            f"A pixel is lesion where p ≥ 0.5. Background everywhere: the constant "
+            f"p = {fig.baseline_p:.4f}, the lesion's share (below 0.5) · {sugg_text}")
 
     def apply_theme(self, theme: _theme.Theme) -> None:
         apply_palette(self, theme)
-        big = self._label_font(theme, 1.15)
+        big = self._label_font(theme, 1.1 if theme.scale == 1.0 else 1.0)
         bold = QFont(big)
         bold.setBold(True)
         for label in self.col_titles:
@@ -605,6 +636,33 @@ class FiguresPanel(_SegPanel):
             cell.setFont(big)
         self.header.setFont(self._label_font(theme, 0.95))
         self.note.setFont(self._label_font(theme, 0.85))
+        QTimer.singleShot(0, self._fit_width)
+
+    def _fit_width(self) -> None:
+        """Never narrower than the table (the scroll area only scrolls vertically)."""
+        if not shiboken6.isValid(self):
+            return
+        title = self.col_titles[2]
+        title.setText("background\neverywhere")
+        body = self.scroll.widget()
+        needed = body.minimumSizeHint().width() + self.scroll.verticalScrollBar().sizeHint().width()
+        if needed != self.minimumWidth():
+            self.setMinimumWidth(needed)
+        self._one_line_title()
+
+    def _one_line_title(self) -> None:
+        """The baseline's column title on one line when the panel is wide enough (one row less)."""
+        title = self.col_titles[2]
+        one = "background everywhere"
+        extra = title.fontMetrics().horizontalAdvance(one) - title.fontMetrics().horizontalAdvance(
+            "background")
+        text = one if self.width() >= self.minimumWidth() + extra + 8 else "background\neverywhere"
+        if title.text() != text:
+            title.setText(text)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._one_line_title()
 
 
 # ----------------------------------------------------------------------------- size curve
@@ -613,21 +671,21 @@ class SizeCurvePanel(_SegPanel):
 
     Reads ``size_curve()`` (the five losses with the current settings; a
     centred lesion predicted with a 1-px soft edge, shifted 1 px). Writes
-    nothing. Both axes are logarithmic; values below 1e-4 (or negative, with
-    a large numerator term) are drawn at 1e-4 and said so.
+    nothing. Both axes are logarithmic; values below 1e-6 (or negative, with
+    a large numerator term) are drawn at 1e-6 and said so.
     """
 
-    title = "Loss against lesion size (the same 1-px error)"
+    title = "Loss against lesion size"
     panel_id = "size_curve"
     listens = ("scan", "mask", "settings")
-    FLOOR = 1e-4
+    FLOOR = 1e-6
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
         layout = self.vbox(self)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName("size_curve_view")
-        self.graphics.setMinimumSize(300, 200)
+        self.graphics.setMinimumSize(300, 185)
         self.graphics.ci.layout.setContentsMargins(2, 2, 6, 2)
         layout.addWidget(self.graphics, 1)
         self.plot = self.graphics.addPlot()
@@ -636,22 +694,23 @@ class SizeCurvePanel(_SegPanel):
         self.plot.setMouseEnabled(False, False)
         self.plot.setLogMode(x=True, y=True)
         self.plot.setLabel("bottom", "lesion share of the pixels (%)")
-        self.plot.setLabel("left", "loss (nats) / Dice")
+        self.plot.setLabel("left", "value (log)")
         # Log axes with hand-placed ticks (positions are log10 of the value): pyqtgraph's
         # own minor labels run into each other on a narrow plot.
         self.plot.getAxis("bottom").setTicks([
             [(math.log10(v), f"{v:g}") for v in (0.1, 0.3, 1, 3, 10)],
             [(math.log10(v), "") for v in (0.2, 0.5, 2, 5, 20)]])
         self.plot.getAxis("left").setTicks([
-            [(float(k), label) for k, label in ((-4, "1e−4"), (-3, "0.001"), (-2, "0.01"),
-                                                (-1, "0.1"), (0, "1"))]])
+            [(float(k), label) for k, label in ((-6, "1e−6"), (-4, "1e−4"), (-2, "0.01"),
+                                                (0, "1"))],
+            [(float(k), "") for k in (-5, -3, -1)]])
         self.curves: dict[str, pg.PlotDataItem] = {}
         for kind in LOSS_KINDS:
             self.curves[kind] = self.plot.plot([], [])
         self.dice_curve = self.plot.plot([], [])
-        self.graphics.nextRow()
-        self.legend = pg.LegendItem(colCount=3, labelTextSize="8pt")
-        self.graphics.addItem(self.legend)
+        # inside the plot, in the empty band at the bottom (below 1e-4 no curve goes)
+        self.legend = pg.LegendItem(colCount=3, labelTextSize="8pt", offset=(-6, -4))
+        self.legend.setParentItem(self.plot.getViewBox())
         for kind in LOSS_KINDS:
             self.legend.addItem(self.curves[kind], LOSS_TITLES[kind])
         self.legend.addItem(self.dice_curve, "Dice (metric)")
@@ -660,6 +719,12 @@ class SizeCurvePanel(_SegPanel):
         self._drawn: object = None
         self.readout = _plain()
         self.readout.setObjectName("size_curve_readout")
+        tip = ("Each lesion size is predicted equally well: a disk of the right radius with a "
+               "1-px soft edge, shifted 1 px. Mean BCE shrinks with the lesion (few pixels are "
+               "touched); the Dice loss grows. BCE, weighted BCE and focal in nats; soft Dice "
+               "and the Dice metric have no unit.")
+        self.readout.setToolTip(tip)
+        self.graphics.setToolTip(tip)
         layout.addWidget(self.readout)
         self.apply_theme(_theme.current())
         self._dirty = True
@@ -682,12 +747,10 @@ class SizeCurvePanel(_SegPanel):
         self.marker.setVisible(share > 0)
         if share > 0:
             self.marker.setValue(math.log10(share))
-        note = " Values below 1e-4 (or negative) are drawn at 1e-4." if clipped else ""
+        note = " Values below 1e−6 (or negative) are drawn at 1e−6." if clipped else ""
         now = f"now {share:.2f} %" if share > 0 else "the scan is empty"
-        self.readout.setText(
-            f"Every size predicted equally well (a 1-px soft edge, shifted 1 px): mean BCE "
-            f"shrinks with the lesion, Dice grows. BCE kinds in nats, Dice without unit. "
-            f"Dotted: this scan, {now}.{note}")
+        self.readout.setText(f"The same 1-px error at every size · BCE kinds in nats, Dice "
+                             f"unitless · dotted: this scan, {now}.{note}")
 
     def apply_theme(self, theme: _theme.Theme) -> None:
         apply_palette(self, theme)
@@ -704,7 +767,8 @@ class SizeCurvePanel(_SegPanel):
         self.marker.setPen(theme.pen(theme.accent, width=1.5, style=Qt.PenStyle.DotLine))
         self.legend.setLabelTextSize(f"{theme.font_pt * 0.8:.0f}pt")
         self.legend.setLabelTextColor(theme.foreground)
-        self.readout.setFont(self._label_font(theme, 0.85))
+        self.legend.setBrush(theme.brush(theme.background, alpha=210))
+        self.readout.setFont(self._label_font(theme, 0.85 if theme.scale == 1.0 else 0.75))
         self._dirty = True
 
 
@@ -715,7 +779,7 @@ class HistoryPanel(_SegPanel):
     Reads ``history()``. Writes nothing. Redraws at most twenty times a second.
     """
 
-    title = "Training: loss and Dice over steps"
+    title = "Loss and Dice over steps"
     panel_id = "history"
     listens = ("model", "settings")
     min_interval_ms = 50
@@ -725,7 +789,7 @@ class HistoryPanel(_SegPanel):
         layout = self.vbox(self)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName("history_view")
-        self.graphics.setMinimumSize(300, 200)
+        self.graphics.setMinimumSize(300, 185)
         self.graphics.ci.layout.setContentsMargins(2, 2, 6, 2)
         layout.addWidget(self.graphics, 1)
         self.plot = self.graphics.addPlot()
@@ -736,9 +800,9 @@ class HistoryPanel(_SegPanel):
         self.plot.setLabel("left", "value")
         self.loss_curve = self.plot.plot([], [])
         self.dice_curve = self.plot.plot([], [])
-        self.graphics.nextRow()
-        self.legend = pg.LegendItem(colCount=2, labelTextSize="8pt")
-        self.graphics.addItem(self.legend)
+        # inside the plot, top right (a legend row below would take the plot's height)
+        self.legend = pg.LegendItem(colCount=2, labelTextSize="8pt", offset=(-6, 4))
+        self.legend.setParentItem(self.plot.getViewBox())
         self.legend.addItem(self.loss_curve, "loss")
         self.legend.addItem(self.dice_curve, "Dice (metric)")
         self.zero = pg.InfiniteLine(pos=0.0, angle=0, movable=False)
@@ -778,6 +842,7 @@ class HistoryPanel(_SegPanel):
         self.zero.setPen(theme.pen(theme.muted, width=1))
         self.legend.setLabelTextSize(f"{theme.font_pt * 0.8:.0f}pt")
         self.legend.setLabelTextColor(theme.foreground)
+        self.legend.setBrush(theme.brush(theme.background, alpha=210))
 
 
 # ----------------------------------------------------------------------------- controls
@@ -833,41 +898,8 @@ class SegmentationControls(_SegPanel):
         form.addRow("steps/frame", self.steps_per_frame)
         layout.addWidget(box)
 
-        box, form = self._group("Scan (synthetic, illustrative)")
-        self.size = QComboBox()
-        for s in SCAN_SIZES:
-            self.size.addItem(f"{s} × {s}", s)
-        self.size.setToolTip("Pixels a side; brush strokes are cleared when the size changes")
-        self.size.currentIndexChanged.connect(
-            lambda _i: self._guard(self.state.set_scan, size=int(self.size.currentData())))
-        form.addRow("size", self.size)
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 9999)
-        self.seed.setToolTip("Seed of the tissue and the noise")
-        self.seed.valueChanged.connect(lambda v: self._guard(self.state.set_scan, seed=int(v)))
-        form.addRow("seed", self.seed)
-        self.lesion_x = self._value(form, "lesion x", 0.0, 1.0, 2,
-                                    "The lesion's centre, fraction of the width (or drag it)",
-                                    lambda v: self.state.set_scan(lesion_x=v))
-        self.lesion_y = self._value(form, "lesion y", 0.0, 1.0, 2,
-                                    "The lesion's centre, fraction of the height, from the top",
-                                    lambda v: self.state.set_scan(lesion_y=v))
-        self.radius = self._value(form, "radius", 0.0, 0.25, 3,
-                                  "Radius as a fraction of the side: 0.056 covers about 1 % of "
-                                  "the pixels, 0 is an empty scan",
-                                  lambda v: self.state.set_scan(lesion_radius=v))
-        self.contrast = self._value(form, "contrast", 0.0, 1.0, 2,
-                                    "How much brighter the lesion is than the tissue",
-                                    lambda v: self.state.set_scan(contrast=v))
-        self.noise = self._value(form, "noise σ", 0.0, 0.5, 2,
-                                 "Standard deviation of the pixel noise",
-                                 lambda v: self.state.set_scan(noise=v))
-        self.area = _plain()
-        self.area.setObjectName("controls_area")
-        form.addRow(self.area)
-        layout.addWidget(box)
-
         box, form = self._group("Loss")
+        loss_form = form
         self.kind = QComboBox()
         for kind in LOSS_KINDS:
             self.kind.addItem(LOSS_TITLES[kind], kind)
@@ -920,11 +952,45 @@ class SegmentationControls(_SegPanel):
         self.loss_note.setObjectName("controls_loss_note")
         form.addRow(self.loss_note)
         layout.addWidget(box)
+
+        box, form = self._group("Scan (synthetic, illustrative)")
+        self.size = QComboBox()
+        for s in SCAN_SIZES:
+            self.size.addItem(f"{s} × {s}", s)
+        self.size.setToolTip("Pixels a side; brush strokes are cleared when the size changes")
+        self.size.currentIndexChanged.connect(
+            lambda _i: self._guard(self.state.set_scan, size=int(self.size.currentData())))
+        form.addRow("size", self.size)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 9999)
+        self.seed.setToolTip("Seed of the tissue and the noise")
+        self.seed.valueChanged.connect(lambda v: self._guard(self.state.set_scan, seed=int(v)))
+        form.addRow("seed", self.seed)
+        self.lesion_x = self._value(form, "lesion x", 0.0, 1.0, 2,
+                                    "The lesion's centre, fraction of the width (or drag it)",
+                                    lambda v: self.state.set_scan(lesion_x=v))
+        self.lesion_y = self._value(form, "lesion y", 0.0, 1.0, 2,
+                                    "The lesion's centre, fraction of the height, from the top",
+                                    lambda v: self.state.set_scan(lesion_y=v))
+        self.radius = self._value(form, "radius", 0.0, 0.25, 3,
+                                  "Radius as a fraction of the side: 0.056 covers about 1 % of "
+                                  "the pixels, 0 is an empty scan",
+                                  lambda v: self.state.set_scan(lesion_radius=v))
+        self.contrast = self._value(form, "contrast", 0.0, 1.0, 2,
+                                    "How much brighter the lesion is than the tissue",
+                                    lambda v: self.state.set_scan(contrast=v))
+        self.noise = self._value(form, "noise σ", 0.0, 0.5, 2,
+                                 "Standard deviation of the pixel noise",
+                                 lambda v: self.state.set_scan(noise=v))
+        self.area = _plain()
+        self.area.setObjectName("controls_area")
+        form.addRow(self.area)
+        layout.addWidget(box)
         layout.addStretch(1)
-        self._rows = {w: form.labelForField(w) for w in (
+        self._rows = {w: loss_form.labelForField(w) for w in (
             self.pos_weight, self.gamma, self.smooth_nr, self.smooth_dr, self.lambda_dice,
             self.lambda_ce)}
-        self.setMinimumWidth(220)
+        self._scroll, self._settings = scroll, body
         self.apply_theme(_theme.current())
         self._dirty = True
         self.flush()
@@ -986,6 +1052,21 @@ class SegmentationControls(_SegPanel):
                      QPalette.ColorRole.ButtonText):
             palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(theme.muted))
         self.setPalette(palette)
+        QTimer.singleShot(0, self._fit_width)
+
+    def _fit_width(self) -> None:
+        """Never narrower than the settings (the scroll area scrolls only vertically)."""
+        if not shiboken6.isValid(self):
+            return
+        needed = (self._settings.minimumSizeHint().width()
+                  + self._scroll.verticalScrollBar().sizeHint().width() + 2)
+        if needed != self.minimumWidth():
+            self.setMinimumWidth(needed)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # presentation mode grows the window's font
+            QTimer.singleShot(0, self._fit_width)
 
     def on_lab_event(self, name: str, **info):
         # A training step changes nothing shown here; a brush stroke only the mask's size
