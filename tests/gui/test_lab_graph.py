@@ -140,6 +140,16 @@ def test_firm_loss_plots_stack_when_tall_and_sit_side_by_side_when_wide(show_pan
     panel.flush()
     assert "4·y·(1 − p)" in panel.text.toolTip()
     assert panel.text.text() == state.figures().dominance_text
+    # Neither tall nor wide: the BCE bars alone, the hardest pull named in the text.
+    panel.resize(420, 300)
+    QApplication.processEvents()
+    panel.flush()
+    assert panel._mode == "single" and not panel.grad_plot.isVisible()
+    assert "largest" in panel.text.text() and "at firm" in panel.text.text()
+    panel.resize(420, 600)
+    QApplication.processEvents()
+    panel.flush()
+    assert panel._mode == "stack" and panel.grad_plot.isVisible()
 
 
 def test_training_steps_are_paced_and_each_panel_redraws(show_panel, state, qtbot):

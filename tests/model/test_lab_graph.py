@@ -155,7 +155,7 @@ def test_dragging_a_firm_moves_predictions_live_and_names_who_moved_and_how_far(
     for m in f.movers:
         assert m.hops == hops[m.index]
         assert m.delta == pytest.approx(f.p_graph[m.index] - before[m.index], abs=1e-12)
-    assert f.movers_text.startswith(f"Moved most since the edit at firm {i + 1}")
+    assert f.movers_text.startswith(f"Since the edit at firm {i + 1}, P(default) moved most")
     # The gesture's reference is the state before its first move, also during training.
     state.step(3)
     f2 = state.figures()

@@ -331,6 +331,15 @@ class _FirmPoints(DraggablePoints):
         ev.ignore()
 
 
+def _pull_summary(rows) -> str:
+    """The known firm that pulls its logit hardest, for a panel that shows no dL/dz plot."""
+    if not rows:
+        return "none"
+    top = max(rows, key=lambda r: abs(r.grad))
+    sign = "+" if top.grad > 0 else ""
+    return f"{sign}{fmt(top.grad, 2)} at firm {top.index + 1}"
+
+
 def _nice_ceiling(value: float) -> float:
     """The smallest 1, 2 or 5 × 10^k at or above ``value`` (> 0)."""
     exp = math.floor(math.log10(max(value, 1e-12)))
@@ -444,9 +453,9 @@ class NetworkPanel(_GraphPanel):
         self.view.addItem(self.labels, ignoreBounds=True)
         self.mover_labels: list[pg.TextItem] = []
         for _ in range(5):
-            text = pg.TextItem(anchor=(0, 1))
-            text.setZValue(20)
+            text = pg.TextItem(anchor=(0, 0.5))
             self.view.addItem(text, ignoreBounds=True)
+            text.setZValue(30)  # above the firms and their numbers
             self.mover_labels.append(text)
         # Room above the top firm for its number label.
         self.view.setRange(xRange=(-1.12, 1.12), yRange=(-1.15, 1.32), padding=0.0)
@@ -465,12 +474,10 @@ class NetworkPanel(_GraphPanel):
         legend_row.addWidget(self.colour_bar, 0, Qt.AlignmentFlag.AlignTop)
         legend_row.addWidget(self.legend, 1)
         layout.addLayout(legend_row)
+        # One line of readout: who moved after the last edit, else the selected firm.
         self.readout = _plain()
         self.readout.setObjectName("network_readout")
         layout.addWidget(self.readout)
-        self.movers = _plain()
-        self.movers.setObjectName("network_movers")
-        layout.addWidget(self.movers)
         self.apply_theme(_theme.current())
         self._dirty = True
         self.flush()
@@ -535,10 +542,9 @@ class NetworkPanel(_GraphPanel):
             self.link_line.setData([], [])
         # Instructions live in the stage's caption and the tooltips; the readouts appear
         # only when there is a firm or an edit to talk about (a short panel keeps its plot).
-        self.readout.setVisible(sel is not None)
-        self.readout.setText(f.selected_text)
-        self.movers.setVisible(bool(f.touch_origin))
-        self.movers.setText(f.movers_text)
+        text = f.movers_text if f.touch_origin else (f.selected_text if sel is not None else "")
+        self.readout.setVisible(bool(text))
+        self.readout.setText(text)
 
     def _draw_edges(self, st: GraphState, f, pos: np.ndarray) -> None:
         key = (f.edges.tobytes(), f.edge_weights.tobytes(), pos.tobytes(),
@@ -614,8 +620,8 @@ class NetworkPanel(_GraphPanel):
                     text._bceviz_text = (label, theme.name, theme.font_pt)
                     text.setText(label, color=theme.accent)
                     text.setFont(font)
-                r = sizes[m.index] / 2 + 6 * theme.scale
-                text.setPos(pos[m.index, 0] + r * px, pos[m.index, 1] - r * py)
+                r = sizes[m.index] / 2 + 8 * theme.scale  # just right of the ring
+                text.setPos(pos[m.index, 0] + r * px, pos[m.index, 1])
                 text.show()
             else:
                 text.hide()
@@ -625,10 +631,17 @@ class NetworkPanel(_GraphPanel):
         self._palette = _Palette(theme)
         self.graphics.setBackground(theme.background)
         self.colour_bar.set_palette(self._palette)
+        # The movers' labels sit on a box of the background colour: legible over any firm.
+        box = pg.mkColor(theme.background)
+        box.setAlpha(235)
+        for text in self.mover_labels:
+            text.fill = pg.mkBrush(box)
+            text.border = theme.pen(theme.accent, width=1)
+            text._bceviz_text = None
+            text.update()
         for label in (self.legend,):
             label.setFont(_font(theme, 0.8))
         self.readout.setFont(_font(theme, 0.9))
-        self.movers.setFont(_font(theme, 0.9))
         for b in (self.link_button, self.known_button, self.layout_button):
             b.setFont(_font(theme, 0.9))
         self._edge_key = self._label_key = self._rings_key = None
@@ -663,7 +676,7 @@ class FeaturesPanel(_GraphPanel):
         layout = self.vbox(self)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName("features_view")
-        self.graphics.setMinimumSize(300, 180)
+        self.graphics.setMinimumSize(300, 190)
         self.graphics.ci.layout.setContentsMargins(2, 2, 6, 2)
         layout.addWidget(self.graphics, 1)
         self.view = _FixedView(on_empty_click=lambda: self._guard(self.state.select_firm, None))
@@ -878,7 +891,7 @@ class TrainingPanel(_GraphPanel):
         layout.addLayout(row, 1)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName("training_view")
-        self.graphics.setMinimumSize(300, 180)
+        self.graphics.setMinimumSize(300, 190)
         self.graphics.ci.layout.setContentsMargins(2, 2, 6, 2)
         row.addWidget(self.graphics, 1)
         self.plot = self.graphics.addPlot(viewBox=_FixedView())
@@ -974,7 +987,7 @@ class FirmLossPanel(_GraphPanel):
         layout = self.vbox(self)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName("firm_loss_view")
-        self.graphics.setMinimumSize(300, 180)
+        self.graphics.setMinimumSize(300, 190)
         self.graphics.ci.layout.setContentsMargins(2, 2, 6, 2)
         self.graphics.ci.layout.setVerticalSpacing(2)
         layout.addWidget(self.graphics, 1)
@@ -989,6 +1002,7 @@ class FirmLossPanel(_GraphPanel):
         self.grad_plot.setLabel("left", "dL/dz")
         self.grad_plot.setLabel("bottom", "known firm (largest loss first)")
         self._side_by_side = False
+        self._mode = "stack"
         self.loss_bars = pg.BarGraphItem(x=[], height=[], width=0.7)
         self.loss_plot.addItem(self.loss_bars)
         self.grad_bars = pg.BarGraphItem(x=[], height=[], width=0.7)
@@ -1038,7 +1052,11 @@ class FirmLossPanel(_GraphPanel):
         tip = (f"dL/dz = {pull}: how hard each known firm pulls its logit z (negative: "
                "towards default)")
         self.graphics.setToolTip(tip)
-        if self._side_by_side:  # a short panel: one line, the colours are in the tooltip
+        if self._mode == "single":
+            self.text.setText(f"{f.dominance_text} dL/dz = {pull}: largest "
+                              f"{_pull_summary(rows)}.")
+            self.text.setToolTip(f"Red bars: defaulted; blue: survived. {tip}.")
+        elif self._side_by_side:  # a short panel: one line, the colours are in the tooltip
             self.text.setText(f.dominance_text)
             self.text.setToolTip(f"Red bars: defaulted; blue: survived. {tip}.")
         else:
@@ -1046,20 +1064,33 @@ class FirmLossPanel(_GraphPanel):
                               f"dL/dz = {pull}.")
             self.text.setToolTip(tip)
 
+    #: Below this view height (px) the two plots do not stack (each keeps >= 180 px).
+    STACK_MIN_PX = 400
+
     def _arrange(self) -> None:
-        """Stack the two plots in a tall panel, put them side by side in a wide, short one."""
+        """The two plots side by side in a wide, short panel, stacked in a tall one; in a
+        panel that is neither, the BCE bars alone (dL/dz then in the text below)."""
         w, h = self.graphics.width(), self.graphics.height()
-        side = w > 1.5 * h and w >= 640
-        if side == self._side_by_side:
+        mode = "side" if (w > 1.5 * h and w >= 640) else (
+            "stack" if h >= self.STACK_MIN_PX else "single")
+        if mode == self._mode:
             return
-        self._side_by_side = side
+        self._mode = mode
+        self._side_by_side = mode == "side"
         ci = self.graphics.ci
-        ci.removeItem(self.grad_plot)
-        ci.addItem(self.grad_plot, row=0 if side else 1, col=1 if side else 0)
-        axis = self.loss_plot.getAxis("bottom")
-        axis.setStyle(showValues=side)
-        self.loss_plot.setLabel("bottom", "known firm (largest loss first)" if side else None)
-        if not side:
+        if self.grad_plot in ci.items:
+            ci.removeItem(self.grad_plot)
+        if mode == "single":
+            self.grad_plot.hide()
+        else:
+            self.grad_plot.show()
+            ci.addItem(self.grad_plot, row=0 if mode == "side" else 1,
+                       col=1 if mode == "side" else 0)
+        bottom_values = mode != "stack"
+        self.loss_plot.getAxis("bottom").setStyle(showValues=bottom_values)
+        self.loss_plot.setLabel("bottom", "known firm (largest loss first)" if bottom_values
+                                else None)
+        if not bottom_values:
             self.loss_plot.getAxis("bottom").showLabel(False)
         self._ticks_key = None
 
@@ -1077,7 +1108,7 @@ class FirmLossPanel(_GraphPanel):
         ticks = [(float(n), str(r.index + 1)) for n, r in enumerate(rows) if n % step == 0]
         self.grad_plot.getAxis("bottom").setTicks([ticks, []])
         self.loss_plot.getAxis("bottom").setTicks([ticks, []])
-        self.loss_plot.getAxis("bottom").setStyle(showValues=self._side_by_side)
+        self.loss_plot.getAxis("bottom").setStyle(showValues=self._mode != "stack")
 
     def apply_theme(self, theme: _theme.Theme) -> None:
         apply_palette(self, theme)
@@ -1321,8 +1352,11 @@ class GraphControls(_GraphPanel):
         if i is None:
             self.firm_label.setText("None: click a firm in the network or the scatter.")
         else:
+            # No P(default) here: this column does not redraw on training steps.
+            outcome = ("defaulted" if st.outcomes[i] else "survived") if st.known[i] \
+                else "hidden"
             self.firm_label.setText(f"Firm {i + 1}: assets €{fmt(st.size[i], 0)} m, "
-                                    f"{len(st.neighbours(i))} partners")
+                                    f"{len(st.neighbours(i))} partners, outcome {outcome}")
             self.leverage.set_value(float(st.leverage[i]))
             self.liquidity.set_value(float(st.liquidity[i]))
             self.known_button.setText("Hide" if st.known[i] else "Reveal")

@@ -269,7 +269,7 @@ class _Touch:
 
 
 DEFAULT_CONFIG = _Config(
-    n_firms=30, seed=0, initially_distressed=3, resilience=0.25, contagion_rounds=2,
+    n_firms=30, seed=3, initially_distressed=3, resilience=0.25, contagion_rounds=2,
     known_fraction=0.5, spec=LossSpec(), lr=0.03, l2=0.03, hidden=8, optimizer="adam",
     steps_per_frame=4, train_steps=0, select=None, reveal=(), hide=())
 
@@ -984,8 +984,9 @@ class GraphState(LabState):
             hops = "unlinked" if m.hops is None else (
                 "itself" if m.hops == 0 else f"{m.hops} hop{'s' if m.hops > 1 else ''}")
             sign = "+" if m.delta > 0 else ""
-            parts.append(f"{m.index + 1} ({sign}{fmt(m.delta, 3)}, {hops})")
-        return f"Moved most since the edit at {_names(origin)}: " + "; ".join(parts)
+            parts.append(f"{m.index + 1} {sign}{fmt(m.delta, 2)} ({hops})")
+        return f"Since the edit at {_names(origin)}, P(default) moved most at: " + \
+            ", ".join(parts)
 
     def _boundary(self, base: _g.Baseline):
         """Where the baseline says P = 0.5 in the (leverage, liquidity) plane, at one size."""
