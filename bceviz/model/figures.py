@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from bceviz.engine import metrics as _metrics
 from bceviz.engine.losses import (
     LossSpec,
     curvature_from_logits,
@@ -71,4 +72,100 @@ def probe_readout(state) -> ProbeReadout:
     return _readout(float(state.probe_z), float(state.probe_y), state.spec)
 
 
-__all__ = ["ProbeReadout", "probe_readout", "sigmoid_pair"]
+# --------------------------------------------------------------------------- metrics
+SPLITS = ("train", "heldout")
+SPLIT_NAMES = {"train": "training", "heldout": "held-out"}
+#: Uniform bins of the reliability diagram and ECE (scikit-learn's strategy="uniform").
+CALIBRATION_BINS = 10
+
+
+def score_split(name: str, labels: np.ndarray, probs: np.ndarray,
+                threshold: float) -> dict:
+    """Every number the panel shows for one split (``labels`` hard 0/1, ``probs`` in [0, 1]).
+
+    Keys: ``name, n, n_pos, problem`` (a message when ranking metrics are
+    undefined, else ""), the ``classification_report`` keys at ``threshold``
+    (when n > 0), ``auc, ap, roc, pr`` (None when a class is missing),
+    ``calibration, ece, brier`` (None when n == 0).
+    """
+    n = int(labels.size)
+    n_pos = int(np.count_nonzero(labels))
+    out: dict = {"name": name, "n": n, "n_pos": n_pos, "problem": "", "auc": None, "ap": None,
+                 "roc": None, "pr": None, "calibration": None, "ece": None, "brier": None}
+    shown = SPLIT_NAMES[name]
+    if n == 0:
+        out["problem"] = f"{shown} split: no points"
+        return out
+    out.update(_metrics.classification_report(labels, probs, threshold))
+    out["calibration"] = _metrics.calibration_curve(labels, probs, CALIBRATION_BINS)
+    out["ece"] = _metrics.expected_calibration_error(labels, probs, CALIBRATION_BINS)
+    out["brier"] = _metrics.brier_score(labels, probs)
+    if n_pos in (0, n):
+        only = 1 if n_pos else 0
+        out["problem"] = f"{shown} split has only label {only} ({n:,} points)"
+        return out
+    out["roc"] = fpr, tpr, _ = _metrics.roc_curve(labels, probs)
+    out["pr"] = precision, recall, _ = _metrics.pr_curve(labels, probs)
+    # roc_auc and average_precision are these one-line sums over the same curves
+    # (see engine.metrics); reusing the curves saves two sorts per split per frame.
+    out["auc"] = float(np.trapezoid(tpr, fpr))
+    out["ap"] = float(max(0.0, -np.sum(np.diff(recall) * precision[:-1])))
+    return out
+
+
+def metric_value(report: dict, metric: str, cost_fn: float = 1.0, cost_fp: float = 1.0) -> float:
+    """F1, Youden's J or the mean cost per point from a ``classification_report``."""
+    if metric == "f1":
+        return float(report["f1"])
+    if metric == "youden":
+        return float(report["recall"] + report["specificity"] - 1.0)
+    n = report["tn"] + report["fp"] + report["fn"] + report["tp"]
+    return float((cost_fn * report["fn"] + cost_fp * report["fp"]) / n) if n else 0.0
+
+
+
+@dataclass(frozen=True, eq=False)
+class MetricsFigures:
+    """The threshold-and-metrics numbers of both splits at the state's threshold.
+
+    ``probs`` is P(y=1) of every point (clipped to [0, 1]; ``model_ok`` False
+    when the model gave a non-finite one), ``soft`` whether any label is soft
+    (read as a class at 0.5), ``splits`` maps "train" / "heldout" to
+    :func:`score_split`'s dict.
+    """
+
+    probs: np.ndarray
+    model_ok: bool
+    soft: bool
+    splits: dict
+
+
+_metrics_cache: dict = {}
+
+
+def metrics_figures(state) -> MetricsFigures:
+    """The metrics of ``state`` (the 2-D lab), computed once per change of its model or data."""
+    key = (id(state), state.version, float(state.threshold))
+    cached = _metrics_cache.get("last")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    probs = np.asarray(state.proba_of(state.X), dtype=np.float64) if state.n_points \
+        else np.empty(0)
+    model_ok = bool(np.all(np.isfinite(probs)))
+    probs = np.clip(np.nan_to_num(probs, nan=0.5), 0.0, 1.0)
+    soft = bool(np.any((state.y > 0) & (state.y < 1)))
+    splits = {}
+    for split in SPLITS:
+        mask = state.heldout if split == "heldout" else ~state.heldout
+        if mask.any():
+            labels, p = _metrics.hard_labels(state.y[mask]), probs[mask]
+        else:
+            labels, p = np.empty(0), np.empty(0)
+        splits[split] = score_split(split, labels, p, float(state.threshold))
+    figures = MetricsFigures(probs=probs, model_ok=model_ok, soft=soft, splits=splits)
+    _metrics_cache["last"] = (key, figures)
+    return figures
+
+
+__all__ = ["CALIBRATION_BINS", "MetricsFigures", "ProbeReadout", "SPLIT_NAMES", "metric_value",
+           "metrics_figures", "probe_readout", "score_split", "sigmoid_pair"]

@@ -208,6 +208,10 @@ class AppState:
             "spec", "probe", "samples", "data", "weights", "settings", "features",
             "threshold", "running", "status", "view", "scenario",
         )
+        #: Bumped before any listener hears of a change: derived figures cache on it.
+        self.version = 0
+        for event in self.events:
+            event.connect(self._bump_version)
         self.spec = LossSpec()
         self.probe_z = float(np.log(0.7 / 0.3))
         self.probe_y = 1.0
@@ -239,6 +243,9 @@ class AppState:
         self.y = np.asarray(y, dtype=np.float64)
         self.heldout = _datasets.heldout_split(len(self.y), 0.25, seed=0, y=self.y)
         self.trainer = self._new_trainer()
+
+    def _bump_version(self, **_: Any) -> None:
+        self.version += 1
 
     # ------------------------------------------------------------ transaction
     def apply_snapshot(self, snap: StateSnapshot, *, source: str = "stage",

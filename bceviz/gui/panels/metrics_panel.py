@@ -54,18 +54,18 @@ from bceviz.engine import metrics as _metrics
 from bceviz.gui import format as fmt
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel
+from bceviz.model.figures import SPLIT_NAMES, metric_value, metrics_figures, score_split
 from bceviz.gui.safety import plain_label, shown
 from bceviz.model.state import StateError
 
 SPLITS = ("train", "heldout")
-SPLIT_NAMES = {"train": "training", "heldout": "held-out"}
+
 SHORT_NAMES = {"train": "train", "heldout": "held-out"}
 #: Shortest time between two redraws of the curves (ms); longer when a redraw is slow.
 MIN_INTERVAL_MS = 100
 #: Slider resolution: thresholds 0, 0.001, ..., 1 (the buttons set exact values).
 SLIDER_STEPS = 1000
 HIST_BINS = 40
-CALIBRATION_BINS = 10
 #: Default cost of a missed positive, in units of a false alarm.
 DEFAULT_COST_RATIO = 10.0
 #: Below this width (px) the panel is compact: plots on top, the confusion matrix and the
@@ -105,50 +105,6 @@ BEST_METRICS = {
 def pct(value: float, digits: int = 3) -> str:
     """A share in [0, 1] as a percentage, e.g. ``"81.2 %"``."""
     return f"{fmt.num(100.0 * value, digits)} %"
-
-
-def score_split(name: str, labels: np.ndarray, probs: np.ndarray,
-                threshold: float) -> dict:
-    """Every number the panel shows for one split (``labels`` hard 0/1, ``probs`` in [0, 1]).
-
-    Keys: ``name, n, n_pos, problem`` (a message when ranking metrics are
-    undefined, else ""), the ``classification_report`` keys at ``threshold``
-    (when n > 0), ``auc, ap, roc, pr`` (None when a class is missing),
-    ``calibration, ece, brier`` (None when n == 0).
-    """
-    n = int(labels.size)
-    n_pos = int(np.count_nonzero(labels))
-    out: dict = {"name": name, "n": n, "n_pos": n_pos, "problem": "", "auc": None, "ap": None,
-                 "roc": None, "pr": None, "calibration": None, "ece": None, "brier": None}
-    shown = SPLIT_NAMES[name]
-    if n == 0:
-        out["problem"] = f"{shown} split: no points"
-        return out
-    out.update(_metrics.classification_report(labels, probs, threshold))
-    out["calibration"] = _metrics.calibration_curve(labels, probs, CALIBRATION_BINS)
-    out["ece"] = _metrics.expected_calibration_error(labels, probs, CALIBRATION_BINS)
-    out["brier"] = _metrics.brier_score(labels, probs)
-    if n_pos in (0, n):
-        only = 1 if n_pos else 0
-        out["problem"] = f"{shown} split has only label {only} ({n:,} points)"
-        return out
-    out["roc"] = fpr, tpr, _ = _metrics.roc_curve(labels, probs)
-    out["pr"] = precision, recall, _ = _metrics.pr_curve(labels, probs)
-    # roc_auc and average_precision are these one-line sums over the same curves
-    # (see engine.metrics); reusing the curves saves two sorts per split per frame.
-    out["auc"] = float(np.trapezoid(tpr, fpr))
-    out["ap"] = float(max(0.0, -np.sum(np.diff(recall) * precision[:-1])))
-    return out
-
-
-def metric_value(report: dict, metric: str, cost_fn: float = 1.0, cost_fp: float = 1.0) -> float:
-    """F1, Youden's J or the mean cost per point from a ``classification_report``."""
-    if metric == "f1":
-        return float(report["f1"])
-    if metric == "youden":
-        return float(report["recall"] + report["specificity"] - 1.0)
-    n = report["tn"] + report["fp"] + report["fn"] + report["tp"]
-    return float((cost_fn * report["fn"] + cost_fp * report["fp"]) / n) if n else 0.0
 
 
 def metric_text(metric: str, value: float) -> str:
@@ -698,14 +654,10 @@ class MetricsPanel(Panel):
 
     def _compute_curves(self) -> None:
         """Probabilities and everything threshold-independent, for both splits."""
-        st = self.state
-        probs = np.asarray(st.proba_of(st.X), dtype=np.float64) if st.n_points else np.empty(0)
-        self._model_ok = bool(np.all(np.isfinite(probs)))
-        self._probs = np.clip(np.nan_to_num(probs, nan=0.5), 0.0, 1.0)
-        self._soft = bool(np.any((st.y > 0) & (st.y < 1)))
-        for split in SPLITS:
-            labels, p = self._split_arrays(split)
-            self.splits[split] = score_split(split, labels, p, st.threshold)
+        figures = metrics_figures(self.state)  # one computation per state change, shared
+        self._model_ok, self._probs, self._soft = figures.model_ok, figures.probs, figures.soft
+        # a copy: the threshold parts are updated in place between model changes
+        self.splits = {split: dict(figures.splits[split]) for split in SPLITS}
         self._curves_dirty = False
 
     def _update_threshold_parts(self) -> None:
@@ -745,7 +697,6 @@ class MetricsPanel(Panel):
             plot._shown_title = text
 
     def _draw_curves(self) -> None:
-        st = self.state
         theme = self._theme
         problems = [s["problem"] for s in self.splits.values() if s["problem"]]
 

@@ -1,0 +1,56 @@
+"""Derived figures of the 2-D lab, computed once below the GUI and tested without Qt."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+from bceviz.engine.losses import curvature_from_logits, grad_from_logits
+from bceviz.model import figures
+from bceviz.model.scenarios import apply_scenario, load_scenario
+from bceviz.model.state import AppState
+
+
+@pytest.fixture
+def state():
+    st = AppState()
+    apply_scenario(st, load_scenario("breast-cancer"))
+    st.step(20)
+    return st
+
+
+def test_probe_readout_is_the_engine_at_the_handle(state):
+    state.set_probe(p=0.85, y=1.0)
+    r = figures.probe_readout(state)
+    assert r.loss == pytest.approx(-np.log(0.85), rel=1e-12)
+    assert r.dl_dz == pytest.approx(float(grad_from_logits(state.probe_z, 1.0)), rel=1e-12)
+    assert r.d2l_dz2 == pytest.approx(float(curvature_from_logits(state.probe_z, 1.0)))
+    assert r.p + r.q == pytest.approx(1.0, abs=1e-15)
+    assert figures.probe_readout(state) is r  # the loss-curve and formula panels share it
+
+
+def test_metrics_match_scikit_learn_and_are_computed_once(state):
+    m = figures.metrics_figures(state)
+    assert figures.metrics_figures(state) is m
+    for split, mask in (("train", ~state.heldout), ("heldout", state.heldout)):
+        y = state.y[mask]
+        p = state.proba_of(state.X[mask])
+        s = m.splits[split]
+        assert s["auc"] == pytest.approx(roc_auc_score(y, p), rel=1e-12)
+        assert s["ap"] == pytest.approx(average_precision_score(y, p), rel=1e-12)
+        assert s["brier"] == pytest.approx(brier_score_loss(y, p), rel=1e-12)
+        assert s["n"] == int(mask.sum())
+    state.set_threshold(0.3)
+    again = figures.metrics_figures(state)
+    assert again is not m  # a new threshold: the counts at it are recomputed
+    state.step(1)
+    assert figures.metrics_figures(state) is not again
+
+
+def test_an_empty_split_is_a_message_not_nan():
+    st = AppState()
+    st.set_data(np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0.0, 1.0]))
+    m = figures.metrics_figures(st)
+    assert m.splits["heldout"]["problem"] == "held-out split: no points"
+    assert m.splits["heldout"]["auc"] is None and m.model_ok
