@@ -510,8 +510,9 @@ class MainWindow(QMainWindow):
         self._update_caption()
         self._on_running()
         state = self.lab_state
-        if state.status_message and stage.lab != "logistic2d":
-            self._on_status(state.status_message, getattr(state, "status_level", "info"))
+        if stage.lab != "logistic2d":  # the status bar speaks for the lab on screen
+            self._on_status(state.status_message or f"Stage: {stage.title}",
+                            getattr(state, "status_level", "info"))
 
     def _enter_docks(self) -> None:
         """The 2-D workbench: every panel back in its dock, the centre hidden."""
