@@ -26,7 +26,9 @@ measures, in one process:
   (median and 95th percentile; gated at <= 16.7 ms, one frame).
 
 Prints a table and one JSON line; exit status 1 when a goal is missed.
-Timings on a shared two-core machine are noisy: medians, and the load average.
+Timings on a shared two-core machine are noisy: medians, the load average,
+and the CPU share the process got during the GUI run with the CPU time per
+frame (the frame rate a free core would give is about 1000 / that).
 """
 
 from __future__ import annotations
@@ -202,9 +204,9 @@ def gui_figures(seconds: float, moves: int) -> tuple[list[Figure], dict]:
     steps0 = state.step_count
     before = counter.snapshot()
     timer.start()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     run_loop(seconds)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     timer.stop()
     after = counter.snapshot()
     figures: list[Figure] = []
@@ -223,6 +225,13 @@ def gui_figures(seconds: float, moves: int) -> tuple[list[Figure], dict]:
         figures.append(Figure(f"fps_{pid}", f"  {pid}{note}", r["fps"], "fps"))
     figures.append(Figure("steps_per_s", "  training steps a second meanwhile",
                           (state.step_count - steps0) / wall, "/s"))
+    # On a shared machine the process may get only part of a core: say how much it got,
+    # and what a frame costs in CPU time (what a free core would turn into frames).
+    frames = max(1, after[maps[0]] - before[maps[0]])
+    figures.append(Figure("cpu_share", "  CPU this process got (1 = one whole core)", cpu / wall,
+                          ""))
+    figures.append(Figure("cpu_ms_per_frame", "  CPU per map frame (steps, redraws, paints)",
+                          1e3 * cpu / frames, "ms"))
 
     # A paint stroke on the scan (its own stage shows it), timed per mouse move.
     window.show_stage("segmentation-pixels")
@@ -289,7 +298,7 @@ def _fmt(fig: Figure) -> str:
     if v is None or not math.isfinite(v):
         return "n/a"
     if fig.unit == "":
-        return f"{v:.2g}"
+        return f"{v:.2g}" if abs(v) < 0.01 else f"{v:.2f}"
     if fig.unit == "x":
         return f"{v:.1f}x"
     return f"{v:.3g} {fig.unit}"

@@ -209,7 +209,8 @@ def test_gradient_map_shares_one_symmetric_scale_across_losses(state):
     scales = {m.scale for m in maps.values()}
     assert len(scales) == 1  # the same scale whichever loss is chosen
     scale = scales.pop()
-    assert scale == pytest.approx(max(maps["bce"].own_max.values()))
+    largest = max(maps["bce"].own_max.values())
+    assert largest <= scale < 1.5 * largest  # rounded up to a step of the colour scale
     for gm in maps.values():
         assert np.abs(gm.values).max() <= scale * (1 + 1e-12)
         assert np.all(np.abs(gm.display) <= 1.0)
@@ -221,7 +222,7 @@ def test_gradient_map_shares_one_symmetric_scale_across_losses(state):
     assert np.abs(maps["dice"].values[lesion]).mean() > 5 * np.abs(maps["bce"].values[lesion]).mean()
     state.set_view(grad_scale="own")
     own = state.gradient_map()
-    assert own.scale == pytest.approx(own.own_max[state.loss.kind])
+    assert own.own_max[state.loss.kind] <= own.scale < 1.5 * own.own_max[state.loss.kind]
 
 
 def test_dice_gradient_is_global_bce_gradient_is_local(state):
@@ -237,6 +238,13 @@ def test_dice_gradient_is_global_bce_gradient_is_local(state):
         assert changed[stroke].all()
         assert changed[~stroke].any() == changes, kind
         state.clear_paint()
+
+
+def test_colour_scale_moves_in_round_steps():
+    from bceviz.model.labs.segmentation import nice_ceil
+
+    assert nice_ceil(0.0046) == 0.005 and nice_ceil(0.005) == 0.005
+    assert nice_ceil(0.00012) == 0.00015 and nice_ceil(7.1) == 10.0 and nice_ceil(1.0) == 1.0
 
 
 def test_symlog_scale():

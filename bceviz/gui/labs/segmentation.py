@@ -1068,8 +1068,9 @@ class SegmentationControls(_SegPanel):
         if event.type() == QEvent.Type.FontChange:  # presentation mode grows the window's font
             QTimer.singleShot(0, self._fit_width)
 
-    def on_lab_event(self, name: str, **info):
-        # A training step changes nothing shown here; a brush stroke only the mask's size
+    def on_event(self, name: str, **info):
+        # A training step changes nothing shown here (not even paced); a brush stroke only
+        # the mask's size
         # and the n_neg / n_pos suggestion (a full redraw would reset a dozen sliders per
         # mouse move).
         if name == "model":

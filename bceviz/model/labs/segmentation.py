@@ -132,7 +132,7 @@ class GradientMap:
     ``values``: (size, size). ``scale`` > 0: the colour bar spans ±scale; with
     ``shared`` it is the largest |∂L/∂z| of any of the five losses at the
     current prediction (so switching the loss keeps the colours comparable),
-    else this loss's own largest. ``own_max`` per loss kind;
+    else this loss's own largest, rounded up to a step of :data:`SCALE_STEPS`. ``own_max`` per loss kind;
     ``lesion_share``: the share of Σ|∂L/∂z| on lesion pixels per kind (None
     when the gradient is 0 everywhere).
     """
@@ -169,6 +169,21 @@ class SizeCurve:
     current_share: float
     edge_px: float
     offset_px: float
+
+
+#: Steps of the gradient map's colour scale within a decade (it moves in these steps, so
+#: the colour bar is not redrawn on every training step).
+SCALE_STEPS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0)
+
+
+def nice_ceil(value: float) -> float:
+    """The smallest m · 10^k >= ``value`` with m in :data:`SCALE_STEPS` (value > 0)."""
+    exponent = math.floor(math.log10(value))
+    for m in SCALE_STEPS:
+        candidate = m * 10.0 ** exponent
+        if candidate >= value * (1 - 1e-12):
+            return float(f"{candidate:.3g}")
+    return 10.0 ** (exponent + 1)
 
 
 def symlog(values: np.ndarray, scale: float, decades: int = GRAD_DECADES) -> np.ndarray:
@@ -634,8 +649,7 @@ class SegmentationState(LabState):
         assert chosen is not None
         shared = self.view["grad_scale"] == "shared"
         scale = max(own_max.values()) if shared else own_max[self.loss.kind]
-        if not (scale > 0 and math.isfinite(scale)):
-            scale = 1.0
+        scale = nice_ceil(scale) if scale > 0 and math.isfinite(scale) else 1.0
         size = self.scan.size
         values = chosen.reshape(size, size)
         self._gradient = GradientMap(version=version, kind=self.loss.kind,
