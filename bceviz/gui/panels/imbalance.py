@@ -25,7 +25,6 @@ to ``AUTO_FIT_MAX`` training points; above, on request).
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Optional
 
 import numpy as np
@@ -42,28 +41,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bceviz.engine import logistic as _logistic
-from bceviz.engine import metrics as _metrics
 from bceviz.engine.losses import LossSpec
 from bceviz.gui import format as fmt
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel
 from bceviz.gui.safety import plain_label, shown
+from bceviz.model import imbalance as _imbalance
+from bceviz.model.imbalance import (
+    AUTO_FIT_MAX,
+    FIT_STEPS,
+    FOCAL_GAMMA,
+    VARIANTS,
+    spec_variant,
+    variant_spec,
+)
 from bceviz.model.state import MAX_POINTS, StateError
 
-#: Focusing parameter of the focal-loss variant (torchvision's default).
-FOCAL_GAMMA = 2.0
-#: Newton steps per variant in the comparison (and for "Fit now").
-FIT_STEPS = 30
-#: Above this many training points the comparison is refitted only on request.
-AUTO_FIT_MAX = 5000
 #: Changes that come faster than this (a dragged point, a slider being moved) refit
 #: the three variants only once they stop for this long (seconds): three 30-step
 #: Newton fits take ~10 ms at 1,000 points, too much for every frame of a drag.
 FIT_SETTLE_S = 0.3
 #: The positive-share slider, in whole percent.
 MIN_PERCENT, MAX_PERCENT = 1, 50
-VARIANTS = ("plain", "weighted", "focal")
 #: Below this width (px) the panel is compact: short labels, the suggestion wraps. At
 #: 1280 × 800 it shares the screen with eight other panels and is about 365 px wide.
 COMPACT_BELOW = 560
@@ -91,45 +90,13 @@ def pct(value: float, digits: int = 3) -> str:
     return f"{fmt.num(100.0 * value, digits)} %"
 
 
-def variant_spec(base: LossSpec, variant: str, pos_weight: float) -> LossSpec:
-    """The loss of a variant, keeping the base's label smoothing."""
-    if variant == "weighted":
-        return replace(base, pos_weight=pos_weight, focal_gamma=0.0, focal_alpha=None)
-    if variant == "focal":
-        return replace(base, pos_weight=1.0, focal_gamma=FOCAL_GAMMA, focal_alpha=None)
-    return replace(base, pos_weight=1.0, focal_gamma=0.0, focal_alpha=None)
-
-
-def spec_variant(spec: LossSpec) -> Optional[str]:
-    """Which variant a spec is (None for any other combination)."""
-    if spec.focal_alpha is not None:
-        return None
-    if spec.focal_gamma == 0.0:
-        return "plain" if spec.pos_weight == 1.0 else "weighted"
-    if spec.focal_gamma == FOCAL_GAMMA and spec.pos_weight == 1.0:
-        return "focal"
-    return None
-
-
-def scores_at(labels: np.ndarray, probs: np.ndarray, threshold: float) -> dict:
-    """Recall, precision, accuracy at the threshold; AP (None if a class is missing); ECE."""
-    report = _metrics.classification_report(labels, probs, threshold)
-    both = 0 < np.count_nonzero(labels) < labels.size
-    return {
-        "recall": report["recall"], "precision": report["precision"],
-        "accuracy": report["accuracy"], "predicted": report["tp"] + report["fp"],
-        "ap": _metrics.average_precision(labels, probs) if both else None,
-        "ece": _metrics.expected_calibration_error(labels, probs),
-    }
-
-
 class ImbalancePanel(Panel):
     """Positive-share slider, suggested pos_weight, loss variants and their side-by-side scores."""
 
     title = "Imbalance lab"
     panel_id = "imbalance"
     listens = ("data", "weights", "spec", "settings", "features", "threshold")
-    min_interval_ms = 150
+    min_interval_ms = 33  # 30 redraws a second: the fits are cached below the GUI
     compact_below = COMPACT_BELOW
     compact_min = COMPACT_MIN
 
@@ -359,64 +326,15 @@ class ImbalancePanel(Panel):
 
     # ------------------------------------------------------------------ computing
     def _fit(self, spec: LossSpec):
-        st = self.state
-        return _logistic.fit_logistic(
-            st.features_of(st.X_train), st.y_train, spec, l2=st.training.l2, l1=st.training.l1,
-            optimizer="newton", steps=FIT_STEPS)
-
-    def _eval_split(self) -> tuple[np.ndarray, str]:
-        """The mask scored in the table, and its name: held-out if it has both classes."""
-        st = self.state
-        held = st.heldout
-        labels = st.y[held] >= 0.5
-        if held.any() and 0 < np.count_nonzero(labels) < labels.size:
-            return held, "held-out"
-        return ~held, "training"
+        return _imbalance.fit_variant(self.state, spec)
 
     def _compute_fits(self, force: bool = False) -> None:
-        st = self.state
-        key = (self._data_version, st.features, st.training.l1, st.training.l2,
-               st.spec.label_smoothing)
         self._fits_dirty = False
-        if key == self._fits_key and self.fits:
-            return
-        if st.n_train > AUTO_FIT_MAX and not force:
-            self.fits = {}
-            self._fits_key = None
-            return
-        self._fits_key = key
-        pos_weight = st.balanced_pos_weight()
-        self.fits = {}
-        if st.n_train == 0:
-            return
-        for variant in VARIANTS:
-            spec = variant_spec(st.spec, variant, pos_weight)
-            fit = self._fit(spec)
-            self.fits[variant] = {"spec": spec, "w": fit.w, "b": fit.b}
+        self.fits = _imbalance.comparison_fits(self.state, force=force)
 
     def _score_rows(self) -> None:
-        st = self.state
-        mask, self.eval_name = self._eval_split()
-        labels = _metrics.hard_labels(st.y[mask])
-        self.eval_n = int(labels.size)
-        self.eval_pos = int(np.count_nonzero(labels))
-        self.rows = {}
-        if labels.size == 0:
-            return
-        F = st.features_of(st.X[mask])
-        t = st.threshold
-        for variant, fit in self.fits.items():
-            if fit["w"].shape[0] != F.shape[1]:
-                continue
-            probs = _logistic.predict_proba(F, fit["w"], fit["b"])
-            self.rows[variant] = scores_at(labels, probs, t)
-        current = np.asarray(st.proba_of(st.X[mask]), dtype=np.float64)
-        if np.all(np.isfinite(current)):
-            self.rows["current"] = scores_at(labels, np.clip(current, 0.0, 1.0), t)
-        baseline = scores_at(labels, np.zeros(labels.size), 0.5)
-        baseline["precision"] = None  # nothing is called positive: undefined, not 0
-        baseline["ece"] = None  # a rule, not a probability
-        self.rows["baseline"] = baseline
+        self.rows, self.eval_name, self.eval_n, self.eval_pos = _imbalance.score_rows(
+            self.state, self.fits)
 
     # ------------------------------------------------------------------ drawing
     def refresh(self) -> None:
