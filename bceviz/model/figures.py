@@ -72,6 +72,70 @@ def probe_readout(state) -> ProbeReadout:
     return _readout(float(state.probe_z), float(state.probe_y), state.spec)
 
 
+# --------------------------------------------------------------------------- samples
+#: The samples panel holds p of exactly 0 or 1 this far from the edge (the loss stays finite).
+SAMPLES_P_CLIP = 1e-12
+
+
+@dataclass(frozen=True, eq=False)
+class SamplesSummary:
+    """The samples panel's numbers: per-pair losses (nats, current loss settings) of
+    classifier A (and B, the reference, if any), the product of likelihoods and mean of
+    each, and the pair that carries the largest share of A's total loss."""
+
+    losses_a: np.ndarray
+    losses_b: "np.ndarray | None"
+    likelihood_a: float
+    likelihood_b: "float | None"
+    mean_a: float
+    mean_b: "float | None"
+    dominant: "int | None"
+    dominant_share: float
+    clipped: bool
+
+
+def _clip(p) -> np.ndarray:
+    return np.clip(np.asarray(p, dtype=np.float64), SAMPLES_P_CLIP, 1.0 - SAMPLES_P_CLIP)
+
+
+def likelihood(p, y) -> float:
+    """Π p^y (1 − p)^(1 − y): the probability a classifier gives the observed labels."""
+    from bceviz.engine.losses import loss_from_probs
+
+    return float(np.exp(-np.sum(loss_from_probs(_clip(p), y, eps=0.0))))
+
+
+@lru_cache(maxsize=16)
+def _samples(p: bytes, y: bytes, ref: "bytes | None", spec: LossSpec) -> SamplesSummary:
+    pa, ya = np.frombuffer(p), np.frombuffer(y)
+    pc = _clip(pa)
+    losses_a = loss_from_logits(np.log(pc) - np.log1p(-pc), ya, spec)
+    losses_b = like_b = mean_b = None
+    clipped = bool(np.any((pa <= 0) | (pa >= 1)))
+    if ref is not None:
+        rb = np.frombuffer(ref)
+        rc = _clip(rb)
+        losses_b = loss_from_logits(np.log(rc) - np.log1p(-rc), ya, spec)
+        like_b, mean_b = likelihood(rb, ya), float(np.mean(losses_b)) if len(rb) else 0.0
+        clipped = clipped or bool(np.any((rb <= 0) | (rb >= 1)))
+    total = float(np.sum(losses_a))
+    dominant = int(np.argmax(losses_a)) if len(pa) and total > 0 else None
+    share = float(losses_a[dominant]) / total if dominant is not None else 0.0
+    return SamplesSummary(losses_a=losses_a, losses_b=losses_b, likelihood_a=likelihood(pa, ya),
+                          likelihood_b=like_b, mean_a=float(np.mean(losses_a)) if len(pa) else 0.0,
+                          mean_b=mean_b, dominant=dominant, dominant_share=share,
+                          clipped=clipped)
+
+
+def samples_summary(state) -> SamplesSummary:
+    """The summary of ``state``'s samples panel pairs (memoised on the pairs and the spec)."""
+    ref = state.samples_ref_p
+    return _samples(np.ascontiguousarray(state.samples_p, dtype=np.float64).tobytes(),
+                    np.ascontiguousarray(state.samples_y, dtype=np.float64).tobytes(),
+                    None if ref is None else np.ascontiguousarray(ref, np.float64).tobytes(),
+                    state.spec)
+
+
 # --------------------------------------------------------------------------- metrics
 SPLITS = ("train", "heldout")
 SPLIT_NAMES = {"train": "training", "heldout": "held-out"}
@@ -167,5 +231,6 @@ def metrics_figures(state) -> MetricsFigures:
     return figures
 
 
-__all__ = ["CALIBRATION_BINS", "MetricsFigures", "ProbeReadout", "SPLIT_NAMES", "metric_value",
-           "metrics_figures", "probe_readout", "score_split", "sigmoid_pair"]
+__all__ = ["CALIBRATION_BINS", "MetricsFigures", "ProbeReadout", "SAMPLES_P_CLIP", "SPLIT_NAMES",
+           "SamplesSummary", "likelihood", "metric_value", "metrics_figures", "probe_readout",
+           "samples_summary", "score_split", "sigmoid_pair"]

@@ -54,3 +54,18 @@ def test_an_empty_split_is_a_message_not_nan():
     m = figures.metrics_figures(st)
     assert m.splits["heldout"]["problem"] == "held-out split: no points"
     assert m.splits["heldout"]["auc"] is None and m.model_ok
+
+
+def test_samples_summary_is_the_engine_loss_and_the_product_of_likelihoods():
+    st = AppState()
+    st.set_samples([0.9, 0.6, 0.01], [1.0, 1.0, 1.0], [0.8, 0.8, 0.8])
+    s = figures.samples_summary(st)
+    np.testing.assert_allclose(s.losses_a, -np.log([0.9, 0.6, 0.01]), rtol=1e-12)
+    assert s.likelihood_a == pytest.approx(0.9 * 0.6 * 0.01, rel=1e-12)
+    assert s.mean_a == pytest.approx(-np.log(0.9 * 0.6 * 0.01) / 3, rel=1e-12)
+    assert s.dominant == 2 and s.dominant_share == pytest.approx(
+        -np.log(0.01) / -np.log(0.9 * 0.6 * 0.01), rel=1e-12)
+    assert s.likelihood_b == pytest.approx(0.8 ** 3, rel=1e-12)
+    assert figures.samples_summary(st) is s  # both the bars and the readout read this object
+    st.set_spec(label_smoothing=0.2)
+    assert figures.samples_summary(st) is not s

@@ -29,9 +29,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
-from bceviz.engine.losses import NATS_PER_BIT, loss_from_logits, loss_from_probs
+from bceviz.engine.losses import NATS_PER_BIT
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel
+from bceviz.model import figures as _figures
 from bceviz.gui.widgets import (
     rich_label,
     apply_palette,
@@ -77,6 +78,7 @@ class SamplesPanel(Panel):
         self.losses_a = np.zeros(0)
         self.losses_b: Optional[np.ndarray] = None
         self.dominant: Optional[int] = None
+        self.figures: Optional[_figures.SamplesSummary] = None
 
         layout = self.vbox(self)
         bar = QHBoxLayout()
@@ -185,15 +187,8 @@ class SamplesPanel(Panel):
     def _scale(self) -> float:
         return NATS_PER_BIT if self.state.view.units == "bits" else 1.0
 
-    def _losses(self, p: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Per-sample loss in nats under the current spec (p clipped off exact 0 and 1)."""
-        return loss_from_logits(_logits(p), y, self.state.spec)
-
-    @staticmethod
-    def likelihood(p: np.ndarray, y: np.ndarray) -> float:
-        """Π p^y (1 − p)^(1 − y): the probability the classifier gives the observed labels."""
-        pc = np.clip(np.asarray(p, dtype=np.float64), P_CLIP, 1.0 - P_CLIP)
-        return float(np.exp(-np.sum(loss_from_probs(pc, y, eps=0.0))))
+    #: Π p^y (1 − p)^(1 − y) (model.figures.likelihood).
+    likelihood = staticmethod(_figures.likelihood)
 
     @staticmethod
     def row_offset(y: float) -> float:
@@ -224,10 +219,9 @@ class SamplesPanel(Panel):
         # Dots shrink with the rows so neighbours never overlap in a small dock.
         dot_size = min(max(0.45 * row_px, 7.0), 14.0) * theme.scale
 
-        self.losses_a = self._losses(p, y)
-        self.losses_b = self._losses(ref, y) if ref is not None else None
-        total = float(np.sum(self.losses_a))
-        self.dominant = int(np.argmax(self.losses_a)) if n and total > 0 else None
+        summary = self.figures = _figures.samples_summary(state)  # computed below the GUI
+        self.losses_a, self.losses_b = summary.losses_a, summary.losses_b
+        self.dominant = summary.dominant
 
         # Strip: the rails (label 1 at the top of a row, 0 at the bottom), then the dots.
         rail_x = np.tile([0.0, 1.0], 2 * n)
@@ -335,14 +329,13 @@ class SamplesPanel(Panel):
     def _summary_html(self) -> str:
         state = self.state
         units = state.view.units
-        p, y, ref = state.samples_p, state.samples_y, state.samples_ref_p
-        n = len(p)
+        n = len(state.samples_p)
         spec = state.spec
         plain = spec.label_smoothing == 0 and spec.pos_weight == 1.0 and not spec.is_focal
 
-        def line(name, probs, losses, marker):
-            like = self.likelihood(probs, y)
-            mean = float(np.mean(losses)) if n else 0.0
+        summary = self.figures
+
+        def line(name, like, mean, marker):
             text = (f"<b>{name}</b> {marker}: Π likelihood = <b>{num(like, 4)}</b> &nbsp; "
                     f"mean BCE = <b>{signed(loss_text(mean, units))}</b>")
             if plain and like > 0:
@@ -350,18 +343,17 @@ class SamplesPanel(Panel):
                 text += f" &nbsp;(= −{log} {num(like, 4)} / {n})"
             return text
 
-        lines = [line("A", p, self.losses_a, "●")]
-        if ref is not None and self.losses_b is not None:
-            lines.append(line("B", ref, self.losses_b, "○"))
-        if self.dominant is not None:
-            total = float(np.sum(self.losses_a))
-            share = float(self.losses_a[self.dominant]) / total if total > 0 else 0.0
+        lines = [line("A", summary.likelihood_a, summary.mean_a, "●")]
+        if summary.losses_b is not None:
+            lines.append(line("B", summary.likelihood_b, summary.mean_b, "○"))
+        if summary.dominant is not None:
+            share = summary.dominant_share
             lines.append(f"#{self.dominant + 1} carries the largest share of A's total loss: "
                          f"<b>{num(100 * share, 3)}%</b>")
         if not plain:
             lines.append("<i>bars and means use the current loss settings; "
                          "the likelihood is plain BCE's</i>")
-        if np.any((p <= 0) | (p >= 1)) or (ref is not None and np.any((ref <= 0) | (ref >= 1))):
+        if summary.clipped:
             lines.append(f"<i>p of exactly 0 or 1 is clipped to {num(P_CLIP, 2)} from the edge</i>")
         return "<br>".join(lines)
 
