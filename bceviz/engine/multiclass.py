@@ -31,12 +31,11 @@ import numbers
 
 import numpy as np
 
-from bceviz.engine.losses import loss_from_logits, sigmoid
+from bceviz.engine.losses import loss_from_logits, sigmoid, softplus
 from bceviz.engine.multilabel import (
     EXPLOSION_FACTOR,
     OPTIMIZERS,
     FlatOptimizer,
-    multilabel_gradient,
     multilabel_loss_per_label,
 )
 
@@ -449,6 +448,10 @@ class MulticlassTrainer:
     keeps the last finite weights and sets ``status``.
     """
 
+    _explode_ref: float | None = None
+    #: (one-vs-rest objective, its gradient, softmax objective, its gradient) now, or None.
+    _evaluation: tuple[float, np.ndarray, float, np.ndarray] | None = None
+
     def __init__(self, X, labels, n_classes: int, *, l2: float = 0.0, optimizer: str = "gd",
                  lr: float = 0.5) -> None:
         self._X = _as_points(X)
@@ -478,9 +481,39 @@ class MulticlassTrainer:
         s = _softmax_parts(self._X, self._labels, Ws, bs, self._l2)[0]
         return o, s
 
+    def _evaluate(self, ovr, soft) -> tuple[float, np.ndarray, float, np.ndarray]:
+        """(one-vs-rest objective, its packed gradient, softmax objective, its gradient).
+
+        One pass per model: for plain BCE dℓ/dz = σ(z) − y, and the loss is
+        softplus(−z) for y = 1 and softplus(z) for y = 0 (finite for any logit).
+        """
+        X, Y, n, l2 = self._X, self._Y, self._X.shape[0], self._l2
+        Wo, bo = ovr
+        Z = X @ Wo + bo
+        sp_pos, sp_neg = softplus(Z), softplus(-Z)
+        o = float(np.sum(Y * sp_neg + (1.0 - Y) * sp_pos)) / n + 0.5 * l2 * float(np.sum(Wo * Wo))
+        G = np.exp(-sp_neg) - Y  # σ(z) − y
+        grad_o = _pack(X.T @ G / n + l2 * Wo, G.sum(axis=0) / n)
+        Ws, bs = soft
+        s, gWs, gbs, _ = _softmax_grad(X, self._labels, Ws, bs, l2)
+        return o, grad_o, s, _pack(gWs, gbs)
+
+    def _current(self) -> tuple[float, np.ndarray, float, np.ndarray]:
+        evaluation = self._evaluation
+        if evaluation is None:
+            evaluation = self._evaluation = self._evaluate(self._ovr, self._soft)
+        return evaluation
+
+    @property
+    def grad_norm(self) -> float:
+        """The larger of the two models' gradient norms at the current weights."""
+        _, go, _, gs = self._current()
+        return math.sqrt(max(float(go @ go), float(gs @ gs)))
+
     def _arm(self) -> None:
         """Measure "exploded" against the objectives now (at the next step: edits are cheap)."""
-        self._explode_ref: float | None = None
+        self._explode_ref = None
+        self._evaluation = None
 
     def _explode_limit(self) -> float:
         if self._explode_ref is None:
@@ -570,26 +603,24 @@ class MulticlassTrainer:
         d, K = self._X.shape[1], self._K
         taken = 0
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            limit = self._explode_limit()
             for _ in range(int(n)):
-                Wo, bo = self._ovr
-                gWo, gbo = multilabel_gradient(self._X, self._Y, Wo, bo, l2=self._l2)
-                new_o, st_o = self._ovr_opt.propose(_pack(Wo, bo), _pack(gWo, gbo))
-                Ws, bs = self._soft
-                _, gWs, gbs, _ = _softmax_grad(self._X, self._labels, Ws, bs, self._l2)
-                new_s, st_s = self._soft_opt.propose(_pack(Ws, bs), _pack(gWs, gbs))
+                _, grad_o, _, grad_s = self._current()
+                new_o, st_o = self._ovr_opt.propose(_pack(*self._ovr), grad_o)
+                new_s, st_s = self._soft_opt.propose(_pack(*self._soft), grad_s)
                 if not (math.isfinite(float(np.add.reduce(new_o)))
                         and math.isfinite(float(np.add.reduce(new_s)))):
                     return taken + self._diverge("the weights became infinite")
                 ovr, soft = _unpack(new_o, d, K), _unpack(new_s, d, K)
                 soft = (soft[0], soft[1] - soft[1].mean())
-                try:
-                    o, s = self._objectives(ovr, soft)
-                except ValueError:
-                    return taken + self._diverge("the logits became infinite")
-                if not (math.isfinite(o) and math.isfinite(s)) \
-                        or max(o, s) > self._explode_limit():
-                    return taken + self._diverge(f"the loss exploded to {max(o, s):.3g}")
-                self._ovr, self._soft = ovr, soft
+                evaluation = self._evaluate(ovr, soft)
+                o, s = evaluation[0], evaluation[2]
+                if not (math.isfinite(o) and math.isfinite(s)) or max(o, s) > limit:
+                    what = ("the loss became infinite" if not (math.isfinite(o)
+                                                              and math.isfinite(s))
+                            else f"the loss exploded to {max(o, s):.3g}")
+                    return taken + self._diverge(what)
+                self._ovr, self._soft, self._evaluation = ovr, soft, evaluation
                 self._ovr_opt.commit(st_o)
                 self._soft_opt.commit(st_s)
                 self._steps += 1

@@ -64,6 +64,8 @@ STARTS = ("fit", "zero")
 MAX_NAME = 16
 #: The most steps one ``step(n)`` call takes.
 MAX_STEPS_PER_CALL = 200_000
+#: Below this gradient norm a gradient step moves nothing: training has converged.
+CONVERGED_GRAD = 1e-13
 #: Region codes of :attr:`MulticlassGrid.region`.
 EXACTLY_ONE, NOBODY, SEVERAL = 0, 1, 2
 
@@ -525,10 +527,25 @@ class MulticlassState(LabState):
         self._emit("model", reason="fit")
 
     def step(self, n: int = 1) -> int:
-        """n gradient steps of both models (at most MAX_STEPS_PER_CALL)."""
+        """n gradient steps of both models (at most MAX_STEPS_PER_CALL); how many were done.
+
+        Once both gradients have vanished (norm below CONVERGED_GRAD) a step
+        cannot move the weights, so the remaining steps are counted without
+        being computed: ``step(10**6)`` returns quickly once converged.
+        """
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise LabError(f"n must be a whole number >= 0, got {n!r}")
-        taken = self.trainer.step(min(n, MAX_STEPS_PER_CALL))
+        n = min(n, MAX_STEPS_PER_CALL)
+        taken = 0
+        while taken < n:
+            chunk = min(n - taken, 500)
+            done = self.trainer.step(chunk)
+            taken += done
+            if done < chunk:
+                break
+            if taken < n and self.trainer.grad_norm < CONVERGED_GRAD:
+                self._steps_offset += n - taken
+                taken = n
         if taken:
             self.version += 1
             self._emit("model", reason="step")
