@@ -57,7 +57,7 @@ class _Report:
         self.log_path: Optional[Path] = None
         if self.stream is None:  # windowed build on Windows: no console
             self.log_path = Path(tempfile.gettempdir()) / "bceviz-selftest.log"
-            self.stream = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115
+            self.stream = open(self.log_path, "w", encoding="utf-8")
 
     def line(self, text: str) -> None:
         print(text, file=self.stream, flush=True)

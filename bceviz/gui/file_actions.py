@@ -534,7 +534,7 @@ def _column_names(axes) -> tuple[tuple[str, str], str]:
     label = str(axes.label_name)
     try:
         for n in (*names, label):
-            datafiles._check_name(n, "name")  # noqa: SLF001 - the writer's own rule
+            datafiles._check_name(n, "name")
         if len({*names, label}) != 3:
             raise ValueError("duplicate names")
     except ValueError:

@@ -706,7 +706,7 @@ class MainWindow(QMainWindow):
 
         view_menu = mb.addMenu("&View")
         self.view_menu = view_menu
-        for pid, dock in self.docks.items():
+        for dock in self.docks.values():
             act = dock.toggleViewAction()
             act.setText(f"{dock.windowTitle()} panel")
             act.setStatusTip(f"Show or hide the {dock.windowTitle()} panel")

@@ -145,7 +145,7 @@ def report_error(exc: BaseException, context: str = "", *, parent: QWidget | Non
         box.setModal(False)
         box.show()
         _open_box.append(box)
-    except Exception:  # noqa: BLE001, S110 - reporting must never raise itself
+    except Exception:  # noqa: BLE001 - reporting must never raise itself
         pass
 
 

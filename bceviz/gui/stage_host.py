@@ -56,7 +56,7 @@ class LabView:
         module = importlib.import_module(info.gui_module)
         panels: dict[str, QWidget] = {}
         titles: dict[str, str] = {}
-        for pid, panel_cls in getattr(module, "PANELS").items():
+        for pid, panel_cls in module.PANELS.items():
             panel = panel_cls(state)
             panels[pid] = panel
             titles[pid] = str(getattr(panel_cls, "title", "") or pid)

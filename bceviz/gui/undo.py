@@ -82,7 +82,7 @@ class _Command(QUndoCommand):
         self._same = same
         self._done = True  # recorded after the fact: the first redo() is the change itself
 
-    def id(self) -> int:  # noqa: A003 (Qt name)
+    def id(self) -> int:
         return _MERGE_IDS.get(self.kind, -1) if self._gesture is not None else -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 (Qt name)

@@ -162,7 +162,7 @@ def pixel_size(view_box: pg.ViewBox) -> tuple[float, float]:
     try:
         px = view_box.viewPixelSize()
         w, h = float(px[0]), float(px[1])
-    except Exception:  # not yet in a scene / zero size
+    except Exception:  # noqa: BLE001 - not yet in a scene / zero size
         return 1.0, 1.0
     if not (math.isfinite(w) and w > 0):
         w = 1.0

@@ -23,7 +23,16 @@ running     training started or paused
 status      a message for the status bar (``message``, ``level``)
 view        display options (units, axes, overlays) changed
 scenario    a scenario was applied (title, caption)
+scrub       the timeline's view position changed (``index``: the history record
+            shown, None = the present; ``kind`` "scrub", "clear" or "continue",
+            the last with ``before``, the training record it replaced, for undo)
 ==========  ===============================================================
+
+Scrubbing (:meth:`AppState.scrub_to`) is a view: it never changes the data,
+settings or weights. :meth:`AppState.shown_weights` (and so ``logits_of``,
+``proba_of``, ``point_losses``) follow it, so every panel that draws the model
+shows the model as it was at that record; :meth:`AppState.continue_from_scrub`
+is the one way back into training from there (see ``docs/architecture.md``).
 
 Points loaded from a table (e.g. the bundled breast-cancer data) keep the
 table in ``state.table`` so the user can choose two other feature columns
@@ -206,7 +215,7 @@ class AppState:
     def __init__(self) -> None:
         self.events = EventGroup(
             "spec", "probe", "samples", "data", "weights", "settings", "features",
-            "threshold", "running", "status", "view", "scenario",
+            "threshold", "running", "status", "view", "scenario", "scrub",
         )
         #: Bumped before any listener hears of a change: derived figures cache on it.
         self.version = 0
@@ -243,6 +252,8 @@ class AppState:
         self.y = np.asarray(y, dtype=np.float64)
         self.heldout = _datasets.heldout_split(len(self.y), 0.25, seed=0, y=self.y)
         self.trainer = self._new_trainer()
+        #: The history record the timeline shows (None = the present); see scrub_to.
+        self.scrub_index: Optional[int] = None
 
     def _bump_version(self, **_: Any) -> None:
         self.version += 1
@@ -271,7 +282,10 @@ class AppState:
         self.scenario_id, self.scenario_title = snap.scenario_id, snap.scenario_title
         self.caption, self.scenario_panels = snap.caption, snap.scenario_panels
         self.stage_id = snap.scenario_id
+        scrubbed, self.scrub_index = self.scrub_index is not None, None
         ev = self.events
+        if scrubbed:
+            ev.scrub.emit(index=None, kind="clear")
         ev.data.emit(kind="reset", index=None)
         ev.spec.emit()
         ev.features.emit()
@@ -444,6 +458,7 @@ class AppState:
             raise StateError(f"unknown feature map {kind!r}")
         if kind == self.features:
             return
+        self._clear_scrub()
         self.features = kind
         self._sync_trainer_data()
         self.events.features.emit()
@@ -453,9 +468,10 @@ class AppState:
         n = self.training.steps_per_frame if n is None else int(n)
         if n <= 0 or self.n_train == 0:
             return 0
+        self._clear_scrub()
         done = self.trainer.step(n)
         if done:
-            self.events.weights.emit(reason="step")
+            self.events.weights.emit(reason="step", steps=done)
         if self.trainer.diverged:
             self.set_running(False)
             self.set_status(self.trainer.status, "error")
@@ -471,10 +487,13 @@ class AppState:
             running = False
         if running == self.running:
             return
+        if running:  # playing resumes from the present
+            self._clear_scrub()
         self.running = running
         self.events.running.emit()
 
     def reset_weights(self) -> None:
+        self._clear_scrub()
         self.trainer.reset()
         self.set_status("Weights reset to zero", "info")
         self.events.weights.emit(reason="reset")
@@ -485,6 +504,7 @@ class AppState:
         if w_arr.shape != self.trainer.w.shape or not np.all(np.isfinite(w_arr)):
             raise StateError("weights must be finite and match the feature map")
         bb = self.trainer.b if b is None else _finite("b", b)
+        self._clear_scrub()
         self.trainer.set_weights(w_arr, bb)
         self.events.weights.emit(reason="set")
 
@@ -498,7 +518,7 @@ class AppState:
         return int(np.count_nonzero(~self.heldout))
 
     @property
-    def X_train(self) -> np.ndarray:
+    def X_train(self) -> np.ndarray:  # noqa: N802 - X is the design matrix
         return self.X[~self.heldout]
 
     @property
@@ -719,8 +739,9 @@ class AppState:
         return F
 
     def logits_of(self, X) -> np.ndarray:
-        F = self.features_of(X)
-        return F @ self.trainer.w + self.trainer.b
+        """Logits of points X (N, 2) under the weights shown (:meth:`shown_weights`)."""
+        w, b = self.shown_weights()
+        return self.features_of(X) @ w + b
 
     def proba_of(self, X) -> np.ndarray:
         z = self.logits_of(X)
@@ -753,7 +774,7 @@ class AppState:
                 out[f"{name}_loss"] = None
                 out[f"{name}_accuracy"] = None
                 continue
-            z = self.logits_of(self.X[mask])
+            z = self.features_of(self.X[mask]) @ self.trainer.w + self.trainer.b
             y = self.y[mask]
             out[f"{name}_loss"] = float(np.mean(loss_from_logits(z, y, self.spec)))
             p = np.exp(-np.logaddexp(0.0, -z))
@@ -762,6 +783,109 @@ class AppState:
         out["objective"] = float(self.trainer.objective()) if self.n_train else None
         out["diverged"] = bool(self.trainer.diverged)
         return out
+
+    # -------------------------------------------------------------- timeline
+    def shown_weights(self) -> tuple[np.ndarray, float]:
+        """(w, b) the panels draw: the scrubbed history record's, else the trainer's.
+
+        The arrays are read-only views (copy to keep); ``b`` a float.
+        """
+        i = self.scrub_index
+        if i is None:
+            return self.trainer.w, float(self.trainer.b)
+        hist = self.trainer.history
+        return hist.w[i], float(hist.b[i])
+
+    def scrub_to(self, index: Optional[int]) -> None:
+        """Show history record ``index`` (0 = the oldest kept; None or the newest = the present).
+
+        A view only: data, settings and weights stay as they are. Training is
+        paused first (the present would move under the user otherwise).
+        StateError, nothing changed, if ``index`` is not in [0, len(history) − 1].
+        """
+        n = len(self.trainer.history)
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+                raise StateError(f"timeline position must be an integer, got {index!r}")
+            index = int(index)
+            if not 0 <= index < n:
+                raise StateError(f"timeline position {index} is outside [0, {n - 1}]")
+            if index == n - 1:
+                index = None
+        if index == self.scrub_index:
+            return
+        if index is not None and self.running:
+            self.set_running(False)
+        self.scrub_index = index
+        self.events.scrub.emit(index=index, kind="scrub")
+
+    def _clear_scrub(self) -> None:
+        if self.scrub_index is not None:
+            self.scrub_index = None
+            self.events.scrub.emit(index=None, kind="clear")
+
+    def training_record(self) -> dict:
+        """The trainer's weights, step count and history (copies): what continue-from-here
+        replaces and undo puts back (:meth:`restore_training_record`)."""
+        t = self.trainer
+        return {"w": t.w.copy(), "b": float(t.b), "steps": int(t.steps),
+                "history": t.history.state_dict()}
+
+    def restore_training_record(self, record: dict) -> None:
+        """Put back weights, step count and history from :meth:`training_record`.
+
+        StateError, nothing changed, if the record does not fit the feature map
+        (the weights' length) or is inconsistent.
+        """
+        t = self.trainer
+        w = np.asarray(record["w"], dtype=np.float64)
+        if w.shape != t.w.shape or not np.all(np.isfinite(w)):
+            raise StateError("the recorded weights do not match the feature map")
+        old = self.training_record()
+        try:
+            t.set_weights(w, float(record["b"]))
+            t.restore(int(record["steps"]), record["history"])
+        except ValueError as exc:
+            t.set_weights(old["w"], old["b"])
+            t.restore(old["steps"], old["history"])
+            raise StateError(f"cannot restore the training history: {exc}") from None
+        self.scrub_index = None
+        self.events.scrub.emit(index=None, kind="clear")
+        # "reset": the history was replaced, so views that cache it start over.
+        self.events.weights.emit(reason="reset", source="timeline")
+
+    def continue_from_scrub(self) -> None:
+        """Continue training from the scrubbed record: the later history is discarded.
+
+        The weights become the record's, the step count its step, the history
+        ends there (its thinning stride kept); the optimizer's state (momentum,
+        Adam moments) starts afresh. Emits ``scrub`` with ``kind="continue"``
+        and ``before`` (the training record replaced, so undo can put it back),
+        then ``weights`` with ``reason="reset"``. StateError if nothing is scrubbed.
+        """
+        i = self.scrub_index
+        if i is None:
+            raise StateError("nothing to continue from: drag the timeline back first")
+        before = self.training_record()
+        hist = before["history"]
+        cut = {name: (np.asarray(v)[: i + 1].copy() if isinstance(v, np.ndarray) else v)
+               for name, v in hist.items()}
+        cut["provisional"] = int(cut["step"][-1]) % int(hist["stride"]) != 0
+        record = {"w": cut["w"][-1].copy(), "b": float(cut["b"][-1]),
+                  "steps": int(cut["step"][-1]), "history": cut}
+        t = self.trainer
+        try:
+            t.set_weights(record["w"], record["b"])
+            t.restore(record["steps"], cut)
+        except ValueError as exc:
+            t.set_weights(before["w"], before["b"])
+            t.restore(before["steps"], before["history"])
+            raise StateError(f"cannot continue from step {record['steps']}: {exc}") from None
+        self.scrub_index = None
+        self.events.scrub.emit(index=None, kind="continue", before=before)
+        self.events.weights.emit(reason="reset", source="timeline")
+        self.set_status(f"Continuing from step {record['steps']:,}: the later history is "
+                        "discarded (Ctrl+Z brings it back)", "info")
 
     # -------------------------------------------------------------- internal
     def _new_trainer(self):

@@ -8,22 +8,21 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
-pytest.importorskip("pytestqt")
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget  # noqa: E402
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from bceviz.engine.losses import (  # noqa: E402
+from bceviz.engine.losses import (
     LossSpec,
     entropy,
     grad_from_logits,
     loss_from_logits,
 )
-from bceviz.gui.panels.formula import FormulaPanel  # noqa: E402
-from bceviz.gui.panels.loss_curve import LossCurvePanel  # noqa: E402
-from bceviz.gui.panels.samples import ROW_HALF, SamplesPanel  # noqa: E402
-from bceviz.gui.widgets import num  # noqa: E402
-from bceviz.model.state import AppState  # noqa: E402
-from tests.gui.drag import click, drag  # noqa: E402
+from bceviz.gui.panels.formula import FormulaPanel
+from bceviz.gui.panels.loss_curve import LossCurvePanel
+from bceviz.gui.panels.samples import ROW_HALF, SamplesPanel
+from bceviz.gui.widgets import num
+from bceviz.model.state import AppState
+from tests.gui.drag import click, drag
 
 NOT_A_NUMBER = re.compile(r"\b(nan|inf|infinity)\b", re.IGNORECASE)
 

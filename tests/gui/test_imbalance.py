@@ -7,17 +7,16 @@ import re
 import numpy as np
 import pytest
 
-pytest.importorskip("pytestqt")
-sk = pytest.importorskip("sklearn.metrics")
+import sklearn.metrics as sk
 
-from PySide6.QtWidgets import QLabel  # noqa: E402
+from PySide6.QtWidgets import QLabel
 
-from bceviz.engine.logistic import fit_logistic, make_features  # noqa: E402
-from bceviz.engine.losses import LossSpec  # noqa: E402
-from bceviz.gui import format as fmt  # noqa: E402
-from bceviz.gui.panels import imbalance  # noqa: E402
-from bceviz.gui.panels.imbalance import ImbalancePanel  # noqa: E402
-from bceviz.model.state import AppState  # noqa: E402
+from bceviz.engine.logistic import fit_logistic, make_features
+from bceviz.engine.losses import LossSpec
+from bceviz.gui import format as fmt
+from bceviz.gui.panels import imbalance
+from bceviz.gui.panels.imbalance import ImbalancePanel
+from bceviz.model.state import AppState
 
 BAD_NUMBER = re.compile(r"\b(nan|inf|infinity)\b", re.IGNORECASE)
 

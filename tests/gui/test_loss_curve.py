@@ -7,19 +7,18 @@ import math
 import numpy as np
 import pytest
 
-pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtCore import Qt
 
-from bceviz.engine.losses import (  # noqa: E402
+from bceviz.engine.losses import (
     FRAMEWORK_CEILINGS,
     NATS_PER_BIT,
     entropy,
     loss_from_logits,
 )
-from bceviz.gui.panels.loss_curve import LossCurvePanel  # noqa: E402
-from bceviz.model.state import AppState  # noqa: E402
-from tests.gui.drag import click, drag  # noqa: E402
+from bceviz.gui.panels.loss_curve import LossCurvePanel
+from bceviz.model.state import AppState
+from tests.gui.drag import click, drag
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QApplication, QDockWidget
 
 from bceviz.gui.panels import registry
-from bceviz.model import scenarios
 
 
 def test_every_available_panel_is_docked_with_an_object_name(main_window):

@@ -7,17 +7,15 @@ import re
 import numpy as np
 import pytest
 
-pytest.importorskip("pytestqt")
-sk = pytest.importorskip("sklearn.metrics")
-sk_calibration = pytest.importorskip("sklearn.calibration")
-pg = pytest.importorskip("pyqtgraph")
+import sklearn.metrics as sk
+import sklearn.calibration as sk_calibration
 
-from PySide6.QtWidgets import QLabel  # noqa: E402
+from PySide6.QtWidgets import QLabel
 
-from bceviz.gui import format as fmt  # noqa: E402
-from bceviz.gui.panels.metrics_panel import MetricsPanel  # noqa: E402
-from bceviz.model.state import AppState  # noqa: E402
-from tests.gui.drag import drag  # noqa: E402
+from bceviz.gui import format as fmt
+from bceviz.gui.panels.metrics_panel import MetricsPanel
+from bceviz.model.state import AppState
+from tests.gui.drag import drag
 
 BAD_NUMBER = re.compile(r"\b(nan|inf|infinity)\b", re.IGNORECASE)
 

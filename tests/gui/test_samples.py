@@ -5,15 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtCore import Qt
 
-from bceviz.engine.losses import NATS_PER_BIT  # noqa: E402
-from bceviz.gui.panels.samples import ROW_HALF, SamplesPanel  # noqa: E402
-from bceviz.gui.widgets import num  # noqa: E402
-from bceviz.model.state import AppState  # noqa: E402
-from tests.gui.drag import click, drag  # noqa: E402
+from bceviz.engine.losses import NATS_PER_BIT
+from bceviz.gui.panels.samples import ROW_HALF, SamplesPanel
+from bceviz.gui.widgets import num
+from bceviz.model.state import AppState
+from tests.gui.drag import click, drag
 
 
 @pytest.fixture

@@ -9,17 +9,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("pytestqt")
-pg = pytest.importorskip("pyqtgraph")
+import pyqtgraph as pg
 
-from PySide6.QtWidgets import QLabel  # noqa: E402
+from PySide6.QtWidgets import QLabel
 
-from bceviz.engine.logistic import make_features  # noqa: E402
-from bceviz.engine.losses import loss_from_logits  # noqa: E402
-from bceviz.gui.panels import surface_panel as sp  # noqa: E402
-from bceviz.gui.panels.surface_panel import SurfacePanel, contour_segments  # noqa: E402
-from bceviz.model.state import AppState  # noqa: E402
-from tests.gui.drag import click, drag  # noqa: E402
+from bceviz.engine.logistic import make_features
+from bceviz.engine.losses import loss_from_logits
+from bceviz.gui.panels import surface_panel as sp
+from bceviz.gui.panels.surface_panel import SurfacePanel, contour_segments
+from bceviz.model import surface_slice
+from bceviz.model.state import AppState
+from tests.gui.drag import click, drag
 
 WAIT_MS = 20_000
 
@@ -241,7 +241,7 @@ def test_extra_features_slice_holds_the_other_weights(qtbot, panel, state):
 def test_range_extends_when_the_weights_walk_off(qtbot, panel, state):
     state.set_weights([9.0, -1.0])
     settle(qtbot, panel)
-    assert panel.half_range >= 9.0 / sp.EDGE_FRACTION
+    assert panel.half_range >= 9.0 / surface_slice.EDGE_FRACTION
     assert "Range extended" in panel.caption.text()
     assert_matches(panel, state)
     state.reset_weights()
@@ -292,7 +292,7 @@ def test_clicking_the_surface_moves_the_weights(qtbot, panel, state):
 
 
 def test_a_real_drag_in_the_data_panel_updates_the_surface(qtbot, panel, state):
-    data_panel_mod = pytest.importorskip("bceviz.gui.panels.data_panel")
+    import bceviz.gui.panels.data_panel as data_panel_mod
     data = data_panel_mod.DataPanel(state)
     qtbot.addWidget(data)
     data.resize(500, 450)

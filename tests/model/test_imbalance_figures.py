@@ -21,7 +21,7 @@ def state():
 def test_fits_are_newton_fits_of_each_variant_and_cached_across_training(state):
     fits = imbalance.comparison_fits(state)
     assert set(fits) == set(imbalance.VARIANTS)
-    for variant, fit in fits.items():
+    for fit in fits.values():
         ref = logistic.fit_logistic(state.features_of(state.X_train), state.y_train,
                                     fit["spec"], optimizer="newton", steps=imbalance.FIT_STEPS)
         np.testing.assert_allclose(fit["w"], ref.w, rtol=1e-12)

@@ -322,7 +322,7 @@ class StripPanel(_TippingPanel):
         grid = getattr(self.plot, "_bceviz_grid", None)
         if grid is not None:
             _cached_item(grid)
-        self.model_curve.setPen(theme.pen(theme.foreground, width=2.6))
+        self.model_curve.setPen(theme.pen(theme.foreground, width=2.2))
         self.fit_curve.setPen(theme.pen(theme.soft, width=1.8, style=Qt.PenStyle.DashLine))
         self.half_line.setPen(theme.pen(theme.muted, width=1, alpha=110))
         # Solid: a dashed line the height of the plot costs a frame's share to stroke.
@@ -642,7 +642,9 @@ class SurfacePanel(_TippingPanel):
         _cached_item(self.contours)
         _cached_item(self.image)
         self.plot.addItem(self.contours)
-        self.path = pg.PlotCurveItem(antialias=True)
+        # Not antialiased: a zig-zag of up to a thousand points, redrawn with every step,
+        # costs several times as much smoothed (and reads the same on the colour map).
+        self.path = pg.PlotCurveItem(antialias=False)
         self.path.setZValue(5)
         self.plot.addItem(self.path)
         # Markers as fixed-size TargetItems: moving one is a setPos, not a scatter's setData.

@@ -204,7 +204,7 @@ class Panel(QWidget):
                 body.sizePolicy().horizontalPolicy(), body.sizePolicy().verticalPolicy())
 
     @guarded("handling a panel's event", default=False)
-    def event(self, event) -> bool:  # noqa: D401 - Qt override
+    def event(self, event) -> bool:
         if event.type() == QEvent.Type.LayoutRequest and self._body is not None:
             hints = self._hints()
             if hints != self._body_hints:

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSlider,
     QSpinBox,
     QToolButton,
@@ -417,7 +416,7 @@ class ControlsPanel(Panel):
         self.smoothing.set_value(spec.label_smoothing)
         self.pos_weight.set_value(spec.pos_weight)
         self.gamma.set_value(spec.focal_gamma)
-        with _blocked(self.alpha_on):
+        with _Blocked(self.alpha_on):
             self.alpha_on.setChecked(spec.focal_alpha is not None)
         if spec.focal_alpha is not None:
             self.alpha.set_value(spec.focal_alpha)
@@ -425,23 +424,23 @@ class ControlsPanel(Panel):
         _set_combo(self.features, st.features)
         _set_combo(self.optimizer, tr.optimizer)
         if tr.batch_size is not None:
-            with _blocked(self.batch_size):
+            with _Blocked(self.batch_size):
                 _set_spin(self.batch_size, tr.batch_size)
         self.batch_size.setEnabled(tr.optimizer == "sgd")
         self.lr.set_value(tr.lr)
         self.lr.setEnabled(tr.optimizer != "newton")
         self.l1.set_value(tr.l1)
         self.l2.set_value(tr.l2)
-        with _blocked(self.steps_per_frame):
+        with _Blocked(self.steps_per_frame):
             _set_spin(self.steps_per_frame, tr.steps_per_frame)
         _set_combo(self.kind, ds.kind)
-        with _blocked(self.n_points):
+        with _Blocked(self.n_points):
             _set_spin(self.n_points, ds.n)
         self.noise.set_value(ds.noise)
         self.pos_fraction.set_value(ds.pos_fraction)
         self.label_noise.set_value(ds.label_noise)
         self.heldout.set_value(ds.heldout_fraction)
-        with _blocked(self.seed):
+        with _Blocked(self.seed):
             _set_spin(self.seed, ds.seed)
         if st.data_source == "generated":
             self.source_label.hide()
@@ -455,8 +454,8 @@ class ControlsPanel(Panel):
             self.source_label.show()
 
 
-class _blocked:
-    """``with _blocked(widget):`` set a value without emitting its signals."""
+class _Blocked:
+    """``with _Blocked(widget):`` set a value without emitting its signals."""
 
     def __init__(self, widget: QWidget) -> None:
         self.widget = widget
@@ -478,7 +477,7 @@ def _set_spin(spin: QSpinBox, value) -> None:
 def _set_combo(combo: QComboBox, data) -> None:
     index = combo.findData(data)
     if index >= 0 and index != combo.currentIndex():
-        with _blocked(combo):
+        with _Blocked(combo):
             combo.setCurrentIndex(index)
 
 

@@ -152,7 +152,7 @@ class DataPanel(Panel):
 
     title = "Data and boundary"
     panel_id = "data"
-    listens = ("data", "weights", "features", "threshold", "view", "spec")
+    listens = ("data", "weights", "features", "threshold", "view", "spec", "scrub")
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
@@ -337,9 +337,9 @@ class DataPanel(Panel):
         elif name == "features":
             self._grid_key = None
             self._point_features = None
-        if name in ("data", "weights", "features", "threshold", "spec", "view"):
+        if name in ("data", "weights", "features", "threshold", "spec", "view", "scrub"):
             self._dirty_map = True
-        if name in ("weights", "spec") and (self.state.view.show_loss_glyphs
+        if name in ("weights", "spec", "scrub") and (self.state.view.show_loss_glyphs
                                             or self.state.view.show_grad_arrows):
             self._dirty_glyphs = True
 
@@ -504,11 +504,11 @@ class DataPanel(Panel):
         F = self._point_features
         if F is None or len(F) != st.n_points:
             F = self._point_features = st.features_of(st.X)
-        w = st.trainer.w
+        w, b = st.shown_weights()  # the timeline's record when scrubbed
         if F.shape[1] != len(w):  # the feature map changed before our event
             self._point_features = None
             return st.point_losses()
-        return loss_from_logits(F @ w + st.trainer.b, st.y, st.spec)
+        return loss_from_logits(F @ w + b, st.y, st.spec)
 
     def _glyph_sizes(self) -> np.ndarray:
         """Marker diameters (px) with area ∝ the point's loss, in whole pixels (a small symbol cache)."""
@@ -526,7 +526,7 @@ class DataPanel(Panel):
         X = st.X
         grads = np.nan_to_num(st.point_grads())  # dL/dz
         if st.features == "linear":
-            dz = np.broadcast_to(st.trainer.w[:2], X.shape)  # ∂z/∂x = w exactly
+            dz = np.broadcast_to(st.shown_weights()[0][:2], X.shape)  # ∂z/∂x = w exactly
         else:  # central differences, all four shifted copies in one feature evaluation
             h = 1e-4
             shifts = np.array([[h, 0.0], [-h, 0.0], [0.0, h], [0.0, -h]])
@@ -566,7 +566,7 @@ class DataPanel(Panel):
             self._grid_features = st.features_of(np.column_stack([gx.ravel(), gy.ravel()]))
             self._grid_key = key
             self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
-        w, b = st.trainer.w, st.trainer.b
+        w, b = st.shown_weights()
         if self._grid_features.shape[1] != len(w):  # features changed before our event
             self._grid_key = None
             self._dirty_map = True

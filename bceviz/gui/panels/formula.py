@@ -57,7 +57,7 @@ class FormulaPanel(Panel):
     title = "Formula"
     panel_id = "formula"
     listens = ("probe", "spec", "view", "data", "weights", "samples", "features", "settings",
-               "scenario")
+               "scenario", "scrub")
     #: False while a stage hides its answer (the window's Reveal sets it).
     revealed = True
 
@@ -207,8 +207,8 @@ class FormulaPanel(Panel):
     # ------------------------------------------------------------- data set
     def _model_html(self) -> str:
         state = self.state
-        w = np.asarray(state.trainer.w, dtype=np.float64)
-        b = float(state.trainer.b)
+        w, b = state.shown_weights()  # the timeline's record when scrubbed
+        w = np.asarray(w, dtype=np.float64)
         try:
             names = _logistic.feature_names(state.features)
         except (ValueError, AttributeError):
@@ -229,7 +229,7 @@ class FormulaPanel(Panel):
         out = [self._head("The data set: mean over the training points", theme)]
         try:
             losses = np.asarray(state.point_losses(), dtype=np.float64)
-        except Exception as exc:  # a model mid-change: say so, never show garbage
+        except Exception as exc:  # noqa: BLE001 - a model mid-change: say so, never garbage
             return "".join(out + [self._line(f"(not available: {exc})")])
         heldout = np.asarray(state.heldout, dtype=bool)
         labels = np.asarray(state.y, dtype=np.float64)
@@ -261,7 +261,7 @@ class FormulaPanel(Panel):
             f"(y = {_n(float(yt[worst]), 3)}), L = {_n(float(lt[worst]))}: "
             f"{_n(100 * share, 3)}% of the sum</span>"))
         training = state.training
-        w = np.asarray(state.trainer.w, dtype=np.float64)
+        w = np.asarray(state.shown_weights()[0], dtype=np.float64)
         penalty = 0.5 * training.l2 * float(np.dot(w, w)) + training.l1 * float(np.sum(np.abs(w)))
         if training.l2 > 0 or training.l1 > 0:
             parts = []

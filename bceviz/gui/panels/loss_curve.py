@@ -201,7 +201,7 @@ class LossCurvePanel(Panel):
                                           labelOpts={"position": 0.06, "anchors": [(0, 1), (0, 1)]})
         plot.addItem(self.floor_line)
         self.ceiling_lines: dict[str, pg.InfiniteLine] = {}
-        for key, name in CEILING_NAMES:
+        for key, _name in CEILING_NAMES:
             line = pg.InfiniteLine(angle=0, movable=False, label="",
                                    labelOpts={"position": 0.75, "anchors": [(0.5, 1), (0.5, 1)]})
             line.setZValue(-5)

@@ -120,7 +120,7 @@ class MetricsPanel(Panel):
 
     title = "Threshold and metrics"
     panel_id = "metrics"
-    listens = ("weights", "data", "features", "threshold", "view")
+    listens = ("weights", "data", "features", "threshold", "view", "scrub")
     min_interval_ms = MIN_INTERVAL_MS
     compact_below = COMPACT_BELOW
     compact_min = COMPACT_MIN

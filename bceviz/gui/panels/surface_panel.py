@@ -48,29 +48,27 @@ from PySide6.QtCore import QObject, QRectF, QRunnable, QThreadPool, QTimer, Qt, 
 from PySide6.QtWidgets import QLabel, QWidget
 
 from bceviz.engine.logistic import feature_names
-from bceviz.engine.losses import LossSpec
 from bceviz.engine.surface import LossSurface
 from bceviz.gui import format as fmt
 from bceviz.gui.contours import contour_segments
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel
 from bceviz.gui.rendering import RGB32ImageItem
+from bceviz.model import surface_slice as _slice
 from bceviz.model.state import AppState, StateError
+from bceviz.model.surface_slice import (
+    DEFAULT_HALF_RANGE,
+    SLICE_TOLERANCE,
+    SliceParams,
+    nice_half_range,
+)
 
 #: Grid points per axis of the full surface.
 RESOLUTION = 128
 #: Grid points per axis of the coarse preview shown while the full grid is computed.
 PREVIEW_RESOLUTION = 32
-#: Default half-width of the (w1, w2) view.
-DEFAULT_HALF_RANGE = 6.0
-#: Re-slice when some training logit differs from the slice's by more than this.
-SLICE_TOLERANCE = 0.05
 #: At most one background re-slice starts per this many milliseconds.
 RESLICE_INTERVAL_MS = 250
-#: The range is extended when |w1| or |w2| exceeds this fraction of the half-width.
-EDGE_FRACTION = 0.95
-#: Largest half-width the view extends to (logits stay finite well beyond it).
-MAX_HALF_RANGE = 1e4
 #: Quantiles of the surface values at which contour lines are drawn (area below each).
 CONTOUR_QUANTILES = (0.01, 0.03, 0.08, 0.16, 0.3, 0.5, 0.75)
 #: The colour scale spans the minimum to this quantile of the surface values.
@@ -97,47 +95,8 @@ def warped_colormap(name: str, warp: float = COLOR_WARP, stops: int = 64) -> pg.
     return pg.ColorMap(pos, colors)
 
 
-def nice_half_range(extent: float) -> float:
-    """The smallest of 6, 8, 12, 16, 24, 32, … at least ``extent``."""
-    r = DEFAULT_HALF_RANGE
-    steps = (4.0 / 3.0, 1.5)
-    i = 0
-    while r < extent and r < MAX_HALF_RANGE:
-        r *= steps[i % 2]
-        i += 1
-    return min(r, MAX_HALF_RANGE)
-
-
 # ----------------------------------------------------------------------------
 # Background recompute
-
-
-@dataclass
-class SliceParams:
-    """Everything a LossSurface is computed from (arrays are private copies)."""
-
-    X: np.ndarray  # (N, 2) training points (the x1, x2 feature columns)
-    y: np.ndarray  # (N,) labels
-    spec: LossSpec
-    l2: float
-    bias: float
-    offsets: Optional[np.ndarray]  # (N,) logit from the other weights, or None
-    w_other: Optional[np.ndarray]  # the other weights (w3, …) the offsets were computed with
-    half_range: float
-    resolution: int
-
-    def __post_init__(self) -> None:
-        self.built_focal = self.spec.is_focal
-
-    def build(self) -> LossSurface:
-        r = self.half_range
-        kwargs: dict[str, Any] = dict(w1_range=(-r, r), w2_range=(-r, r), bias=self.bias,
-                                      resolution=self.resolution, l2=self.l2)
-        if self.offsets is not None:
-            kwargs["offsets"] = self.offsets
-        surface = LossSurface(self.X, self.y, self.spec, **kwargs)
-        surface.values  # noqa: B018 - force the computation here, not on the GUI thread
-        return surface
 
 
 class _ResultSink(QObject):
@@ -172,7 +131,7 @@ class _SliceJob(QRunnable):
         _lower_thread_priority()
         try:
             surface, error = self.params.build(), None
-        except Exception as exc:  # reported on the GUI thread, never raised in the pool
+        except Exception as exc:  # noqa: BLE001 - reported on the GUI thread, not raised in the pool
             surface, error = None, f"{type(exc).__name__}: {exc}"
         try:
             self.sink.finished.emit(self.ticket, surface, error)
@@ -197,7 +156,7 @@ class SurfacePanel(Panel):
 
     title = "Loss surface"
     panel_id = "surface"
-    listens = ("data", "spec", "weights", "settings", "features", "view")
+    listens = ("data", "spec", "weights", "settings", "features", "view", "scrub")
 
     def __init__(self, state: AppState, parent: Optional[QWidget] = None) -> None:
         self._ready = False
@@ -356,7 +315,7 @@ class SurfacePanel(Panel):
                     self._half_range = DEFAULT_HALF_RANGE
                     self._range_extended_from = None
                     self._rebuild(preview=True)
-        except Exception as exc:  # keep the app alive; say what happened
+        except Exception as exc:  # noqa: BLE001 - keep the app alive; say what happened
             self.error_text = f"Loss surface could not update: {exc}"
             self._rebuild(preview=True)
 
@@ -433,11 +392,7 @@ class SurfacePanel(Panel):
     # ------------------------------------------------------------ computation
     def _current_offsets(self) -> Optional[np.ndarray]:
         """Per-training-point logit of the weights other than w1, w2 (None for linear)."""
-        trainer = self.state.trainer
-        F = self.state.training_features()
-        if F.shape[1] <= 2:
-            return None
-        return F[:, 2:] @ trainer.w[2:]
+        return _slice.current_offsets(self.state)
 
     def _offset_of_point(self, x) -> float:
         """The slice's logit offset of a point at x: its extra features · the slice's weights."""
@@ -450,19 +405,7 @@ class SurfacePanel(Panel):
         return float(f[0, 2:] @ params.w_other)
 
     def _snapshot(self, resolution: int) -> SliceParams:
-        state = self.state
-        offsets = self._current_offsets()
-        return SliceParams(
-            X=np.array(state.X_train, dtype=np.float64),
-            y=np.array(state.y_train, dtype=np.float64),
-            spec=state.spec,
-            l2=float(state.training.l2),
-            bias=float(state.trainer.b),
-            offsets=None if offsets is None else np.array(offsets),
-            w_other=None if offsets is None else np.array(state.trainer.w[2:]),
-            half_range=self._half_range,
-            resolution=resolution,
-        )
+        return _slice.slice_params(self.state, self._half_range, resolution)
 
     def _rebuild(self, *, preview: bool) -> None:
         """The shown surface is invalid: show a coarse preview now, the full grid later."""
@@ -473,7 +416,7 @@ class SurfacePanel(Panel):
             try:
                 self._surface = params.build() if params.X.shape[0] else None
                 self.error_text = ""
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - shown as the panel's error text
                 self._surface = None
                 self.error_text = f"Loss surface could not be computed: {exc}"
             self._params = params if self._surface is not None else None
@@ -484,24 +427,12 @@ class SurfacePanel(Panel):
 
     def _drift(self) -> float:
         """Largest change of a training logit between the slice and the current model."""
-        params = self._params
-        if params is None:
-            return 0.0
-        d = float(self.state.trainer.b) - params.bias
-        offsets = self._current_offsets()
-        if offsets is None and params.offsets is None:
-            return abs(d)
-        if offsets is None or params.offsets is None or offsets.shape != params.offsets.shape:
-            return math.inf  # out of step with the model: re-slice
-        return float(np.max(np.abs(offsets - params.offsets + d))) if offsets.size else abs(d)
+        return _slice.slice_drift(self.state, self._params)
 
     def _grow_range_for(self, w) -> bool:
         """Extend the half-range if (w1, w2) is near its edge; True if it changed."""
-        extent = max(abs(float(w[0])), abs(float(w[1]))) if len(w) >= 2 else 0.0
-        if not math.isfinite(extent) or extent <= EDGE_FRACTION * self._half_range:
-            return False
-        new = nice_half_range(extent / 0.75)
-        if new <= self._half_range:
+        new = _slice.grown_half_range(w, self._half_range)
+        if new is None:
             return False
         if self._range_extended_from is None:
             self._range_extended_from = self._half_range
@@ -570,7 +501,7 @@ class SurfacePanel(Panel):
                 if l2 != params.l2:
                     surface.set_l2(l2)
                     params.l2 = l2
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - shown as the panel's error text
                 self.error_text = f"Loss surface could not update: {exc}"
                 self._want_full = True
             else:
@@ -698,7 +629,7 @@ class SurfacePanel(Panel):
 
     def _draw_weights(self) -> None:
         trainer = self.state.trainer
-        w = trainer.w
+        w = self.state.shown_weights()[0]  # the timeline's record when scrubbed
         if len(w) >= 2 and not self._dragging:
             self._setting_marker = True
             try:
@@ -706,13 +637,14 @@ class SurfacePanel(Panel):
             finally:
                 self._setting_marker = False
         hist = trainer.history
-        n = len(hist)
+        scrub = self.state.scrub_index
+        n = len(hist) if scrub is None else scrub + 1  # the path up to the step shown
         key = (id(hist), n, trainer.steps, float(w[0]) if len(w) else 0.0,
                float(w[1]) if len(w) > 1 else 0.0)
         if key != self._path_key:
             self._path_key = key
             if n and hist.w.shape[1] >= 2:
-                ws = hist.w
+                ws = hist.w[:n]
                 stride = -(-n // MAX_PATH_POINTS)  # ceil: the history itself thins old steps
                 path = np.array(ws[::stride, :2]) if stride > 1 else np.array(ws[:, :2])
                 if stride > 1 and (n - 1) % stride:

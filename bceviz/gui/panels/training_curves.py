@@ -49,7 +49,7 @@ class TrainingCurvesPanel(Panel):
 
     title = "Training curves"
     panel_id = "training_curves"
-    listens = ("weights", "data", "spec", "threshold", "view", "features", "running")
+    listens = ("weights", "data", "spec", "threshold", "view", "features", "running", "scrub")
     min_interval_ms = 33  # about 30 redraws a second: a growing chart, not an animation
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
@@ -101,6 +101,17 @@ class TrainingCurvesPanel(Panel):
         self.acc_heldout = curve(self.acc_plot, theme.soft, dash)
         self.grad_curve = curve(self.grad_plot, theme.foreground)
         self.wnorm_curve = curve(self.wnorm_plot, theme.foreground)
+        # The timeline's cursor: one vertical line per plot at the step shown, hidden at
+        # the present (created once, moved with setValue).
+        self.cursors = []
+        for plot in self.plots:
+            line = pg.InfiniteLine(angle=90, movable=False,
+                                   pen=theme.pen(theme.foreground, width=1.0,
+                                                 style=Qt.PenStyle.DashLine))
+            line.setZValue(20)
+            line.setVisible(False)
+            plot.addItem(line)
+            self.cursors.append(line)
         self._theme = theme
 
         # per-step scores of history records: steps and (heldout_loss, train_acc, heldout_acc)
@@ -373,6 +384,12 @@ class TrainingCurvesPanel(Panel):
                      vals[:, 0] * scale if has_heldout else None)
         self._hold_y(self.grad_plot, np.maximum(np.asarray(hist.grad_norm), GRAD_FLOOR), log=True)
         self._hold_y(self.wnorm_plot, np.asarray(hist.w_norm))
+        scrub = st.scrub_index
+        if scrub is not None and scrub < k:
+            for line in self.cursors:
+                line.setValue(float(x[scrub]))
+        for line in self.cursors:
+            line.setVisible(scrub is not None and scrub < k)
 
         newest = vals[-1]
         th = self._theme
