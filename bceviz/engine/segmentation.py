@@ -65,6 +65,7 @@ from bceviz.engine.losses import (
     LossSpec,
     grad_from_logits,
     loss_from_logits,
+    softplus_pair,
     validate_labels,
 )
 
@@ -788,9 +789,7 @@ def loss_size_curve(size: int, losses: dict[str, SegLoss], *, shares=None,
         if name in out:
             raise ValueError(f"losses: {name!r} is a reserved key of the result")
     # −log(1 − p) and −log p once for every BCE-like term (the stable softplus forms).
-    tail = np.log1p(np.exp(-np.abs(logits)))
-    sp_pos = np.maximum(logits, 0.0) + tail
-    sp_neg = np.maximum(-logits, 0.0) + tail
+    sp_pos, sp_neg = softplus_pair(logits)  # the losses module's stable pair
     p = np.exp(-sp_neg)
     bce = (masks * sp_neg + (1.0 - masks) * sp_pos).mean(axis=1)
     for name, loss in losses.items():

@@ -61,6 +61,7 @@ from bceviz.engine.losses import (
     grad_from_logits,
     loss_from_logits,
     smooth_labels,
+    softplus_pair,
 )
 
 __all__ = [
@@ -667,8 +668,7 @@ class TippingSurface:
     # -- pieces
     def _sp_pair(self, x: float) -> tuple[np.ndarray, np.ndarray]:
         z = self.b_values[:, None] + self.w_values[None, :] * x
-        tail = np.log1p(np.exp(-np.abs(z)))
-        return np.maximum(z, 0.0) + tail, np.maximum(-z, 0.0) + tail  # sp(z), sp(-z)
+        return softplus_pair(z)  # sp(z), sp(-z), from the one stable implementation
 
     def _focal_grid(self, x: float, y: float) -> np.ndarray:
         z = self.b_values[:, None] + self.w_values[None, :] * x
