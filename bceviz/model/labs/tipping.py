@@ -157,11 +157,17 @@ class DatasetInfo:
 def _synthetic_description(p: _tip.SyntheticSet, feature: str, unit: str, classes: tuple,
                            per: str) -> str:
     u = unit if unit == "°" else f" {unit}"
+
+    def given(v: float) -> str:  # a generating parameter exactly as it is set
+        return f"{v:g}".replace("-", "−")
+
     return (f"Illustrative synthetic data, not measurements: {p.n} examples, {feature} uniform "
-            f"over {_fmt(p.x_low)}{u} to {_fmt(p.x_high)}{u}, rounded to 0.1{u}; class "
-            f"'{classes[1]}' with probability σ({_fmt(p.w_true)} {per} · ({feature} − "
-            f"{_fmt(p.tipping_true)}{u})), i.e. a true tipping point at "
-            f"{_fmt(p.tipping_true)}{u} and width {_fmt(p.width_true)}{u}; "
+            f"over {given(p.x_low)}{u} to {given(p.x_high)}{u}, rounded to 0.1{u}; class "
+            f"'{classes[1]}' with probability σ({given(p.w_true)} {per} · ({feature} − "
+            + (f"({given(p.tipping_true)}{u})" if p.tipping_true < 0 else
+               f"{given(p.tipping_true)}{u}")
+            + f")), i.e. a true tipping point at "
+            f"{given(p.tipping_true)}{u} and width {_fmt(p.width_true)}{u}; "
             f"numpy seed {p.seed}.")
 
 
