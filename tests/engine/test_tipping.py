@@ -30,7 +30,7 @@ from bceviz.engine.tipping import (
     width_of,
 )
 
-FAST = settings(max_examples=40, deadline=None,
+FAST = settings(max_examples=25, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 NON_PLAIN_SPECS = [
@@ -239,7 +239,7 @@ def brute_force_separation(x, y):
     return separable, quasi
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.lists(st.tuples(st.integers(-4, 4), st.integers(0, 1)), min_size=2, max_size=9))
 def test_separation_is_detected_exactly_when_a_threshold_splits_the_classes(rows):
     x = np.array([r[0] for r in rows], dtype=float) * 2.5
