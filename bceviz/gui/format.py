@@ -27,4 +27,6 @@ def num(value: float, digits: int = 4) -> str:
 def loss(nats: float, units: str = "nats", digits: int = 4) -> str:
     """A loss in the chosen units with its unit name."""
     value = nats / NATS_PER_BIT if units == "bits" else nats
-    return f"{num(value, digits)} {units}"
+    text = num(value, digits)
+    unit = units[:-1] if text in ("1", "−1", "-1") else units  # "1 bit", not "1 bits"
+    return f"{text} {unit}"

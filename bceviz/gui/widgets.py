@@ -16,7 +16,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-from bceviz.engine.losses import NATS_PER_BIT
 from bceviz.gui import format as fmt
 from bceviz.gui.theme import Theme
 
@@ -208,8 +207,9 @@ def num(value: float, digits: int = 4) -> str:
 
 def loss_text(nats: float, units: str = "nats", digits: int = 4) -> str:
     """A loss given in nats, shown in ``units`` ("nats" or "bits") with the unit's name."""
-    value = nats / NATS_PER_BIT if units == "bits" else nats
-    return f"{num(value, digits)} {units}"
+    from bceviz.gui import format as _format
+
+    return _format.loss(nats, units, digits)
 
 
 def fmt_prob(p: float, one_minus_p: Optional[float] = None, digits: int = 4) -> str:

@@ -9,6 +9,7 @@ redrawing for the same handle position share one computation. No Qt here.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -231,6 +232,93 @@ def metrics_figures(state) -> MetricsFigures:
     return figures
 
 
-__all__ = ["CALIBRATION_BINS", "MetricsFigures", "ProbeReadout", "SAMPLES_P_CLIP", "SPLIT_NAMES",
+
+
+# --------------------------------------------------------------------------- history
+class HistoryScores:
+    """Held-out loss (nats), training accuracy and held-out accuracy of every history record.
+
+    The engine's history records the training loss; these three it does not,
+    so each *new* record is scored once, on the data as it was at that moment
+    (the same convention as the recorded training loss), and kept by step;
+    when the history thins, the kept steps are looked up, so a frame costs
+    O(new records), not O(history). ``reset()`` after the weights were reset
+    (the step count restarts), ``data_changed()`` after the points or the
+    feature map changed.
+    """
+
+    def __init__(self) -> None:
+        self._cache_steps = np.empty(0, dtype=np.int64)
+        self._cache_vals = np.empty((0, 3))
+        self._last_step = -1
+        self._reset_pending = True
+        self._split_features: dict[int, np.ndarray] = {}
+
+    def reset(self) -> None:
+        self._reset_pending = True
+
+    def data_changed(self) -> None:
+        self._split_features = {}
+
+    def _score(self, st, W: np.ndarray, B: np.ndarray) -> np.ndarray:
+        """(k, 3): held-out loss (nats), train accuracy, held-out accuracy for weight rows."""
+        k = len(B)
+        out = np.full((k, 3), np.nan)
+        t = st.threshold
+        with np.errstate(divide="ignore"):
+            cut = math.log(t) - math.log1p(-t) if 0 < t < 1 else (-math.inf if t <= 0 else math.inf)
+        for col, mask in ((1, ~st.heldout), (2, st.heldout)):
+            if not mask.any():
+                continue
+            F = self._features(st, col, mask)
+            if F.shape[1] != W.shape[1]:
+                return out
+            Z = F @ W.T + B  # (m, k)
+            y = st.y[mask][:, None]
+            out[:, col] = np.mean((Z >= cut) == (y >= 0.5), axis=0)
+            if col == 2:
+                out[:, 0] = np.mean(loss_from_logits(Z, y, st.spec), axis=0)
+        return out
+
+    def _features(self, st, col: int, mask: np.ndarray) -> np.ndarray:
+        """Features of the training (col 1) or held-out (col 2) points, kept until data change."""
+        F = self._split_features.get(col)
+        if F is None or len(F) != int(np.count_nonzero(mask)):
+            F = self._split_features[col] = st.features_of(st.X[mask])
+        return F
+
+    def update(self, st, steps: np.ndarray, W: np.ndarray, B: np.ndarray) -> np.ndarray:
+        """(len(steps), 3) scores of the history records (new ones scored, kept ones reused)."""
+        if self._reset_pending or (len(self._cache_steps) and len(steps)
+                                   and steps[-1] < self._cache_steps[-1]):
+            self._cache_steps = np.empty(0, dtype=np.int64)
+            self._cache_vals = np.empty((0, 3))
+            self._reset_pending = False
+        cs = self._cache_steps
+        k = len(cs) - 1  # all cached records but the newest (it may have been replaced)
+        if 0 < k < len(steps) and steps[0] == cs[0] and steps[k - 1] == cs[k - 1]:
+            # the usual frame: the history grew and did not thin, so the cached records
+            # are its first k (steps are unique and increasing)
+            vals = np.empty((len(steps), 3))
+            vals[:k] = self._cache_vals[:k]
+            vals[k:] = self._score(st, W[k:], B[k:])
+            self._cache_steps, self._cache_vals = steps.copy(), vals
+            return vals
+        idx = np.searchsorted(cs, steps)
+        idx_c = np.minimum(idx, max(len(cs) - 1, 0))
+        found = (idx < len(cs)) & (cs[idx_c] == steps) if len(cs) else np.zeros(len(steps), bool)
+        if len(steps):
+            found[-1] = False  # the newest record may have been replaced (a drag, a new spec)
+        vals = np.empty((len(steps), 3))
+        if found.any():
+            vals[found] = self._cache_vals[idx_c[found]]
+        new = ~found
+        if new.any():
+            vals[new] = self._score(st, W[new], B[new])
+        self._cache_steps, self._cache_vals = steps.copy(), vals
+        return vals
+
+
+__all__ = ["CALIBRATION_BINS", "HistoryScores", "MetricsFigures", "ProbeReadout", "SAMPLES_P_CLIP", "SPLIT_NAMES",
            "SamplesSummary", "likelihood", "metric_value", "metrics_figures", "probe_readout",
            "samples_summary", "score_split", "sigmoid_pair"]

@@ -53,3 +53,21 @@ def test_stages_hold_the_axes_their_claims_need(main_window):
     samples.flush()
     after = samples.bars.getViewBox().viewRange()[0][1]
     assert before == after == 2.0  # the bars grow back on a scale that stays put
+
+
+def test_one_bit_is_singular():
+    import math
+
+    from bceviz.gui.format import loss
+
+    assert loss(math.log(2), "bits") == "1 bit"
+    assert loss(1.0, "nats") == "1 nat"
+    assert loss(2.0, "nats") == "2 nats"
+
+
+def test_a_sum_inside_ln_keeps_its_parentheses(main_window):
+    w = main_window
+    w.state.set_probe(z=30.0, y=0.0)
+    w.panels["formula"].flush()
+    text = w.panels["formula"].text.text()
+    assert "ln (1 − 9.4" in text or "ln(1 − 9.4" in text, text

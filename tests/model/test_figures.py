@@ -69,3 +69,26 @@ def test_samples_summary_is_the_engine_loss_and_the_product_of_likelihoods():
     assert figures.samples_summary(st) is s  # both the bars and the readout read this object
     st.set_spec(label_smoothing=0.2)
     assert figures.samples_summary(st) is not s
+
+
+def test_history_scores_are_each_records_held_out_loss_and_accuracies(state):
+    from bceviz.engine.losses import loss_from_logits
+
+    scores = figures.HistoryScores()
+    hist = state.trainer.history
+    steps, W, B = np.asarray(hist.step), np.asarray(hist.w), np.asarray(hist.b)
+    vals = scores.update(state, steps, W, B)
+    F_held = state.features_of(state.X[state.heldout])
+    F_train = state.features_of(state.X[~state.heldout])
+    for k in (0, len(steps) // 2, len(steps) - 1):
+        z = F_held @ W[k] + B[k]
+        y = state.y[state.heldout]
+        assert vals[k, 0] == pytest.approx(float(np.mean(loss_from_logits(z, y, state.spec))))
+        assert vals[k, 2] == pytest.approx(float(np.mean((z >= 0) == (y >= 0.5))))
+        zt = F_train @ W[k] + B[k]
+        assert vals[k, 1] == pytest.approx(float(np.mean((zt >= 0) == (state.y[~state.heldout]
+                                                                     >= 0.5))))
+    state.step(5)  # new records are scored, old ones kept as they were
+    hist = state.trainer.history
+    more = scores.update(state, np.asarray(hist.step), np.asarray(hist.w), np.asarray(hist.b))
+    np.testing.assert_array_equal(more[: len(vals) - 1], vals[:-1])

@@ -155,7 +155,9 @@ class FormulaPanel(Panel):
             f"<b>{name}</b> = −[{weight}{t}·ln p + (1 − {t})·ln(1 − p)]"
             + (f" &nbsp; <span style=\"color:{theme.muted}\">(w = pos_weight)</span>"
                if pw != 1.0 else "")))
-        substituted = f"−[{weight_num}{tv} · ln {ps} + {one_minus_t} · ln {qs}]"
+        # "1 − 9.4e-14" is a sum: it needs its parentheses after ln
+        lp, lq = (f"({v})" if " " in v else v for v in (ps, qs))
+        substituted = f"−[{weight_num}{tv} · ln {lp} + {one_minus_t} · ln {lq}]"
         if spec.is_focal:
             out.append(self._line(f"= {substituted} = {_n(ce)} nats", indent=True))
             pt = p * ys + q * (1.0 - ys)

@@ -23,10 +23,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
-from bceviz.engine.losses import NATS_PER_BIT, loss_from_logits
+from bceviz.engine.losses import NATS_PER_BIT
 from bceviz.gui import format as fmt
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel
+from bceviz.model import figures as _figures
 
 #: The four series, their axis titles and the chooser's texts.
 SERIES = ("loss", "accuracy", "grad_norm", "w_norm")
@@ -115,11 +116,8 @@ class TrainingCurvesPanel(Panel):
         self._theme = theme
 
         # per-step scores of history records: steps and (heldout_loss, train_acc, heldout_acc)
-        self._cache_steps = np.empty(0, dtype=np.int64)
-        self._cache_vals = np.empty((0, 3))
-        self._last_step = -1
-        self._reset_pending = True
-        self._split_features: dict[int, np.ndarray] = {}
+        # held-out loss and accuracies per history record, scored below the GUI
+        self.scores = _figures.HistoryScores()
         self._readout_at = -1e9
         self.refresh()
 
@@ -222,68 +220,9 @@ class TrainingCurvesPanel(Panel):
         # Past records keep the scores they had (like the engine's recorded train
         # loss); only a reset, which restarts the step count, clears them.
         if name == "weights" and info.get("reason") == "reset":
-            self._reset_pending = True
+            self.scores.reset()
         if name in ("data", "features"):
-            self._split_features = {}
-
-    # ---------------------------------------------------------------- scoring
-    def _score(self, W: np.ndarray, B: np.ndarray) -> np.ndarray:
-        """(k, 3): held-out loss (nats), train accuracy, held-out accuracy for weight rows."""
-        st = self.state
-        k = len(B)
-        out = np.full((k, 3), np.nan)
-        t = st.threshold
-        with np.errstate(divide="ignore"):
-            cut = math.log(t) - math.log1p(-t) if 0 < t < 1 else (-math.inf if t <= 0 else math.inf)
-        for col, mask in ((1, ~st.heldout), (2, st.heldout)):
-            if not mask.any():
-                continue
-            F = self._features(col, mask)
-            if F.shape[1] != W.shape[1]:
-                return out
-            Z = F @ W.T + B  # (m, k)
-            y = st.y[mask][:, None]
-            out[:, col] = np.mean((Z >= cut) == (y >= 0.5), axis=0)
-            if col == 2:
-                out[:, 0] = np.mean(loss_from_logits(Z, y, st.spec), axis=0)
-        return out
-
-    def _features(self, col: int, mask: np.ndarray) -> np.ndarray:
-        """Features of the training (col 1) or held-out (col 2) points, kept until data change."""
-        F = self._split_features.get(col)
-        if F is None or len(F) != int(np.count_nonzero(mask)):
-            F = self._split_features[col] = self.state.features_of(self.state.X[mask])
-        return F
-
-    def _update_cache(self, steps: np.ndarray, W: np.ndarray, B: np.ndarray) -> np.ndarray:
-        if self._reset_pending or (len(self._cache_steps) and len(steps)
-                                   and steps[-1] < self._cache_steps[-1]):
-            self._cache_steps = np.empty(0, dtype=np.int64)
-            self._cache_vals = np.empty((0, 3))
-            self._reset_pending = False
-        cs = self._cache_steps
-        k = len(cs) - 1  # all cached records but the newest (it may have been replaced)
-        if 0 < k < len(steps) and steps[0] == cs[0] and steps[k - 1] == cs[k - 1]:
-            # the usual frame: the history grew and did not thin, so the cached records
-            # are its first k (steps are unique and increasing)
-            vals = np.empty((len(steps), 3))
-            vals[:k] = self._cache_vals[:k]
-            vals[k:] = self._score(W[k:], B[k:])
-            self._cache_steps, self._cache_vals = steps.copy(), vals
-            return vals
-        idx = np.searchsorted(cs, steps)
-        idx_c = np.minimum(idx, max(len(cs) - 1, 0))
-        found = (idx < len(cs)) & (cs[idx_c] == steps) if len(cs) else np.zeros(len(steps), bool)
-        if len(steps):
-            found[-1] = False  # the newest record may have been replaced (a drag, a new spec)
-        vals = np.empty((len(steps), 3))
-        if found.any():
-            vals[found] = self._cache_vals[idx_c[found]]
-        new = ~found
-        if new.any():
-            vals[new] = self._score(W[new], B[new])
-        self._cache_steps, self._cache_vals = steps.copy(), vals
-        return vals
+            self.scores.data_changed()
 
     # ---------------------------------------------------------------- ranges
     # Axes are held still while the data stays well inside them: a range that
@@ -346,7 +285,7 @@ class TrainingCurvesPanel(Panel):
                 c.setData([], [])
             self.readout.setText("no training yet")
             return
-        vals = self._update_cache(steps, np.asarray(hist.w), np.asarray(hist.b))
+        vals = self.scores.update(st, steps, np.asarray(hist.w), np.asarray(hist.b))
         single = k == 1  # one record draws no line: show it as a dot
         if single != getattr(self, "_single", None):
             self._single = single
