@@ -41,6 +41,7 @@ from bceviz.gui import theme as _theme
 from bceviz.gui.panels import registry
 from bceviz.gui.panels.base import Panel
 from bceviz.gui.stage_host import LabView, StageHost
+from bceviz.gui.timeline import TimelineBar
 from bceviz.model import labs as _labs
 from bceviz.model import scenarios as _scenarios
 from bceviz.model import stages as _stages
@@ -146,6 +147,15 @@ class MainWindow(QMainWindow):
 
         self._build_docks()
         self._default_layout()
+        # The 2-D lab's timeline under its panels (bceviz.gui.timeline).
+        self.timeline = TimelineBar(state, self)
+        tbar = QToolBar("Timeline", self)
+        tbar.setObjectName("timeline_toolbar")
+        tbar.setMovable(False)
+        tbar.setFloatable(False)
+        tbar.addWidget(self.timeline)
+        self.timeline_toolbar = tbar
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, tbar)
         # The stage host is the centre; in the 2-D workbench it is hidden and the docks fill
         # the window. Labs are built when one of their stages is first shown.
         self.stage_host = StageHost(self)
@@ -508,6 +518,7 @@ class MainWindow(QMainWindow):
             self._enter_stage(stage)
         self._sync_navigator()
         self._update_caption()
+        self._sync_timeline()
         self._on_running()
         state = self.lab_state
         if stage.lab != "logistic2d":  # the status bar speaks for the lab on screen
@@ -741,12 +752,25 @@ class MainWindow(QMainWindow):
         train_menu = mb.addMenu("&Training")
         self.act_play = self._action(train_menu, "&Play", self.toggle_play, ["Space"],
                                      tip="Start or pause training (Space)")
-        self.act_step = self._action(train_menu, "&Step", self.step_once, ["S", "Right"],
-                                     tip="Take one training step (S or →)")
+        self.act_step = self._action(train_menu, "&Step", self.step_once, ["S"],
+                                     tip="Take one training step (S; → too unless the "
+                                         "timeline is scrubbed)")
+        self.act_forward = self._action(
+            train_menu, "Timeline: &forward / step", self.timeline_forward, ["Right"],
+            tip="One record forward on a scrubbed timeline, else one training step (→)")
+        self.act_back = self._action(train_menu, "Timeline: &back", self.timeline_back,
+                                     ["Left"], tip="One recorded step back while paused (←)")
+        self.act_first = self._action(train_menu, "Timeline: f&irst step",
+                                      lambda: self._scrub_key("home"), ["Home"],
+                                      tip="The first recorded step while paused (Home)")
+        self.act_present = self._action(train_menu, "Timeline: &now",
+                                        lambda: self._scrub_key("end"), ["End"],
+                                        tip="Back to the present (End)")
         self.act_reset = self._action(train_menu, "&Reset weights", self.reset_weights, ["R"],
                                       tip="Put the weights back to zero and clear the history (R)")
         # Shortcuts must work while the menu bar is hidden or docks have focus.
-        for act in (self.act_play, self.act_step, self.act_reset):
+        for act in (self.act_play, self.act_step, self.act_reset, self.act_forward,
+                    self.act_back, self.act_first, self.act_present):
             self.addAction(act)
 
         help_menu = mb.addMenu("&Help")
@@ -792,6 +816,44 @@ class MainWindow(QMainWindow):
 
     def reset_weights(self) -> None:
         self.lab_state.reset()
+
+    # -------------------------------------------------------------- timeline
+    def timeline_shown(self) -> bool:
+        """The 2-D lab's timeline is on screen: its workbench, or a stage of it that shows
+        training unfold (the loss surface, the training curves or the race)."""
+        if self.current_lab != "logistic2d":
+            return False
+        stage = self.stage
+        if self.mode == "docks" or stage is None or stage.is_workbench:
+            return True
+        return bool({"surface", "training_curves", "race"} & set(stage.panel_ids))
+
+    def _sync_timeline(self) -> None:
+        self.timeline_toolbar.setVisible(self.timeline_shown())
+
+    def _scrubbing(self) -> bool:
+        return self.timeline_shown() and not self.state.running
+
+    def timeline_forward(self) -> None:
+        """→: one record forward while the paused timeline is scrubbed or focused, else a step."""
+        if self._scrubbing() and (self.state.scrub_index is not None
+                                  or self.timeline.slider.hasFocus()):
+            self.timeline.step_by(1)
+        else:
+            self.step_once()
+
+    def timeline_back(self) -> None:
+        """←: one record back while paused (the view only; nothing changes)."""
+        if self._scrubbing():
+            self.timeline.step_by(-1)
+
+    def _scrub_key(self, which: str) -> None:
+        if not self._scrubbing():
+            return
+        if which == "home":
+            self.timeline.home()
+        else:
+            self.timeline.end()
 
     def load_scenario(self, scenario_id: str) -> None:
         """Open a stage (the 2-D lab's lessons are stages too); errors go to the status bar."""
@@ -923,7 +985,9 @@ class MainWindow(QMainWindow):
         if self.current_lab != "logistic2d":
             lab = self.lab_state
             text = getattr(lab, "readout", lambda: "")() or _labs.get_lab(self.current_lab).title
-            self.readout_label.setText(("▶ " if lab.running else "") + text)
+            text = ("▶ " if lab.running else "") + text
+            self._hold_readout_size(text)
+            self.readout_label.setText(text)
             return
         if st.n_train == 0:
             self.readout_label.setText("no training points")
