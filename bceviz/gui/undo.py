@@ -22,6 +22,11 @@ while the same button press is held merge into one command (``id`` and
 ``mergeWith``); a change made with no button held (keys, menus, scripts)
 is always its own command. A merge that ends where it started is dropped.
 
+"Continue from here" on the timeline (``scrub`` event, ``kind="continue"``)
+is one command: the state hands over the training record it replaced
+(weights, step count, history) and undo puts it back with
+``restore_training_record``.
+
 Not recorded: training steps and weights dragged on the surface, the
 loss-curve handle and the samples panel, view options. A scenario or a
 session replaces the whole state, so it clears the stack.
@@ -124,7 +129,7 @@ class UndoController(QObject):
             (ev.data, self._on_data), (ev.spec, self._on_spec),
             (ev.settings, self._on_settings), (ev.features, self._on_features),
             (ev.threshold, self._on_threshold), (ev.weights, self._on_weights),
-            (ev.scenario, self._on_scenario),
+            (ev.scenario, self._on_scenario), (ev.scrub, self._on_scrub),
         ]
         for event, callback in self._listeners:
             event.connect(callback)
@@ -192,6 +197,13 @@ class UndoController(QObject):
 
     def _on_scenario(self, **_: Any) -> None:
         self.clear()
+
+    def _on_scrub(self, kind: str = "", before: Optional[dict] = None, **_: Any) -> None:
+        if self._replaying or kind != "continue" or before is None:
+            return
+        after = self.state.training_record()
+        self._push(f"Continue from step {after['steps']:,}", "continue", None, before, after,
+                   self._restore_training_record, same=lambda a, b: False)
 
     def _on_data(self, kind: str = "reset", index: Optional[int] = None, **_: Any) -> None:
         if self._replaying:
@@ -335,6 +347,9 @@ class UndoController(QObject):
                 st.set_weights(w, b)
 
         self._replay(change)
+
+    def _restore_training_record(self, record: dict) -> None:
+        self._replay(lambda: self.state.restore_training_record(record))
 
     def _restore_threshold(self, value: float) -> None:
         self._replay(lambda: self.state.set_threshold(value))
