@@ -92,6 +92,7 @@ class ThemeManager(QObject):
         app = QApplication.instance()
         if app is not None:  # every widget, menus and dialogs included, follows the theme
             app.setPalette(palette(self._theme))
+            app.setStyleSheet(indicator_style(self._theme))
 
 
 _manager: ThemeManager | None = None
@@ -158,10 +159,35 @@ def palette(theme: Theme):
                 (QPalette.ColorRole.Shadow, QColor("#000000"))):
             pal.setColor(group, role, color)
     muted = QColor(theme.muted)
+    disabled = QPalette.ColorGroup.Disabled
     for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text,
                  QPalette.ColorRole.ButtonText):
-        pal.setColor(QPalette.ColorGroup.Disabled, role, muted)
+        pal.setColor(disabled, role, muted)
+    # a disabled field keeps the theme's background (not the default light one)
+    for role, color in ((QPalette.ColorRole.Window, bg), (QPalette.ColorRole.Base, bg),
+                        (QPalette.ColorRole.Button, button)):
+        pal.setColor(disabled, role, color)
     return pal
+
+
+def indicator_style(theme: Theme) -> str:
+    """Style rules the dark theme needs: Qt's Fusion style draws check-box and radio-button
+    outlines as the window colour darkened (invisible on a dark window) and a checked
+    toggle button barely differently from an unchecked one. Empty for the light theme."""
+    if theme.name != "dark":
+        return ""
+    edge, fill, field = theme.foreground, "#8ab4f8", "#2b2d31"
+    return (
+        f"QCheckBox::indicator, QRadioButton::indicator {{ width: 12px; height: 12px;"
+        f" border: 1px solid {edge}; background: {field}; }}"
+        f" QRadioButton::indicator {{ border-radius: 7px; }}"
+        f" QCheckBox::indicator:checked, QRadioButton::indicator:checked {{"
+        f" background: {fill}; border: 3px solid {field}; outline: 1px solid {edge}; }}"
+        f" QCheckBox::indicator:disabled, QRadioButton::indicator:disabled {{"
+        f" border-color: {theme.muted}; }}"
+        f" QPushButton:checked, QToolButton:checked {{ background: {fill}; color: #1e1f22;"
+        f" border: 1px solid {edge}; border-radius: 3px; padding: 3px 8px; }}"
+    )
 
 
 def current() -> Theme:

@@ -43,7 +43,12 @@ def test_switching_theme_reaches_every_widget_and_comes_back(main_window, qapp):
     dark_text = box.palette().color(QPalette.ColorRole.WindowText).name()
     assert _theme.contrast_ratio(dark_text, _theme.DARK.background) >= 4.5
     assert qapp.palette().color(QPalette.ColorRole.Window).name() == _theme.DARK.background
+    # check-box outlines and a checked toggle are drawn in the foreground colour
+    assert "QCheckBox::indicator" in qapp.styleSheet() and "QPushButton:checked" in \
+        qapp.styleSheet() and _theme.DARK.foreground in qapp.styleSheet()
+    assert _theme.contrast_ratio(_theme.DARK.foreground, "#2b2d31") >= 4.5
     main_window.act_dark.setChecked(False)
+    assert qapp.styleSheet() == ""
     light_text = box.palette().color(QPalette.ColorRole.WindowText).name()
     assert _theme.contrast_ratio(light_text, _theme.LIGHT.background) >= 4.5
     assert qapp.palette().color(QPalette.ColorRole.Window).name() == _theme.LIGHT.background
