@@ -191,8 +191,9 @@ def test_single_class_heldout_shows_a_message(show_panel):
     state = one_class_heldout_state()
     panel = show_panel(MetricsPanel, state)
     panel.flush()
-    assert "held-out split has only label 0" in panel.messages["roc"].textItem.toPlainText()
-    assert "held-out split has only label 0" in panel.messages["pr"].textItem.toPlainText()
+    # said beside the table, not printed over the training split's curves
+    assert "Held-out split has only label 0" in panel.note_label.text()
+    assert panel.messages["roc"].textItem.toPlainText() == ""
     assert panel.value_labels[("auc", "heldout")].text() == "—"
     assert panel.value_labels[("auc", "train")].text() != "—"
     assert panel.curves[("roc", "heldout")].getData()[0] is None or \
@@ -213,7 +214,8 @@ def test_empty_heldout_and_extreme_weights_never_show_nan(show_panel):
     panel = show_panel(MetricsPanel, state)
     assert "no points" in panel.split_headers["heldout"].text()
     assert panel.value_labels[("recall", "heldout")].text() == "—"
-    assert "no points" in panel.messages["cal"].textItem.toPlainText()
+    assert "No held-out points" in panel.note_label.text()
+    assert panel.messages["cal"].textItem.toPlainText() == ""  # nothing over the curves
     # a model so confident every probability is exactly 0 or 1
     state.set_weights([1e6, -1e6], 1e6)
     for t in (0.0, 0.5, 1.0):

@@ -71,3 +71,16 @@ def test_a_sum_inside_ln_keeps_its_parentheses(main_window):
     w.panels["formula"].flush()
     text = w.panels["formula"].text.text()
     assert "ln (1 − 9.4" in text or "ln(1 − 9.4" in text, text
+
+
+def test_no_held_out_points_prints_nothing_over_the_training_curves(main_window, tmp_path):
+    w = main_window
+    path = tmp_path / "all train.csv"
+    path.write_text("a,b,label\n0,0,0\n1,1,1\n2,0,1\n0,2,0\n", encoding="utf-8")
+    w.state.load_points_file(path)
+    panel = w.panels["metrics"]
+    panel._dirty = True
+    panel.flush()
+    for name in ("roc", "pr", "cal"):
+        assert panel.messages[name].textItem.toPlainText() == ""
+    assert panel.split_box.currentData() == "train"  # it shows what it says

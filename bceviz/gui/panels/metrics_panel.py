@@ -53,7 +53,7 @@ from PySide6.QtWidgets import (
 from bceviz.engine import metrics as _metrics
 from bceviz.gui import format as fmt
 from bceviz.gui import theme as _theme
-from bceviz.gui.panels.base import Panel
+from bceviz.gui.panels.base import Panel, place_plots
 from bceviz.model.figures import SPLIT_NAMES, metric_value, metrics_figures, score_split
 from bceviz.gui.safety import plain_label, shown
 from bceviz.model.state import StateError
@@ -276,19 +276,13 @@ class MetricsPanel(Panel):
         if getattr(self, "_arranged", None) == choice:
             return
         self._arranged = choice
-        layout = self.graphics.ci
-        for plot in self.plots:
-            if plot.scene() is not None:
-                layout.removeItem(plot)
-            plot.hide()
+        # place_plots: the plots not shown stay hidden in the scene (never orphaned)
         if choice == "all":
-            for i, plot in enumerate(self.plots):
-                layout.addItem(plot, row=i // 2, col=i % 2)
-                plot.show()
+            placements = [(plot, i // 2, i % 2) for i, plot in enumerate(self.plots)]
         else:
             plot = dict(zip(("scores", "roc", "pr", "reliability"), self.plots))[choice]
-            layout.addItem(plot, row=0, col=0)
-            plot.show()
+            placements = [(plot, 0, 0)]
+        place_plots(self.graphics.ci, self.plots, placements)
         index = self.plot_chooser.findData(choice)
         if index != self.plot_chooser.currentIndex():
             self.plot_chooser.setCurrentIndex(index)
@@ -768,18 +762,29 @@ class MetricsPanel(Panel):
             self._set_title(self.pr_plot, title("ap", "PR · AP"))
             self._set_title(self.cal_plot, title("ece", "reliability · ECE", digits=2))
 
-        ranking_msg = "\n".join(f"{pr}: no curve" for pr in problems)
+        # A message inside a plot only when no split has a curve there: one split's
+        # problem is said in its column header, never printed over the other's curve.
+        both_missing = all(self.splits[sp]["roc"] is None for sp in SPLITS)
+        ranking_msg = "\n".join(f"{pr}: no curve" for pr in problems) if both_missing else ""
         if not self._model_ok:
             ranking_msg = "the model's outputs are not finite numbers"
         for name in ("roc", "pr"):
             self.messages[name].setText(ranking_msg)
-            # keep the message clear of a curve that is drawn
-            both_missing = all(self.splits[sp]["roc"] is None for sp in SPLITS)
-            self.messages[name].setPos(0.5, 0.5 if both_missing else 0.12)
+            self.messages[name].setPos(0.5, 0.5)
         no_points = [f"{SPLIT_NAMES[sp]} split: no points" for sp in SPLITS
                      if self.splits[sp]["n"] == 0]
-        self.messages["cal"].setText("\n".join(no_points))
-        self.messages["cal"].setPos(0.5, 0.5 if len(no_points) == 2 else 0.12)
+        self.messages["cal"].setText("\n".join(no_points) if len(no_points) == 2 else "")
+        self.messages["cal"].setPos(0.5, 0.5)
+        # the confusion chooser says what it shows: no held-out points, no held-out choice
+        held_index = self.split_box.findData("heldout")
+        has_held = self.splits["heldout"]["n"] > 0
+        item = self.split_box.model().item(held_index) if held_index >= 0 else None
+        if item is not None:
+            item.setEnabled(has_held)
+        if not has_held and self.split_box.currentData() == "heldout":
+            self.split_box.blockSignals(True)
+            self.split_box.setCurrentIndex(self.split_box.findData("train"))
+            self.split_box.blockSignals(False)
 
         for sp in SPLITS:
             s = self.splits[sp]
@@ -796,6 +801,9 @@ class MetricsPanel(Panel):
             notes.append("Soft labels are read as classes at 0.5.")
         if self.splits["heldout"]["n"] == 0:
             notes.append("No held-out points: every number here is on the training data.")
+        elif not all(self.splits[sp]["roc"] is None for sp in SPLITS):
+            # one split without curves: said here, not printed over the other's curves
+            notes.extend(f"{pr[0].upper()}{pr[1:]}: no ROC or PR curve." for pr in problems)
         self.note_label.setText(" ".join(notes))
 
     def _hold_hist_top(self, top: float) -> None:
