@@ -372,7 +372,7 @@ def _prepare(args) -> _Launch:
     lab_states: dict = {}
     session_data = None
     try:
-        stage = _stages.get_stage(args.scenario or "default")
+        stage = _stages.get_stage(args.scenario or _stage_for_data(args) or "default")
         state = create_state(stage.stage_id if stage.lab == "logistic2d" else "default")
         lab_id, stage_id = stage.lab, stage.stage_id
         if lab_id != "logistic2d":
@@ -410,6 +410,15 @@ def _prepare(args) -> _Launch:
             raise _LaunchError(f"{args.data}: {exc}") from None
     state.set_stage_id(stage_id) if lab_id == "logistic2d" else None
     return _Launch(state, lab_states, lab_id, stage_id, session_data)
+
+
+def _stage_for_data(args) -> Optional[str]:
+    """``--data`` alone with a file of model outputs (scores and labels) opens the predictions lab."""
+    if not args.data or args.session:
+        return None
+    from bceviz.model.prediction_files import looks_like_model_outputs
+
+    return "predictions-where-loss-comes-from" if looks_like_model_outputs(args.data) else None
 
 
 def _new_lab_state(lab_id: str, stage):

@@ -525,6 +525,7 @@ class SharesPanel(_PredictionsPanel):
         # below and right of each mark: under the rising curve, where the plot is empty
         self.labels = [pg.TextItem(anchor=(-0.05, -0.1)) for _ in range(3)]
         for item in self.labels:
+            item.setZValue(10)  # its background masks the curve beneath the text
             self.plot.addItem(item, ignoreBounds=True)
         self.legend = _note("pred_shares_legend")
         layout.addWidget(self.legend)
@@ -537,7 +538,7 @@ class SharesPanel(_PredictionsPanel):
         self._theme = theme
         self._style(self.plot, self.plot_widget, theme)
         self.plot.setLabel("bottom", "worst fraction (log scale)")
-        self.plot.setLabel("left", "share of the total loss")
+        self.plot.setLabel("left", "share of the loss")
         self.equal.setPen(theme.pen(theme.muted, width=1.2, style=Qt.PenStyle.DotLine))
         self.curve.setPen(theme.pen(theme.accent, width=2.6))
         self.marks.setPen(theme.pen(theme.foreground, width=1.2))
@@ -724,8 +725,8 @@ class CalibrationPanel(_PredictionsPanel):
         self.after = pg.PlotDataItem()
         for item in (self.diagonal, self.before, self.after):
             self.plot.addItem(item)
-        self.plot.setXRange(0, 1, padding=0.02)
-        self.plot.setYRange(0, 1, padding=0.02)
+        self.plot.setXRange(0, 1, padding=0.05)  # room for the largest markers at 0 and 1
+        self.plot.setYRange(0, 1, padding=0.05)
         self.legend = _note("pred_calibration_legend")
         layout.addWidget(self.legend)
         self._extras = (self.summary, self.legend)
@@ -739,15 +740,12 @@ class CalibrationPanel(_PredictionsPanel):
         self.plot.setLabel("bottom", "predicted p (mean of the bin)")
         self.plot.setLabel("left", "fraction of label 1")
         self.diagonal.setPen(theme.pen(theme.muted, width=1.2, style=Qt.PenStyle.DotLine))
-        size = 9 * theme.scale
         self.before.setPen(theme.pen(theme.pos, width=1.6, style=Qt.PenStyle.DashLine))
         self.before.setSymbol("o")
-        self.before.setSymbolSize(size)
         self.before.setSymbolBrush(theme.brush(theme.pos, alpha=160))
         self.before.setSymbolPen(theme.pen(theme.pos, width=1))
         self.after.setPen(theme.pen(theme.good, width=2.4))
         self.after.setSymbol("s")
-        self.after.setSymbolSize(size)
         self.after.setSymbolBrush(theme.brush(theme.good))
         self.after.setSymbolPen(theme.pen(theme.good, width=1))
         self.summary.setFont(_font(theme, 0.95, bold=True))
