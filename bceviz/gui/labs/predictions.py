@@ -384,6 +384,10 @@ class _PredictionsPanel(Panel):
         super().resizeEvent(event)
         self._fit_extras()
 
+    def flush(self) -> None:
+        super().flush()
+        self._fit_extras()  # a new font (presentation mode) changes the notes' heights
+
     def _set_note(self, label: QLabel, text: str) -> None:
         text = shown(text)
         if label.text() != text:
@@ -627,6 +631,7 @@ class WorstPanel(_PredictionsPanel):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
+        self.table.setCornerButtonEnabled(False)
         self.table.setToolTip("The examples with the largest loss; an id or score that looks "
                               "wrong is worth a look in the data")
         self.table.setMinimumSize(220, 110)
