@@ -145,6 +145,18 @@ class _GanPanel(Panel):
             return False
         return None
 
+    def flush(self) -> None:
+        """Redraw now; a hidden panel (parked by the stage host) waits until it is shown."""
+        if not self.isVisible():
+            self._timer.stop()
+            return  # still dirty: showEvent draws it
+        super().flush()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._dirty:
+            self.flush()
+
     def _note_step(self) -> None:
         """Training is going on: draft frames until SETTLE_S after the last step."""
         self._last_step = time.perf_counter()
@@ -295,8 +307,9 @@ class DensitiesPanel(_GanPanel):
         plot.setXRange(-_gan.X_LIMIT, _gan.X_LIMIT, padding=0.0)
         self.twin = _Twin(plot, "D(x)")
         self.twin.vb.setYRange(0.0, 1.05, padding=0.0)
-        self.hist_real = pg.PlotDataItem(stepMode="center", fillLevel=0.0)
-        self.hist_fake = pg.PlotDataItem(stepMode="center", fillLevel=0.0)
+        # Every number from the state is finite: the curves skip pyqtgraph's finite checks.
+        self.hist_real = pg.PlotCurveItem(x=[0.0, 1.0], y=[0.0], stepMode="center", fillLevel=0.0)
+        self.hist_fake = pg.PlotCurveItem(x=[0.0, 1.0], y=[0.0], stepMode="center", fillLevel=0.0)
         for item in (self.hist_real, self.hist_fake):
             item.setZValue(-5)
             plot.addItem(item)
@@ -335,9 +348,9 @@ class DensitiesPanel(_GanPanel):
         self._restyle(theme, [(self.plot_widget, self.plot)], [self.legend, self.readout])
         self.plot.getAxis("right").setPen(theme.pen(theme.foreground, width=1))
         self.plot.getAxis("right").setTextPen(theme.pen(theme.foreground, width=1))
-        self.hist_real.setPen(None)
+        self.hist_real.setPen(pg.mkPen(None))
         self.hist_real.setBrush(theme.brush(theme.pos, 55))
-        self.hist_fake.setPen(None)
+        self.hist_fake.setPen(pg.mkPen(None))
         self.hist_fake.setBrush(theme.brush(theme.neg, 55))
         for item in self.components:
             item.setPen(theme.pen(theme.pos, width=1, style=Qt.PenStyle.DotLine))
@@ -359,22 +372,23 @@ class DensitiesPanel(_GanPanel):
         top = view.density_top * 1.15
         self._y_range = _sticky(self._y_range, 0.0, top)
         self.plot.setYRange(*self._y_range, padding=0.0)
-        self.hist_real.setData(view.hist_edges, view.hist_real)
-        self.hist_fake.setData(view.hist_edges, view.hist_fake)
+        self.hist_real.setData(view.hist_edges, view.hist_real, skipFiniteCheck=True)
+        self.hist_fake.setData(view.hist_edges, view.hist_fake, skipFiniteCheck=True)
         k = view.components.shape[0]
         real_key = (self.state.setup.mixture, self._y_range, theme)
         if real_key != self._real_key:  # the real density changes only with the real data
             self._real_key = real_key
             for i, item in enumerate(self.components):
                 if i < k and k > 1:
-                    item.setData(view.x, view.components[i])
+                    item.setData(view.x, view.components[i], skipFiniteCheck=True)
                     item.show()
                 else:
                     item.hide()
-            self.real_curve.setData(view.x, view.p_real)
-        self.gen_curve.setData(view.x, np.minimum(view.p_gen, self._y_range[1] * 2.0))
-        self.d_curve.setData(view.x, view.discriminator)
-        self.d_star.setData(view.x, view.optimal)
+            self.real_curve.setData(view.x, view.p_real, skipFiniteCheck=True)
+        self.gen_curve.setData(view.x, np.minimum(view.p_gen, self._y_range[1] * 2.0),
+                               skipFiniteCheck=True)
+        self.d_curve.setData(view.x, view.discriminator, skipFiniteCheck=True)
+        self.d_star.setData(view.x, view.optimal, skipFiniteCheck=True)
         key = (view.centre_handles.tobytes(), view.width_handles.tobytes(), theme)
         if key != self._handles_key:  # they move only with the real data: not every step
             self._handles_key = key
@@ -538,12 +552,12 @@ class GeneratorLossPanel(_GanPanel):
         if self._kind != c.kind:
             self._style(c.kind)
         if not self._drawn_curves:
-            self.sat_curve.setData(c.u, c.saturating)
-            self.ns_curve.setData(c.u, c.non_saturating)
+            self.sat_curve.setData(c.u, c.saturating, skipFiniteCheck=True)
+            self.ns_curve.setData(c.u, c.non_saturating, skipFiniteCheck=True)
             self._drawn_curves = True
         if self._temperature != c.temperature:
-            self.sat_push.setData(c.u, c.grad_saturating)
-            self.ns_push.setData(c.u, c.grad_non_saturating)
+            self.sat_push.setData(c.u, c.grad_saturating, skipFiniteCheck=True)
+            self.ns_push.setData(c.u, c.grad_non_saturating, skipFiniteCheck=True)
             self.twin.vb.setYRange(0.0, 1.05 / c.temperature, padding=0.0)
             self._temperature = c.temperature
         self.sat_fakes.setData(c.fake_u, c.fake_saturating)
@@ -643,7 +657,9 @@ class ObjectivePanel(_GanPanel):
         lo, hi = view.lo, view.hi
         if not hi > lo:
             hi = lo + 1e-6
-        lo, hi = _nice_levels(lo, hi)
+        # Sticky, rounded levels: the colour bar's axis redraws only when the map outgrows
+        # them (or shrinks well inside), not at every step.
+        lo, hi = _sticky(self._levels, *_nice_levels(lo, hi), shrink=0.6)
         self.image.setImage(view.values.T, autoLevels=False, levels=(lo, hi))
         if not self._rect_set:
             self.image.setRect(*self._rect)
@@ -651,7 +667,7 @@ class ObjectivePanel(_GanPanel):
         if (lo, hi) != self._levels:
             self.bar.setLevels((lo, hi))  # its axis redraws only when the levels move
             self._levels = (lo, hi)
-        self.path.setData(view.path_mu, view.path_sigma)
+        self.path.setData(view.path_mu, view.path_sigma, skipFiniteCheck=True)
         self.start.setData([view.path_mu[0]], [view.path_sigma[0]])
         self.handle.setPos(view.mu, view.sigma)
         # The way downhill, 10 % of each axis long (a direction, not a step size).
@@ -749,17 +765,17 @@ class HistoryPanel(_GanPanel):
         steps = h.step
         last = float(steps[-1]) if steps.size else 0.0
         if last > self._x_top or last < 0.5 * self._x_top or self._x_top == 0.0:
-            self._x_top = max(10.0, last * 1.25)
+            self._x_top = max(10.0, last * 1.5)
         self.plot.setXRange(0.0, self._x_top, padding=0.0)
         lo = float(min(0.0, h.d_loss.min(), h.g_loss.min()))
         hi = float(max(2 * LN2 * 1.1, h.d_loss.max(), h.g_loss.max()))
         self._y_range = _sticky(self._y_range, lo - 0.05 * (hi - lo), hi * 1.05)
         self.plot.setYRange(*self._y_range, padding=0.0)
-        self.d_loss.setData(steps, h.d_loss)
-        self.g_loss.setData(steps, h.g_loss)
-        self.acc_real.setData(steps, h.acc_real)
-        self.acc_fake.setData(steps, h.acc_fake)
-        self.js.setData(steps, h.js)
+        self.d_loss.setData(steps, h.d_loss, skipFiniteCheck=True)
+        self.g_loss.setData(steps, h.g_loss, skipFiniteCheck=True)
+        self.acc_real.setData(steps, h.acc_real, skipFiniteCheck=True)
+        self.acc_fake.setData(steps, h.acc_fake, skipFiniteCheck=True)
+        self.js.setData(steps, h.js, skipFiniteCheck=True)
 
 
 # --------------------------------------------------------------------------- controls
