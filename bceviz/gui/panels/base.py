@@ -15,6 +15,37 @@ from bceviz.gui.safety import guarded
 from bceviz.model.state import AppState
 
 
+def place_plots(layout: pg.GraphicsLayout, items, placements) -> None:
+    """Arrange plots in a GraphicsLayout: each ``(item, row, col)`` of ``placements`` shown
+    there, every other one of ``items`` hidden. No item ever leaves the scene.
+
+    pyqtgraph's ``GraphicsLayout.removeItem`` takes the item out of its scene as well,
+    which leaves it without any parent: then only Python owns it, and PySide deletes it
+    in its own clean-up at exit, when the Python overrides of its children (axes, view
+    box) can no longer run; the process died there with SIGSEGV. Here an item taken
+    out of the grid stays a hidden child of the layout and goes away with its view.
+    """
+    grid = layout.layout
+    for item in items:
+        if item in layout.items:
+            grid.removeItem(item)  # the grid only: the item stays a child, in the scene
+            for row, col in layout.items.pop(item):
+                layout.rows.get(row, {}).pop(col, None)
+            try:
+                item.geometryChanged.disconnect(layout._updateItemBorder)
+            except (RuntimeError, TypeError):
+                pass
+            border = layout.itemBorders.pop(item, None)
+            if border is not None and border.scene() is not None:
+                border.scene().removeItem(border)
+        if item.parentItem() is not layout:
+            item.setParentItem(layout)
+        item.hide()
+    for item, row, col in placements:
+        layout.addItem(item, row=row, col=col)
+        item.show()
+
+
 class Panel(QWidget):
     """A view of the AppState.
 
@@ -54,6 +85,30 @@ class Panel(QWidget):
     #: Live panels with a redraw pending (class-wide).
     _pending_live: set = set()
 
+    #: Qt virtual methods a panel may override, and what one returns when it fails. A
+    #: Python exception must never leave a Qt virtual: shiboken has to carry it across
+    #: C++ frames, and when the virtual was reached from another Python override (a
+    #: dock's animation resizing a panel inside ``Panel.event``) PySide6 6.11 crashed
+    #: reporting it (issue 21: a stale cache raising in a resize, then SIGSEGV). Every
+    #: subclass's override is wrapped by :func:`bceviz.gui.safety.guarded` on definition
+    #: (``__init_subclass__``): the error is reported and the panel keeps running.
+    GUARDED_VIRTUALS: dict = {
+        "event": False, "eventFilter": False, "sizeHint": QSize(), "minimumSizeHint": QSize(),
+        **{name: None for name in (
+            "resizeEvent", "showEvent", "hideEvent", "changeEvent", "paintEvent",
+            "closeEvent", "moveEvent", "keyPressEvent", "keyReleaseEvent", "mousePressEvent",
+            "mouseReleaseEvent", "mouseMoveEvent", "mouseDoubleClickEvent", "wheelEvent",
+            "contextMenuEvent", "focusInEvent", "focusOutEvent", "enterEvent", "leaveEvent",
+            "timerEvent")},
+    }
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, default in Panel.GUARDED_VIRTUALS.items():
+            method = cls.__dict__.get(name)
+            if callable(method) and not getattr(method, "__bceviz_guarded__", False):
+                setattr(cls, name, guarded(f"{cls.__name__}.{name}", default=default)(method))
+
     title = "Panel"
     panel_id = "panel"
     listens: tuple[str, ...] = ()
@@ -89,7 +144,8 @@ class Panel(QWidget):
                 self.detach()
                 return
             if self.on_event(name, **info) is not False:
-                self.schedule(paced=name == "weights" and info.get("reason") == "step")
+                # a training step (any lab's model event with reason="step") is paced
+                self.schedule(paced=info.get("reason") == "step")
 
         return handler
 
@@ -122,7 +178,25 @@ class Panel(QWidget):
         self._timer.start(wait)
 
     @guarded("redrawing a panel")
+    def off_screen(self) -> bool:
+        """True for a panel parked between stages or in a hidden dock of a shown window."""
+        if self.isHidden():
+            return True
+        top = self.window()
+        return top is not self and top.isVisible() and not self.isVisible()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._dirty:  # changes that came while off screen: draw them now
+            self.schedule()
+
     def _on_timer(self) -> None:
+        if self.off_screen():
+            # Nobody sees it: keep it dirty and draw when it is shown (a parked lab's
+            # panels would otherwise redraw on every training frame of another stage).
+            self._timer.stop()
+            Panel._pending_live.discard(self)
+            return
         if self.min_interval_ms and self._yields < self.MAX_YIELDS and self._live_due():
             self._yields += 1
             self._timer.start(0)  # fires after this turn's timers and the next turn's paints

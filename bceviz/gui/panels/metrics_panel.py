@@ -406,8 +406,7 @@ class MetricsPanel(Panel):
         for plot in self.plots:
             for name in ("left", "bottom"):
                 plot.getAxis(name).showLabel(not on)
-            plot.getAxis("left").setWidth(34 if on else 44)
-            plot.getAxis("bottom").setHeight(20 if on else 30)
+            self._size_axes(plot)
         self._show_choice_hint()
         if self.splits:
             if self._curves_dirty:  # the data changed while the panel was off screen
@@ -416,6 +415,13 @@ class MetricsPanel(Panel):
             else:
                 self._draw_curves()
                 self._draw_threshold()
+
+    def _size_axes(self, plot) -> None:
+        """Axis room for tick labels and a title at the theme's font size (presentation too)."""
+        scale = _theme.current().scale
+        on = getattr(self, "compact", False)
+        plot.getAxis("left").setWidth(int((34 if on else 44) * scale))
+        plot.getAxis("bottom").setHeight(int((20 if on else 30) * scale))
 
     def _show_choice_hint(self) -> None:
         # Compact: the hint is the buttons' tooltip; the label shows only a choice made.
@@ -498,6 +504,7 @@ class MetricsPanel(Panel):
         self.graphics.setBackground(theme.background)
         for plot in self.plots:
             _theme.style_plot(plot, theme)
+            self._size_axes(plot)
         split_colour = {"train": theme.accent, "heldout": theme.soft}
         split_style = {"train": None, "heldout": Qt.PenStyle.DashLine}
         for (plot_name, split), curve in self.curves.items():
