@@ -307,8 +307,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except (OSError, RuntimeError) as exc:
             return _fail(f"screenshot failed: {exc}", 1)
         finally:
-            window.close()
-            window.deleteLater()
+            from bceviz.gui.safety import dispose
+
+            dispose(window)  # now, not in PySide's clean-up at exit (a crash there)
     if args.report or args.screenshot or args.save_session:
         return 0
 
@@ -327,7 +328,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if launch.session_data is not None and launch.lab_id == "logistic2d":
         window.file_actions.restore_layout(launch.session_data.layout_bytes())
     window.show()
-    return int(app.exec())
+    code = int(app.exec())
+    from bceviz.gui.safety import dispose
+
+    dispose(window)  # now, not in PySide's clean-up at exit (a crash there)
+    return code
 
 
 class _LaunchError(Exception):

@@ -46,8 +46,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import Qt as _QtGui
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
 
-__all__ = ["REPEAT_SECONDS", "call_guarded", "escape", "guarded", "literal", "plain_label",
-           "report_error", "shown"]
+__all__ = ["REPEAT_SECONDS", "call_guarded", "dispose", "escape", "guarded", "literal",
+           "plain_label", "report_error", "shown"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 #: The same error (context, type, message) is printed again only after this many seconds.
@@ -164,6 +164,7 @@ def guarded(context: str, *, default: Any = None) -> Callable[[F], F]:
                 report_error(exc, context)
                 return default
 
+        wrapper.__bceviz_guarded__ = True  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorate
@@ -177,3 +178,25 @@ def call_guarded(fn: Callable[..., Any], *args: Any, context: str = "", default:
     except Exception as exc:  # noqa: BLE001 - the one catch-all (module docstring)
         report_error(exc, context)
         return default
+
+
+# ----------------------------------------------------------------------------
+# Lifetime
+
+
+def dispose(widget: QWidget) -> None:
+    """Delete a closed top-level window and everything in it now, while Python runs.
+
+    Left to the interpreter's exit, PySide deletes the objects Python owns in an
+    arbitrary order after Python has begun to shut down; a plot layout deleted
+    there resizes its children, whose Python overrides can no longer run, and the
+    process died with SIGSEGV after a normal quit. Never raises.
+    """
+    import shiboken6
+
+    try:
+        if shiboken6.isValid(widget):
+            widget.close()
+            shiboken6.delete(widget)
+    except Exception as exc:  # noqa: BLE001 - quitting must not fail
+        report_error(exc, "closing the window", show=False)

@@ -333,3 +333,73 @@ def test_an_unreadable_autosave_that_cannot_be_moved_is_not_overwritten(qtbot, c
     boxes[0].close()
     window.file_actions.prefs = None  # the close must not try again in this test
     window.close()
+
+
+# ----------------------------------------------------------------------------
+# 2. Lifetime: no exception leaves a panel's Qt override; no plot is orphaned
+
+
+@pytest.mark.qt_no_exception_capture  # the error is deliberate: it is reported, not raised
+def test_an_error_in_a_panels_resize_is_reported_not_left_to_shiboken(qtbot, capfd):
+    """The monkey's segfault: a stale cache raised in a panel's resizeEvent during a dock's
+    animation (a Python override inside Panel.event); PySide6 crashed reporting it."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+    from bceviz.gui.panels.base import Panel
+    from bceviz.model.state import AppState
+
+    class StaleCache(Panel):
+        panel_id = "stale"
+
+        def refresh(self):
+            pass
+
+        def resizeEvent(self, event):  # noqa: N802
+            super().resizeEvent(event)
+            raise IndexError("boolean index did not match indexed array")
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    dock = QDockWidget("stale", window)
+    dock.setWidget(StaleCache(AppState()))
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+    window.resize(800, 600)
+    window.show()
+    qtbot.waitExposed(window)
+    for width in (700, 900, 640):
+        window.resize(width, 600)
+        dock.hide()
+        QApplication.processEvents()
+        dock.show()
+        QApplication.processEvents()
+    err = capfd.readouterr().err
+    assert "Error calling Python override" not in err  # nothing reached shiboken
+    assert "IndexError" in err  # reported, with its traceback
+    boxes = error_boxes()
+    assert len(boxes) == 1 and "boolean index" in boxes[0].text()
+    boxes[0].close()
+
+
+def test_plots_not_shown_stay_in_the_scene(main_window, no_error_boxes):
+    """Before: a plot taken out of a layout left its scene and had no parent; PySide then
+    deleted it at exit, after Python had begun to shut down (SIGSEGV after quitting)."""
+    import shiboken6
+
+    curves = main_window.panels["training_curves"]
+    metrics = main_window.panels["metrics"]
+    for view_change in ({"curves": "loss", "metrics_plot": "roc"},
+                        {"curves": "all", "metrics_plot": "all"},
+                        {"curves": "grad_norm", "metrics_plot": "pr"}):
+        main_window.state.set_view(**view_change)
+        for panel in (curves, metrics):
+            panel._dirty = True
+            panel.flush()
+        QApplication.processEvents()
+        for panel in (curves, metrics):
+            for plot in panel.plots:
+                assert plot.scene() is panel.graphics.scene()
+                assert plot.parentItem() is panel.graphics.ci
+                assert not shiboken6.ownedByPython(plot)
+    assert sum(p.isVisible() for p in curves.plots) == 1
+    assert sum(p.isVisible() for p in metrics.plots) == 1

@@ -64,7 +64,7 @@ from PySide6.QtWidgets import (
 
 from bceviz.engine import graph as _g
 from bceviz.gui import theme as _theme
-from bceviz.gui.panels.base import Panel
+from bceviz.gui.panels.base import Panel, place_plots
 from bceviz.gui.panels.controls import ValueControl
 from bceviz.gui.widgets import DraggablePoints, apply_palette, pixel_size, snap
 from bceviz.model.labs.base import LabError
@@ -1077,15 +1077,10 @@ class FirmLossPanel(_GraphPanel):
             return
         self._mode = mode
         self._side_by_side = mode == "side"
-        ci = self.graphics.ci
-        if self.grad_plot in ci.items:
-            ci.removeItem(self.grad_plot)
-        if mode == "single":
-            self.grad_plot.hide()
-        else:
-            self.grad_plot.show()
-            ci.addItem(self.grad_plot, row=0 if mode == "side" else 1,
-                       col=1 if mode == "side" else 0)
+        # place_plots: hidden, the gradient plot stays in the scene (never orphaned)
+        place_plots(self.graphics.ci, [self.grad_plot],
+                    [] if mode == "single" else
+                    [(self.grad_plot, 0 if mode == "side" else 1, 1 if mode == "side" else 0)])
         bottom_values = mode != "stack"
         self.loss_plot.getAxis("bottom").setStyle(showValues=bottom_values)
         self.loss_plot.setLabel("bottom", "known firm (largest loss first)" if bottom_values

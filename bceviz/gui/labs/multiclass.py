@@ -52,7 +52,7 @@ from PySide6.QtWidgets import (
 
 from bceviz.gui import theme as _theme
 from bceviz.gui.contours import contour_segments
-from bceviz.gui.panels.base import Panel
+from bceviz.gui.panels.base import Panel, place_plots
 from bceviz.gui.panels.controls import ValueControl
 from bceviz.gui.rendering import RGB32ImageItem
 from bceviz.gui.widgets import apply_palette, pixel_size
@@ -596,13 +596,10 @@ class ClassMapsPanel(_LabPanel):
         shape = self._shape()
         if (K, *shape) == self._arranged:
             return
-        ci = self.widget.ci
-        for plot, *_ in self.plots:
-            if plot.scene() is not None:
-                ci.removeItem(plot)
         rows, cols = shape
-        for k in range(K):
-            ci.addItem(self.plots[k][0], row=k // cols, col=k % cols)
+        # place_plots: the plots not shown stay hidden in the scene (never orphaned)
+        place_plots(self.widget.ci, [plot for plot, *_ in self.plots],
+                    [(self.plots[k][0], k // cols, k % cols) for k in range(K)])
         self._arranged = (K, *shape)
 
     def refresh(self) -> None:

@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
 
 from bceviz.gui import theme as _theme
 from bceviz.gui.contours import contour_segments
-from bceviz.gui.panels.base import Panel
+from bceviz.gui.panels.base import Panel, place_plots
 from bceviz.gui.panels.controls import ValueControl
 from bceviz.gui.rendering import RGB32ImageItem
 from bceviz.gui.widgets import apply_palette, label_color, num
@@ -291,13 +291,10 @@ class MapsPanel(_LabPanel):
         key = (K, *shape)
         if key == self._arranged:
             return
-        ci = self.grid_widget.ci
-        for m in self.maps:
-            if m.plot.scene() is not None:
-                ci.removeItem(m.plot)
         rows, cols = shape
-        for k in range(K):
-            ci.addItem(self.maps[k].plot, row=k // cols, col=k % cols)
+        # place_plots: the maps not shown stay hidden in the scene (never orphaned)
+        place_plots(self.grid_widget.ci, [m.plot for m in self.maps],
+                    [(self.maps[k].plot, k // cols, k % cols) for k in range(K)])
         self._arranged = key
 
     def _label_choice(self, names) -> None:

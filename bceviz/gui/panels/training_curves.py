@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 from bceviz.engine.losses import NATS_PER_BIT
 from bceviz.gui import format as fmt
 from bceviz.gui import theme as _theme
-from bceviz.gui.panels.base import Panel
+from bceviz.gui.panels.base import Panel, place_plots
 from bceviz.model import figures as _figures
 
 #: The four series, their axis titles and the chooser's texts.
@@ -149,20 +149,14 @@ class TrainingCurvesPanel(Panel):
             return
         self._columns = key
         self._ranges.pop("x", None)  # the newly shown plot takes the current x range
-        layout = self.graphics.ci
-        for plot in self.plots:
-            if plot.scene() is not None:
-                layout.removeItem(plot)
-            plot.hide()
+        # place_plots: the plots not shown stay hidden in the scene (never orphaned)
         if single != "all":
-            plot = dict(zip(SERIES, self.plots))[single]
-            layout.addItem(plot, row=0, col=0)
-            plot.show()
+            place_plots(self.graphics.ci, self.plots,
+                        [(dict(zip(SERIES, self.plots))[single], 0, 0)])
             self._label_size(large=True)
             return
-        for i, plot in enumerate(self.plots):
-            layout.addItem(plot, row=i // columns, col=i % columns)
-            plot.show()
+        place_plots(self.graphics.ci, self.plots,
+                    [(plot, i // columns, i % columns) for i, plot in enumerate(self.plots)])
         self._label_size(large=False)
 
     def _label_size(self, large: bool) -> None:
