@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="train N steps (continuing from --session's weights) before "
                              f"anything else; at most {MAX_TRAIN_STEPS:,}, with progress on "
                              "stderr for long runs")
+    parser.add_argument("--race", metavar="LIST",
+                        help="2-D lab: race 2 to 5 optimizers (gd, sgd, momentum, adam, newton, "
+                             "each with an optional :lr, e.g. gd,momentum:0.1,adam) from the "
+                             "model's weights; --train-steps trains them and --report adds "
+                             "\"race\"")
     parser.add_argument("--save-session", metavar="PATH",
                         help="write the session (after --train-steps) to PATH and exit")
     parser.add_argument("--report", metavar="PATH",
@@ -98,7 +103,10 @@ def create_state(scenario: Optional[str] = None):
     from bceviz.model.scenarios import apply_scenario, load_scenario
     from bceviz.model.state import AppState
 
+    from bceviz.model.race import race_of
+
     state = AppState()
+    race_of(state)  # the optimizer race follows the state from the start (a race stage)
     apply_scenario(state, load_scenario(scenario or "default"))
     return state
 
@@ -201,6 +209,11 @@ def report_of(state, stage: Optional[str] = None) -> dict:
     out.update(state.report())
     if lab == "logistic2d":
         from bceviz.model import figures, stages
+        from bceviz.model.race import existing_race
+
+        race = existing_race(state)
+        if race is not None and race.active:
+            out["race"] = race.report()
 
         try:
             shown = stages.get_stage(stage_id)
@@ -414,6 +427,16 @@ def _prepare(args) -> _Launch:
         except refused as exc:
             raise _LaunchError(f"{args.data}: {exc}") from None
     state.set_stage_id(stage_id) if lab_id == "logistic2d" else None
+    if getattr(args, "race", None):
+        from bceviz.model.race import RaceError, race_of
+
+        if lab_id != "logistic2d":
+            raise _LaunchError(f"--race races the 2-D lab's optimizers; stage {stage_id!r} "
+                               f"is of the {lab_id} lab")
+        try:
+            race_of(state).start(args.race)
+        except RaceError as exc:
+            raise _LaunchError(f"--race: {exc}") from None
     return _Launch(state, lab_states, lab_id, stage_id, session_data)
 
 

@@ -103,7 +103,7 @@ FORMAT_VERSION = 1
 #: tests/model/test_scenarios.py checks that the two lists agree).
 PANEL_IDS = (
     "controls", "loss_curve", "samples", "formula", "data", "surface",
-    "training_curves", "metrics", "imbalance",
+    "training_curves", "metrics", "imbalance", "race",
 )
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

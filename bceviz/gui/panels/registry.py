@@ -67,6 +67,7 @@ PANELS: tuple[PanelEntry, ...] = (
                "Training curves"),
     PanelEntry("metrics", _P + "metrics_panel:MetricsPanel", "right", "Threshold and metrics"),
     PanelEntry("imbalance", _P + "imbalance:ImbalancePanel", "right", "Imbalance lab"),
+    PanelEntry("race", _P + "race_panel:RacePanel", "right", "Optimizer race"),
 )
 
 PANEL_IDS = tuple(entry.panel_id for entry in PANELS)

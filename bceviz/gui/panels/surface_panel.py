@@ -204,6 +204,23 @@ class SurfacePanel(Panel):
         self.marker.setCursor(Qt.CursorShape.OpenHandCursor)
         self.plot.vb.setCursor(Qt.CursorShape.CrossCursor)
         self.plot.addItem(self.marker)
+        # The optimizer race (bceviz.model.race): one path per racer in its colour and a
+        # dot at each racer's weights, created once, updated with setData.
+        from bceviz.gui.panels.race_panel import RACER_COLOURS
+        from bceviz.model.race import MAX_RACERS, race_of
+
+        self.race = race_of(state)
+        self.race_paths = []
+        for i in range(MAX_RACERS):
+            item = pg.PlotCurveItem(pen=pg.mkPen(RACER_COLOURS[i], width=2), antialias=False)
+            item.setZValue(7)
+            item.setVisible(False)
+            self.plot.addItem(item)
+            self.race_paths.append(item)
+        self.race_heads = pg.ScatterPlotItem(size=9, pen=pg.mkPen("k", width=1))
+        self.race_heads.setZValue(8)
+        self.plot.addItem(self.race_heads)
+        self.race.events.race.connect(self._on_race)
         self.marker.sigPositionChanged.connect(self._on_marker_dragged)
         self.marker.sigPositionChangeFinished.connect(self._on_marker_released)
         self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
@@ -522,6 +539,7 @@ class SurfacePanel(Panel):
         self._check_slice()
         self._draw_surface()
         self._draw_weights()
+        self._draw_race()
         self._update_caption()
         self.last_refresh_ms = (time.perf_counter() - t0) * 1000.0
 
@@ -652,6 +670,32 @@ class SurfacePanel(Panel):
                 self.path.setData(path[:, 0], path[:, 1])
             else:
                 self.path.setData([], [])
+
+    def _on_race(self, kind: str = "", **_) -> None:
+        if shiboken6.isValid(self) and self._handlers:
+            self.schedule(paced=kind == "step")
+
+    def _draw_race(self) -> None:
+        """Each racer's (w1, w2) path and its head; hidden items for absent racers."""
+        from bceviz.gui.panels.race_panel import RACER_COLOURS
+
+        figs = self.race.figures()
+        key = (self.race.version, len(figs))
+        if key == getattr(self, "_race_key", None):
+            return
+        self._race_key = key
+        heads = []
+        for i, item in enumerate(self.race_paths):
+            f = figs[i] if i < len(figs) else None
+            if f is None or len(f.path) == 0:
+                if item.isVisible():
+                    item.setVisible(False)
+                continue
+            item.setData(f.path[:, 0], f.path[:, 1])
+            item.setVisible(True)
+            heads.append({"pos": (float(f.path[-1, 0]), float(f.path[-1, 1])),
+                          "brush": pg.mkBrush(RACER_COLOURS[i])})
+        self.race_heads.setData(heads)
 
     def caption_text(self) -> str:
         """The caption under the plot: where the slice is, what changed, what to do."""

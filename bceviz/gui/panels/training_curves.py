@@ -20,6 +20,7 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
@@ -102,6 +103,19 @@ class TrainingCurvesPanel(Panel):
         self.acc_heldout = curve(self.acc_plot, theme.soft, dash)
         self.grad_curve = curve(self.grad_plot, theme.foreground)
         self.wnorm_curve = curve(self.wnorm_plot, theme.foreground)
+        # The optimizer race: one loss curve per racer in its colour (bceviz.model.race).
+        from bceviz.gui.panels.race_panel import RACER_COLOURS
+        from bceviz.model.race import race_of
+
+        self.race = race_of(state)
+        self.race_curves = []
+        for colour in RACER_COLOURS:
+            item = self.loss_plot.plot([], [], pen=pg.mkPen(colour, width=CURVE_WIDTH))
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
+            item.setVisible(False)
+            self.race_curves.append(item)
+        self.race.events.race.connect(self._on_race)
         # The timeline's cursor: one vertical line per plot at the step shown, hidden at
         # the present (created once, moved with setValue).
         self.cursors = []
@@ -221,6 +235,26 @@ class TrainingCurvesPanel(Panel):
     # ---------------------------------------------------------------- ranges
     # Axes are held still while the data stays well inside them: a range that
     # moved every frame would re-render every tick label every frame (and jitter).
+    def _on_race(self, kind: str = "", **_) -> None:
+        if shiboken6.isValid(self) and self._handlers:
+            self.schedule(paced=kind == "step")
+
+    def _draw_race(self, scale: float):
+        """Each racer's loss curve; returns (last step, every racer loss) or None."""
+        figs = self.race.figures()
+        for i, item in enumerate(self.race_curves):
+            if i < len(figs):
+                f = figs[i]
+                item.setData(f.curve_steps, f.curve_loss * scale, connect="finite")
+                item.setVisible(True)
+            elif item.isVisible():
+                item.setData([], [])
+                item.setVisible(False)
+        if not figs:
+            return None
+        last = max(float(f.curve_steps[-1]) for f in figs if len(f.curve_steps))
+        return last, np.concatenate([f.curve_loss * scale for f in figs])
+
     def _hold_x(self, first: float, last: float) -> None:
         cur = self._ranges.get("x")
         if cur is not None and cur[0] == first and last <= cur[1] and last - first >= 0.3 * (cur[1] - cur[0]):
@@ -312,9 +346,14 @@ class TrainingCurvesPanel(Panel):
         if st.view.units != self._units:
             self._units = st.view.units
             self.loss_plot.setLabel("left", f"loss, {st.view.units}", **{"font-size": "8pt"})
-        self._hold_x(float(x[0]), float(x[-1]))
+        race = self._draw_race(scale)
+        if race is not None:
+            self._hold_x(float(x[0]), max(float(x[-1]), float(race[0])))
+        else:
+            self._hold_x(float(x[0]), float(x[-1]))
         self._hold_y(self.loss_plot, loss, objective if has_penalty else None,
-                     vals[:, 0] * scale if has_heldout else None)
+                     vals[:, 0] * scale if has_heldout else None,
+                     race[1] if race is not None else None)
         self._hold_y(self.grad_plot, np.maximum(np.asarray(hist.grad_norm), GRAD_FLOOR), log=True)
         self._hold_y(self.wnorm_plot, np.asarray(hist.w_norm))
         scrub = st.scrub_index
