@@ -984,7 +984,8 @@ class MainWindow(QMainWindow):
         st = self.state
         if self.current_lab != "logistic2d":
             lab = self.lab_state
-            text = getattr(lab, "readout", lambda: "")() or _labs.get_lab(self.current_lab).title
+            view = self.lab_views.get(self.current_lab)
+            text = getattr(lab, "readout", lambda: "")() or (view.info.title if view else "")
             text = ("▶ " if lab.running else "") + text
             self._hold_readout_size(text)
             self.readout_label.setText(text)
