@@ -12,6 +12,7 @@ from __future__ import annotations
 SUITES: dict[str, str] = {
     "engine": "bceviz.bench.engine:main",
     "gui": "bceviz.bench.gui:main",
+    "timeline_race": "bceviz.bench.timeline_race:main",
     # One suite per lab (docs/architecture.md, "Labs"); a lab not built yet is skipped.
     "lab_tipping": "bceviz.bench.lab_tipping:main",
     "lab_multilabel": "bceviz.bench.lab_multilabel:main",

@@ -88,3 +88,4 @@ def test_cli_race_report(tmp_path):
     for entry in report["race"].values():
         assert entry["steps"] == 20 and len(entry["w"]) == 2 and np.isfinite(entry["objective"])
     assert main(["--race", "gd", "--report", str(out)]) == 2
+

@@ -139,3 +139,32 @@ def test_timeline_hidden_for_a_lesson_that_does_not_train(main_window):
     main_window.show_stage("xor-product")
     QApplication.processEvents()
     assert main_window.timeline_toolbar.isVisible()
+
+
+def test_timeline_race_bench_runs_a_few_frames_and_prints_one_json_line():
+    """No timings checked (the machine may be busy): this only keeps the suite working."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from bceviz.bench import SUITES
+
+    assert SUITES["timeline_race"] == "bceviz.bench.timeline_race:main"
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env["PYTHONPATH"] = str(repo) + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bceviz.bench", "timeline_race", "--quick", "--seconds", "0.5",
+         "--frames", "40", "--moves", "3"],
+        capture_output=True, text=True, cwd=repo, env=env, timeout=300)
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    assert len(lines) == 1, proc.stdout
+    import json
+
+    result = json.loads(lines[0])
+    assert result["suite"] == "timeline_race"
+    for key in ("scrub_median", "race_fps_surface", "race_fps_data", "race_rss_growth"):
+        assert result["figures"][key]["target"] is not None, key
+    assert result["figures"]["race_fps_surface"]["value"] > 0

@@ -48,7 +48,7 @@ class RacePanel(Panel):
     title = "Optimizer race"
     panel_id = "race"
     listens = ("scenario",)
-    min_interval_ms = 100  # a table: ten redraws a second are plenty
+    min_interval_ms = 250  # a table of numbers: four redraws a second can be read
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)

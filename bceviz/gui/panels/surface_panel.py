@@ -212,11 +212,13 @@ class SurfacePanel(Panel):
         self.race = race_of(state)
         self.race_paths = []
         for i in range(MAX_RACERS):
-            item = pg.PlotCurveItem(pen=pg.mkPen(RACER_COLOURS[i], width=2), antialias=False)
+            # 1-px pens: Qt strokes wider ones as outlines, ~10x slower on long paths
+            item = pg.PlotCurveItem(pen=pg.mkPen(RACER_COLOURS[i], width=1), antialias=False)
             item.setZValue(7)
             item.setVisible(False)
             self.plot.addItem(item)
             self.race_paths.append(item)
+        self._race_brushes = [pg.mkBrush(c) for c in RACER_COLOURS]  # made once: no new symbols
         self.race_heads = pg.ScatterPlotItem(size=9, pen=pg.mkPen("k", width=1))
         self.race_heads.setZValue(8)
         self.plot.addItem(self.race_heads)
@@ -677,8 +679,6 @@ class SurfacePanel(Panel):
 
     def _draw_race(self) -> None:
         """Each racer's (w1, w2) path and its head; hidden items for absent racers."""
-        from bceviz.gui.panels.race_panel import RACER_COLOURS
-
         figs = self.race.figures()
         key = (self.race.version, len(figs))
         if key == getattr(self, "_race_key", None):
@@ -693,9 +693,13 @@ class SurfacePanel(Panel):
                 continue
             item.setData(f.path[:, 0], f.path[:, 1])
             item.setVisible(True)
-            heads.append({"pos": (float(f.path[-1, 0]), float(f.path[-1, 1])),
-                          "brush": pg.mkBrush(RACER_COLOURS[i])})
-        self.race_heads.setData(heads)
+            heads.append(i)
+        if heads:
+            ends = np.array([figs[i].path[-1] for i in heads])
+            self.race_heads.setData(x=ends[:, 0], y=ends[:, 1],
+                                    brush=[self._race_brushes[i] for i in heads])
+        else:
+            self.race_heads.setData([], [])
 
     def caption_text(self) -> str:
         """The caption under the plot: where the slice is, what changed, what to do."""
