@@ -44,14 +44,14 @@ def place_plots(layout: pg.GraphicsLayout, items, placements) -> None:
     for item, row, col in placements:
         layout.addItem(item, row=row, col=col)
         item.show()  # hidden above when it was taken out of an earlier arrangement
-    # A top-level layout item shrinks to its preferred size when its items change (on
-    # the next layout pass); give it its view's whole area again after that pass, as
-    # pyqtgraph does on a resize (else a panel rearranged while its window is on screen
-    # keeps its plots in a corner).
-    scene = layout.scene()
+    # A top-level layout item shrinks to its preferred size when its items change; give it
+    # its view's whole area again, as pyqtgraph does on a resize (else a panel rearranged
+    # while its window is on screen keeps its plots in a corner).
+    scene = layout.scene() if placements else None
     for view in scene.views() if scene is not None else ():
         if isinstance(view, pg.GraphicsView) and view.centralWidget is layout:
-            QTimer.singleShot(0, lambda v=view: shiboken6.isValid(v) and v.resizeEvent(None))
+            layout.layout.activate()
+            layout.setGeometry(view.range)
         item.show()
 
 
