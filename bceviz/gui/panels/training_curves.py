@@ -224,7 +224,11 @@ class TrainingCurvesPanel(Panel):
             self._label_size(large=self._columns[1] != "all")
 
     # ----------------------------------------------------------------- events
-    def on_event(self, name: str, **info) -> None:
+    def on_event(self, name: str, **info) -> Optional[bool]:
+        if name == "scrub" and info.get("kind") == "scrub":
+            # the timeline moved: only the cursor moves (the curves are the same)
+            self._move_cursors()
+            return False
         # Past records keep the scores they had (like the engine's recorded train
         # loss); only a reset, which restarts the step count, clears them.
         if name == "weights" and info.get("reason") == "reset":
@@ -235,6 +239,18 @@ class TrainingCurvesPanel(Panel):
     # ---------------------------------------------------------------- ranges
     # Axes are held still while the data stays well inside them: a range that
     # moved every frame would re-render every tick label every frame (and jitter).
+    def _move_cursors(self) -> None:
+        """The timeline's cursor at the step shown; hidden at the present."""
+        st = self.state
+        steps = st.trainer.history.step
+        scrub = st.scrub_index
+        shown = scrub is not None and scrub < len(steps)
+        for line in self.cursors:
+            if shown:
+                line.setValue(float(steps[scrub]))
+            if line.isVisible() != shown:
+                line.setVisible(shown)
+
     def _on_race(self, kind: str = "", **_) -> None:
         if shiboken6.isValid(self) and self._handlers:
             self.schedule(paced=kind == "step")
@@ -356,12 +372,7 @@ class TrainingCurvesPanel(Panel):
                      race[1] if race is not None else None)
         self._hold_y(self.grad_plot, np.maximum(np.asarray(hist.grad_norm), GRAD_FLOOR), log=True)
         self._hold_y(self.wnorm_plot, np.asarray(hist.w_norm))
-        scrub = st.scrub_index
-        if scrub is not None and scrub < k:
-            for line in self.cursors:
-                line.setValue(float(x[scrub]))
-        for line in self.cursors:
-            line.setVisible(scrub is not None and scrub < k)
+        self._move_cursors()
 
         newest = vals[-1]
         th = self._theme
