@@ -17,7 +17,9 @@ settings, they are kept in step with the state's.
   :data:`DEFAULT_LINEUP` (or keeps the race running); any other stage stops it.
 
 The race's own event ``race`` (``race.events.race``) has ``kind`` "start",
-"step", "sync" (data or loss changed under the racers) or "stop".
+"step", "sync" (data or loss changed under the racers), "view" (whether each
+racer's decision boundary is drawn on the data plot: ``show_boundaries``)
+or "stop".
 
 Figures (:meth:`Race.figures`, cached per race version): each racer's
 name, optimizer, learning rate, step count, mean loss (nats, penalty
@@ -161,6 +163,8 @@ class Race:
         self.events.race.connect(self._bump)
         self.racers: list[Racer] = []
         self.tolerance = DEFAULT_TOLERANCE
+        #: Draw each racer's decision boundary on the data plot (a view option).
+        self.show_boundaries = False
         self._state = weakref.ref(state)
         self._cache: Optional[tuple[int, list[RacerFigures]]] = None
         ev = state.events
@@ -225,6 +229,13 @@ class Race:
         if tol != self.tolerance:
             self.tolerance = tol
             self.events.race.emit(kind="sync")
+
+    def set_show_boundaries(self, on: bool) -> None:
+        """Draw (or not) each racer's decision boundary on the data plot."""
+        on = bool(on)
+        if on != self.show_boundaries:
+            self.show_boundaries = on
+            self.events.race.emit(kind="view")
 
     def step(self, n: int = 1) -> int:
         """Every racer takes up to n steps (a diverged one stays where it stopped)."""

@@ -89,3 +89,22 @@ def test_cli_race_report(tmp_path):
         assert entry["steps"] == 20 and len(entry["w"]) == 2 and np.isfinite(entry["objective"])
     assert main(["--race", "gd", "--report", str(out)]) == 2
 
+
+
+def test_racer_boundaries_on_the_data_plot_when_asked(race_window):
+    st = race_window.state
+    st.step(10)
+    race = race_of(st)
+    data = race_window.panels["data"]
+    data.flush()
+    assert not any(c.isVisible() for c in data.race_contours)
+    race_window.panels["race"].boundaries.setChecked(True)
+    assert race.show_boundaries
+    data.refresh()
+    shown = [c for c in data.race_contours if c.isVisible()]
+    assert len(shown) == 4
+    xs, _ = shown[0].getData()
+    assert xs is not None and len(xs) > 0
+    race.set_show_boundaries(False)
+    data.refresh()
+    assert not any(c.isVisible() for c in data.race_contours)

@@ -27,6 +27,7 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -221,6 +222,21 @@ class DataPanel(Panel):
         self.contour = pg.PlotCurveItem(connect="pairs", pen=theme.pen(theme.foreground, width=2.0))
         self.contour.setZValue(5)
         self.plot_item.addItem(self.contour)
+        # The optimizer race's boundaries (bceviz.model.race), when its panel asks for them:
+        # one item per racer in its colour, created once.
+        from bceviz.gui.panels.race_panel import RACER_COLOURS
+        from bceviz.model.race import race_of
+
+        self.race = race_of(state)
+        self.race_contours = []
+        for colour in RACER_COLOURS:
+            item = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(colour, width=1))
+            item.setZValue(4)
+            item.setVisible(False)
+            self.plot_item.addItem(item)
+            self.race_contours.append(item)
+        self._race_key = None
+        self.race.events.race.connect(self._on_race)
         # width 1: Qt's fast cosmetic-line path (thicker lines cost ~10x with thousands of arrows)
         self.arrows = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(theme.foreground, width=1))
         self.arrows.setZValue(8)
@@ -354,11 +370,42 @@ class DataPanel(Panel):
             self.state.set_status(str(exc), "error")
 
     # ---------------------------------------------------------------- drawing
+    def _on_race(self, kind: str = "", **_) -> None:
+        if shiboken6.isValid(self) and self._handlers and (self.race.show_boundaries
+                                                          or kind in ("view", "stop")):
+            self.schedule(paced=kind == "step")
+
+    def _draw_race_boundaries(self) -> None:
+        """Each racer's p = threshold line on the map's grid; hidden when not asked for."""
+        race = self.race
+        figs = race.figures() if race.show_boundaries else []
+        grid = getattr(self, "_grid_features", None)
+        key = (race.version, self._grid_key, self.state.threshold, race.show_boundaries)
+        if key == self._race_key or grid is None:
+            return
+        self._race_key = key
+        t = self.state.threshold
+        for i, item in enumerate(self.race_contours):
+            f = figs[i] if i < len(figs) else None
+            if f is None or len(f.w) != grid.shape[1] or not 0.0 < t < 1.0:
+                if item.isVisible():
+                    item.setData([], [])
+                    item.setVisible(False)
+                continue
+            logits = (grid @ f.w + f.b).reshape(len(self._xs), len(self._ys))
+            if np.ptp(logits) > 0:
+                segs = contour_segments(logits, math.log(t) - math.log1p(-t), self._xs, self._ys)
+                item.setData(segs[:, 0], segs[:, 1])
+            else:
+                item.setData([], [])
+            item.setVisible(True)
+
     def refresh(self) -> None:
         if self._dirty_range:
             self._dirty_range = False
             self.fit_view()
             self._label_axes()
+        self._draw_race_boundaries()
         view = self.state.view
         for box, on in ((self.glyphs_box, view.show_loss_glyphs),
                         (self.arrows_box, view.show_grad_arrows),
@@ -593,6 +640,7 @@ class DataPanel(Panel):
             self.contour.setData(segs[:, 0], segs[:, 1])
         else:
             self.contour.setData([], [])
+        self._draw_race_boundaries()  # on the grid just built
 
     def _update_marker(self) -> None:
         i = self.hovered if self.hovered is not None else self.selected

@@ -3,7 +3,8 @@
 Reads from the state's race (:func:`bceviz.model.race.race_of`): the lineup
 and :meth:`~bceviz.model.race.Race.figures` (computed below the GUI, once
 per race version). Writes: ``race.start(lineup)`` (the lineup field and
-Start), ``race.stop()``, ``race.set_tolerance(tol)``. Training itself is the
+Start), ``race.stop()``, ``race.set_tolerance(tol)``,
+``race.set_show_boundaries(on)``. Training itself is the
 window's Play: every racer takes the state's steps. Each racer's colour
 (:data:`RACER_COLOURS`, the Okabe–Ito palette, legible to colour-blind
 viewers) is the same here, on the loss surface and on the training curves.
@@ -16,6 +17,7 @@ from typing import Optional
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDoubleSpinBox,
     QHBoxLayout,
     QHeaderView,
@@ -85,6 +87,11 @@ class RacePanel(Panel):
         self.tolerance.setValue(self.race.tolerance)
         self.tolerance.valueChanged.connect(self._on_tolerance)
         tol_row.addWidget(self.tolerance)
+        self.boundaries = QCheckBox("boundaries on the data")
+        self.boundaries.setObjectName("race_boundaries")
+        self.boundaries.setToolTip("Draw each racer's decision boundary on the data plot")
+        self.boundaries.toggled.connect(self.race.set_show_boundaries)
+        tol_row.addWidget(self.boundaries)
         tol_row.addStretch(1)
         layout.addLayout(tol_row)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -155,6 +162,10 @@ class RacePanel(Panel):
             self.note.setText(f"Step {max(f.steps for f in figs):,}. Play (Space) trains every "
                               "racer the same steps; a dragged point or a loss setting changes "
                               "the race for all of them.")
+        if self.boundaries.isChecked() != self.race.show_boundaries:
+            self.boundaries.blockSignals(True)
+            self.boundaries.setChecked(self.race.show_boundaries)
+            self.boundaries.blockSignals(False)
         if self.race.tolerance != self.tolerance.value():
             self.tolerance.blockSignals(True)
             self.tolerance.setValue(self.race.tolerance)
