@@ -403,9 +403,20 @@ def test_figures_are_cached_per_group():
     assert second.calibration is first.calibration
     assert second.threshold is not first.threshold
     assert set(second.timings) == {"threshold"}
-    third, _ = compute_figures(data, settings_from({"bins": 15}, settings, "s"), cache2)
+    third, cache3 = compute_figures(data, settings_from({"bins": 15}, settings, "s"), cache2)
     assert third.anatomy is first.anatomy and third.calibration is not first.calibration
     assert third.calibration.temperature == first.calibration.temperature
+    # the ECE computed from the curve is the metric's
+    y, p = data.hard, sigmoid(data.scores)
+    assert third.ranking.ece == pytest.approx(metrics.expected_calibration_error(y, p, 15),
+                                              rel=1e-14)
+    assert first.calibration.before.ece == pytest.approx(metrics.expected_calibration_error(
+        y[data.split == 2], p[data.split == 2], 10), rel=1e-14)
+    # switching the rows to a split and back: the second way is free
+    test, cache4 = compute_figures(data, settings_from({"rows": "test"}, settings, "s"), cache3)
+    assert test.anatomy.n == 341 and "anatomy" in test.timings
+    back, _ = compute_figures(data, settings_from({"bins": 15}, settings, "s"), cache4)
+    assert back.anatomy is first.anatomy and back.timings == {}
 
 
 def test_soft_labels_and_one_class_rows(tmp_path):
@@ -524,19 +535,26 @@ def test_export_of_the_worst_examples(tmp_path):
         state.export_worst(tmp_path / "no" / "such" / "dir.csv", 5)
 
 
-def test_the_worker_hand_over_keeps_only_the_newest_figures():
+def test_the_worker_hand_over_shows_the_newest_and_refuses_old_data():
     state = PredictionsState()
     job = state.figure_job()
     figures, cache = compute_figures(job.data, job.settings, job.cache)
     seen = []
     state.events.figures.connect(lambda **_: seen.append(1))
-    state.update(threshold=0.2)  # the job is stale now
+    state.update(threshold=0.2)  # the job is stale now: shown while the next is computed
     assert not state.offer_figures(job.key, figures, cache)
-    assert not state.figures_current() and seen == []
+    assert state.latest_figures() is figures and not state.figures_current() and seen == [1]
     job = state.figure_job()
     figures, cache = compute_figures(job.data, job.settings, job.cache)
     assert state.offer_figures(job.key, figures, cache)
-    assert state.figures_current() and state.figures() is figures and seen == [1]
+    assert state.figures_current() and state.figures() is figures and seen == [1, 1]
+    # figures of data no longer on screen are refused
+    state.choose_dataset("breast_cancer_overconfident")
+    assert not state.offer_figures(job.key, figures, cache)
+    assert state.latest_figures() is figures and seen == [1, 1]
+    # and a mismatched pair
+    job = state.figure_job()
+    assert not state.offer_figures(job.key, figures, cache)
 
 
 def test_events_are_specific():
@@ -549,3 +567,58 @@ def test_events_are_specific():
     seen.clear()
     state.choose_dataset("breast_cancer_overconfident")
     assert sorted(seen) == ["data", "settings", "status"]
+
+
+# --------------------------------------------------------------------------- the stages
+
+
+def _stage_report(stage_id: str) -> tuple[str, PredictionsState]:
+    from bceviz.model import stages
+
+    stage = stages.get_stage(stage_id)
+    state = PredictionsState()
+    state.apply_settings(dict(stage.settings))
+    return stage.caption, state
+
+
+def test_the_stages_captions_state_what_the_lab_shows():
+    caption, state = _stage_report("predictions-where-loss-comes-from")
+    r = state.report()
+    assert f"{r['n_examples']} breast-cancer tumours" in caption
+    assert f"mean loss is {r['mean_loss']:.3f} nats" in caption
+    assert f"worst 1 % ({r['worst_1pct_count']} examples) carry {100 * r['worst_1pct_share']:.0f} %" \
+        in caption
+    assert f"worst 10 % carry {100 * r['worst_10pct_share']:.0f} %" in caption
+
+    caption, state = _stage_report("predictions-overconfident")
+    r = state.report()
+    assert f"AUC {r['auc']:.3f}" in caption
+    cv = PredictionsState().report()
+    assert f"rises from {cv['loss_before_temperature']:.3f} to " \
+           f"{r['loss_before_temperature']:.3f} nats" in caption
+    assert f"the {r['splits']['validation']} validation rows finds T = {r['temperature']:.2f}" \
+        in caption
+    assert f"test loss back to {r['loss_after_temperature']:.3f}" in caption
+    from bceviz.model import stages
+
+    assert f"its T is {cv['temperature']:.2f}" in stages.get_stage("predictions-overconfident").first
+
+    caption, state = _stage_report("predictions-what-if")
+    f = state.figures().pulls
+    hard = f.plain.counts[2] + f.plain.counts[3]
+    assert f"the {hard} hard examples (p_t < {f.plain.easy_cut:g})" in caption
+    assert f"pull {100 * f.setting.share('hard'):.0f} % of the total instead of " \
+           f"{100 * f.plain.share('hard'):.0f} %" in caption
+    assert 0.45 <= f.setting.total / f.plain.total <= 0.55  # "the total pull would halve"
+    state.update(focal_gamma=0.0, pos_weight=3.0)
+    g = state.figures().pulls
+    assert f"positives' share from {100 * g.plain.share('positive'):.0f} % to " \
+           f"{100 * g.setting.share('positive'):.0f} %" in caption
+
+    caption, state = _stage_report("predictions-proper-scoring")
+    s = state.figures().scoring
+    assert f"q = {s.q:g}" in caption and f"({s.entropy:.3f} nats)" in caption
+    assert f"Brier score ({s.brier_floor:.2f})" in caption
+    caps = {k: v[0] for k, v in s.caps.items()}
+    assert f"scikit-learn reports {caps['sklearn']:.1f} nats, Keras {caps['keras']:.1f}, " \
+           f"PyTorch {caps['pytorch']:.0f}" in caption

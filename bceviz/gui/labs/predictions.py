@@ -49,7 +49,7 @@ import numpy as np
 import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Qt, Signal
-from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QFont, QFontMetrics, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -136,11 +136,33 @@ def _plot(object_name: str) -> tuple[pg.PlotWidget, pg.PlotItem]:
     return widget, plot
 
 
-def _log_ticks(lo: float, hi: float, fmt_tick: Callable[[float], str]) -> list:
-    """Major ticks at each power of ten between log10 values ``lo`` and ``hi``."""
-    first, last = math.ceil(lo - 1e-9), math.floor(hi + 1e-9)
-    step = max(1, math.ceil((last - first + 1) / 7))
-    return [[(float(k), fmt_tick(10.0 ** k)) for k in range(first, last + 1, step)]]
+def _log_ticks(lo: float, hi: float, fmt_tick: Callable[[float], str], most: int = 7) -> list:
+    """Ticks at powers of ten inside (``lo``, ``hi``) (log10 values), at most ``most``.
+
+    pyqtgraph drops a label that would stick out of its axis, so a tick at the very
+    end of the range shows nothing: the ticks are chosen inside it.
+    """
+    first, last = math.ceil(lo + 0.05), math.floor(hi - 0.05)
+    if last < first:
+        return [[]]
+    step = max(1, math.ceil((last - first + 1) / max(most, 1)))
+    return [[(float(k), fmt_tick(10.0 ** k)) for k in range(last, first - 1, -step)][::-1]]
+
+
+def _unit_ticks(most: int) -> list:
+    """Ticks of a [0, 1] axis with at most ``most`` labels, the inner ones first."""
+    for values in ((0.0, 0.2, 0.4, 0.6, 0.8, 1.0), (0.0, 0.25, 0.5, 0.75, 1.0),
+                   (0.25, 0.5, 0.75), (0.0, 0.5, 1.0)):
+        if len(values) <= most:
+            return [[(v, f"{v:g}") for v in values]]
+    return [[(0.5, "0.5")]]
+
+
+def _tick_room(widget: QWidget, sample: str = "0.25") -> int:
+    """How many labels like ``sample`` fit side by side along a plot's width (with gaps)."""
+    metrics = QFontMetrics(_font(_theme.current(), 0.9))  # the axes' tick font
+    label = metrics.horizontalAdvance(sample) + metrics.horizontalAdvance("0") * 2
+    return max(2, int((widget.width() - 60) / max(label, 1)))
 
 
 def _loss_tick(value: float) -> str:
@@ -372,7 +394,9 @@ class _PredictionsPanel(Panel):
         width = max(self.width() - 8, 50)
         budget = self.height() - MIN_PLOT_HEIGHT - 12
         for widget in self._extras:  # most important first
-            want = widget.heightForWidth(width) if widget.hasHeightForWidth() \
+            # a note beside a button is narrower than the panel: measure it at its own width
+            room = width - widget.property("beside_px") if widget.property("beside_px") else width
+            want = widget.heightForWidth(max(room, 50)) if widget.hasHeightForWidth() \
                 else widget.sizeHint().height()
             keep = want + 4 <= budget
             if keep:
@@ -383,6 +407,13 @@ class _PredictionsPanel(Panel):
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
         self._fit_extras()
+        if event.size().width() != event.oldSize().width():
+            self.schedule()  # the axes' ticks thin out or fill in with the width
+
+    def _unit_axes(self, plot: pg.PlotItem, widget: pg.PlotWidget, *names: str) -> None:
+        ticks = _unit_ticks(_tick_room(widget))
+        for name in names:
+            plot.getAxis(name).setTicks(ticks)
 
     def flush(self) -> None:
         super().flush()
@@ -476,8 +507,8 @@ class LossesPanel(_PredictionsPanel):
         self.plot.setXRange(float(edges[0]), float(edges[-1]), padding=0.02)
         self.plot.setYRange(0.0, math.sqrt(top) * 1.06, padding=0)
         self.plot.getAxis("left").setTicks(_sqrt_ticks(top))
-        self.plot.getAxis("bottom").setTicks(_log_ticks(float(edges[0]), float(edges[-1]),
-                                                        _loss_tick))
+        self.plot.getAxis("bottom").setTicks(_log_ticks(
+            float(edges[0]), float(edges[-1]), _loss_tick, _tick_room(self.plot_widget, "10⁻⁴")))
         self.mean_line.setValue(math.log10(max(a.mean_loss, a.hist_edges[0])))
         k = a.worst[0][1]
         edge = a.table[k - 1].loss if k <= len(a.table) else a.max_loss
@@ -572,7 +603,8 @@ class SharesPanel(_PredictionsPanel):
         self.equal.setData(grid, 10.0 ** grid)
         self.plot.setXRange(lo, 0.0, padding=0.02)
         self.plot.setYRange(0.0, 1.0, padding=0.03)
-        self.plot.getAxis("bottom").setTicks(_log_ticks(lo, 0.0, _share_tick))
+        self.plot.getAxis("bottom").setTicks(_log_ticks(lo, 0.0, _share_tick,
+                                                        _tick_room(self.plot_widget, "0.1 %")))
         xs = [math.log10(max(c, 1) / a.n) for _f, c, _s in a.worst]
         ys = [s for _f, _c, s in a.worst]
         self.marks.setData(xs, ys)
@@ -619,6 +651,7 @@ class WorstPanel(_PredictionsPanel):
                                       "score, p, label, loss, share)")
         self.export_button.clicked.connect(self._on_export)
         top.addWidget(self.export_button)
+        self.summary.setProperty("beside_px", 110)
         layout.addLayout(top)
         self.model = QStandardItemModel(0, len(self.HEADERS))
         for col, (name, tip) in enumerate(zip(self.HEADERS, self.TIPS)):
@@ -637,8 +670,7 @@ class WorstPanel(_PredictionsPanel):
         self.table.setMinimumSize(220, 110)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        # the id (a file's text, of any length) takes what is left; long ones are elided
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)  # ids are cut at 40 characters by the reader
         header.setMinimumSectionSize(28)
         layout.addWidget(self.table, 1)
         self._key = None
@@ -770,6 +802,7 @@ class CalibrationPanel(_PredictionsPanel):
                                          "report on.")
             self._set_note(self.legend, "")
             return
+        self._unit_axes(self.plot, self.plot_widget, "bottom", "left")
         scale = self._theme.scale
         self.before.setData(c.before.mean_predicted, c.before.fraction_positive,
                             symbolSize=_bin_sizes(c.before.counts, scale))
@@ -828,6 +861,7 @@ class RankingPanel(_PredictionsPanel):
         self.view_box.activated.connect(
             lambda i: self._guard(self.state.update, ranking=self.view_box.itemData(i)))
         top.addWidget(self.view_box)
+        self.summary.setProperty("beside_px", 90)
         layout.addLayout(top)
         self.plot_widget, self.plot = _plot("pred_ranking_plot")
         layout.addWidget(self.plot_widget, 1)
@@ -861,6 +895,7 @@ class RankingPanel(_PredictionsPanel):
             self._set_note(self.summary, "Computing…")
             return
         r, t = f.ranking, f.threshold
+        self._unit_axes(self.plot, self.plot_widget, "bottom", "left")
         roc = f.key[1].ranking == "roc"
         index = self.view_box.findData("roc" if roc else "pr")
         if self.view_box.currentIndex() != index:
@@ -913,7 +948,7 @@ class ThresholdPanel(_PredictionsPanel):
         grid = QGridLayout()
         grid.setSpacing(3)
         self.cells: dict[str, QLabel] = {}
-        heads = (("", 0, 0), ("predicted 1", 0, 1), ("predicted 0", 0, 2),
+        heads = (("", 0, 0), ("pred. 1", 0, 1), ("pred. 0", 0, 2),
                  ("label 1", 1, 0), ("label 0", 2, 0))
         self.heads = []
         for text, r, c in heads:
@@ -921,14 +956,18 @@ class ThresholdPanel(_PredictionsPanel):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             grid.addWidget(label, r, c)
             self.heads.append(label)
-        for name, r, c, tip in (("tp", 1, 1, "true positives"), ("fn", 1, 2, "false negatives"),
-                                ("fp", 2, 1, "false positives"), ("tn", 2, 2, "true negatives")):
+        for name, r, c, tip in (("tp", 1, 1, "TP: true positives, label 1 predicted 1"),
+                                ("fn", 1, 2, "FN: false negatives, label 1 predicted 0"),
+                                ("fp", 2, 1, "FP: false positives, label 0 predicted 1"),
+                                ("tn", 2, 2, "TN: true negatives, label 0 predicted 0")):
             label = plain_label(QLabel("—"))
             label.setObjectName(f"pred_confusion_{name}")
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setToolTip(tip)
             label.setAutoFillBackground(True)
             label.setMinimumHeight(28)
+            # narrow cells drop the "TP" (the tooltip and the heads still say it) rather than clip
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             grid.addWidget(label, r, c)
             self.cells[name] = label
         for c in (1, 2):
@@ -951,7 +990,7 @@ class ThresholdPanel(_PredictionsPanel):
         font = _font(theme, 0.95)
         for label in (self.threshold_label, self.rates, self.best, *self.heads):
             label.setFont(font)
-        big = _font(theme, 1.15, bold=True)
+        big = _font(theme, 1.05, bold=True)
         for name, label in self.cells.items():
             label.setFont(big)
             colour = theme.good if name in ("tp", "tn") else theme.pos
@@ -968,8 +1007,13 @@ class ThresholdPanel(_PredictionsPanel):
         if f is None:
             return
         t, b = f.threshold, f.best
-        for name in ("tp", "fn", "fp", "tn"):
-            self.cells[name].setText(f"{name.upper()} {getattr(t, name):,}")
+        texts = {name: f"{name.upper()} {getattr(t, name):,}" for name in self.cells}
+        # one rule for all four: if any cell is too narrow for "TP 1,234", none says "TP"
+        if any(0 < self.cells[n].width() < self.cells[n].fontMetrics().horizontalAdvance(text) + 10
+               for n, text in texts.items()):
+            texts = {name: f"{getattr(t, name):,}" for name in self.cells}
+        for name, text in texts.items():
+            self.cells[name].setText(text)
         self.rates.setText(f"On {ROW_TITLES[t.rows]}: precision {fmt(t.precision, 3)}, recall "
                            f"{fmt(t.recall, 3)}, F1 {fmt(t.f1, 3)}, accuracy {fmt(t.accuracy, 3)}")
         if b.threshold is None:
@@ -1055,6 +1099,7 @@ class PullsPanel(_PredictionsPanel):
             self._set_note(self.summary, "Computing…")
             return
         pl = f.pulls
+        self._unit_axes(self.plot, self.plot_widget, "bottom")
         plain_spec = pl.spec == LossSpec()
         top = float(max(np.max(pl.pull_positive_setting), np.max(pl.pull_negative_setting),
                         np.max(pl.pull_positive_plain), 1e-12))
@@ -1176,6 +1221,7 @@ class ScoringPanel(_PredictionsPanel):
         if f is None:
             return
         s = f.scoring
+        self._unit_axes(self.plot, self.plot_widget, "bottom")
         self.log_loss.setData(s.p, s.log_loss)
         self.brier.setData(s.p, s.brier)
         self.zero_one.setData(s.p, s.zero_one)

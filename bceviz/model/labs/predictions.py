@@ -69,7 +69,6 @@ from bceviz.engine.predictions import (
     expected_scores,
     probabilities_to_logits,
     pull,
-    pull_groups,
     pull_split,
     share_curve,
     temperature_scale,
@@ -123,8 +122,10 @@ HIST_PER_DECADE = 5
 HIST_FLOOR = 1e-6
 #: Bins of p_t in the what-if panel's histogram of examples.
 PT_BINS = 40
+#: Results kept per figure group (a view switched back to, a setting undone: no recompute).
+CACHE_DEPTH = 2
 #: Below this many rows the window computes figures on its own thread (a few ms).
-CHEAP_ROWS = 50_000
+CHEAP_ROWS = 20_000
 
 CAP_TEXT = {
     "sklearn": "scikit-learn's log_loss (float64): p clipped to [2.2e-16, 1 − 2.2e-16], at most "
@@ -163,11 +164,19 @@ def fmt(value: Optional[float], digits: int = 3) -> str:
     a = abs(v)
     if a >= 1e6 or a < 1e-3:
         mantissa, exponent = f"{v:.{max(digits - 1, 0)}e}".split("e")
-        text = f"{mantissa}×10^{int(exponent)}"
+        text = f"{mantissa}×10{superscript(int(exponent))}"
     else:
         decimals = max(0, digits - 1 - math.floor(math.log10(a)))
         text = f"{v:.{decimals}f}"
     return text.replace("-", "−")
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def superscript(exponent: int) -> str:
+    """An integer exponent in superscript digits, e.g. −4 as ⁻⁴."""
+    return str(exponent).translate(_SUPERSCRIPT)
 
 
 def pct(value: Optional[float], digits: int = 1) -> str:
@@ -450,8 +459,6 @@ class CalibrationFigure:
     problem: str
     loss_before: float
     loss_after: float
-    fit_loss_before: float
-    fit_loss_after: float
     before: ReliabilityCurve
     after: ReliabilityCurve
     bins: int
@@ -653,8 +660,10 @@ def _descending(view: _View, soft: bool) -> np.ndarray:
     """
     if soft:
         return np.sort(view.loss)[::-1]
-    neg = view.hard == 0.0
-    runs = np.concatenate([view.loss[neg], view.loss[~neg][::-1]])
+    # index arrays, not boolean masks: a gather by index is ten times faster on mixed labels
+    neg = np.flatnonzero(view.hard == 0.0)
+    pos = np.flatnonzero(view.hard != 0.0)
+    runs = np.concatenate([view.loss[neg], view.loss[pos][::-1]])
     runs.sort(kind="stable")
     return runs[::-1]
 
@@ -678,6 +687,7 @@ def _anatomy(data: PredictionData, view: _View, cap: str) -> AnatomyFigure:
     positive = view.hard == 1.0
     hist = np.bincount(index + nbins * positive, minlength=2 * nbins)
     n_pos = int(np.count_nonzero(positive))
+    class_sums = np.bincount(positive.view(np.int8), weights=loss, minlength=2)
     k = min(WORST_ROWS, n)
     if k < n:
         top_idx = np.argpartition(loss, n - k)[n - k:]
@@ -696,15 +706,15 @@ def _anatomy(data: PredictionData, view: _View, cap: str) -> AnatomyFigure:
         rows=view.rows, n=n, n_positive=n_pos, mean_loss=total / n,
         median_loss=float(descending[(n - 1) // 2] + descending[n // 2]) / 2.0,
         max_loss=float(descending[0]),
-        mean_loss_positive=float(np.mean(loss[positive])) if n_pos else None,
-        mean_loss_negative=float(np.mean(loss[~positive])) if n_pos < n else None,
+        mean_loss_positive=float(class_sums[1] / n_pos) if n_pos else None,
+        mean_loss_negative=float(class_sums[0] / (n - n_pos)) if n_pos < n else None,
         hist_edges=edges, hist_negative=hist[:nbins], hist_positive=hist[nbins:],
         worst=worst, curve=curve, table=tuple(table), n_capped=view.n_capped, cap=cap)
 
 
 @dataclass(frozen=True, eq=False)
 class _Protocol:
-    """Fit rows and report rows (boolean masks over the sorted examples) and their names."""
+    """Fit rows and report rows (sorted positions, int64) and their names."""
 
     fit: np.ndarray
     report: np.ndarray
@@ -722,7 +732,8 @@ def _protocol(data: PredictionData, fit_on: str, share: float, seed: int) -> _Pr
             report, report_name = data.split == 2, "test"
         else:
             report, report_name = ~fit, "the other splits"
-        return _Protocol(fit, report, "validation", report_name, "")
+        return _Protocol(np.flatnonzero(fit), np.flatnonzero(report), "validation", report_name,
+                         "")
     if fit_on == "validation":
         note = "the data has no validation split: a held-out share is used instead"
     chosen = np.random.default_rng(seed).random(data.n) < share  # in the file's order
@@ -731,20 +742,53 @@ def _protocol(data: PredictionData, fit_on: str, share: float, seed: int) -> _Pr
         fit = np.zeros(data.n, dtype=bool)
         fit[int(np.argmin(data.order))] = True
     name = f"a {100 * share:.0f} % held-out share (seed {seed})"
-    return _Protocol(fit, ~fit, name, "the other rows", note)
+    return _Protocol(np.flatnonzero(fit), np.flatnonzero(~fit), name, "the other rows", note)
+
+
+def _ece_of(mean_p: np.ndarray, frac: np.ndarray, counts: np.ndarray) -> float:
+    """expected_calibration_error's definition on a calibration curve already computed (its
+    count-weighted mean gap; tests check it equals the metric)."""
+    return float(np.sum(counts * np.abs(frac - mean_p)) / np.sum(counts))
 
 
 def _reliability(labels: np.ndarray, p: np.ndarray, bins: int) -> ReliabilityCurve:
     mean_p, frac, counts = metrics.calibration_curve(labels, p, bins)
     filled = counts > 0
-    ece = metrics.expected_calibration_error(labels, p, bins)
-    return ReliabilityCurve(mean_p[filled], frac[filled], counts[filled], ece,
-                            metrics.brier_score(labels, p))
+    return ReliabilityCurve(mean_p[filled], frac[filled], counts[filled],
+                            _ece_of(mean_p, frac, counts), metrics.brier_score(labels, p))
+
+
+@dataclass(frozen=True, eq=False)
+class _Rows:
+    """The fit rows' and the report rows' arrays, gathered once for T, reliability and threshold."""
+
+    fit_logits: np.ndarray
+    fit_labels: np.ndarray
+    fit_hard: np.ndarray
+    fit_p: np.ndarray
+    logits: np.ndarray  # the report rows'
+    labels: np.ndarray
+    hard: np.ndarray
+    p: np.ndarray
+    loss_before: float  # mean plain loss of the report rows, nats
+
+
+def _rows(data: PredictionData, base: _Base, proto: _Protocol) -> Optional[_Rows]:
+    fit, report = proto.fit, proto.report
+    if not fit.size or not report.size:
+        return None
+    soft = data.soft
+    fit_labels, labels = data.labels[fit], data.labels[report]
+    return _Rows(
+        fit_logits=base.logits[fit], fit_labels=fit_labels,
+        fit_hard=data.hard[fit] if soft else fit_labels, fit_p=base.p[fit],
+        logits=base.logits[report], labels=labels, hard=data.hard[report] if soft else labels,
+        p=base.p[report], loss_before=float(np.mean(base.loss[report])))
 
 
 @dataclass(frozen=True)
 class _Temperature:
-    """T fitted on the fit rows and the mean losses before and after it."""
+    """T fitted on the fit rows and the report rows' mean loss before and after it."""
 
     temperature: Optional[float]
     problem: str
@@ -752,49 +796,37 @@ class _Temperature:
     n_report: int
     loss_before: float
     loss_after: float
-    fit_loss_before: float
-    fit_loss_after: float
 
 
-def _temperature(data: PredictionData, base: _Base, proto: _Protocol) -> Optional[_Temperature]:
-    fit, report = proto.fit, proto.report
-    n_fit, n_report = int(np.count_nonzero(fit)), int(np.count_nonzero(report))
-    if n_fit == 0 or n_report == 0:
+def _temperature(rows: Optional[_Rows]) -> Optional[_Temperature]:
+    if rows is None:
         return None
-    z_fit, y_fit = base.logits[fit], data.labels[fit]
     problem = ""
     try:
-        temperature: Optional[float] = temperature_scale(z_fit, y_fit)
+        temperature: Optional[float] = temperature_scale(rows.fit_logits, rows.fit_labels)
     except ValueError as exc:
         temperature, problem = None, str(exc)
-    before = float(np.mean(base.loss[report]))
-    fit_before = float(np.mean(base.loss[fit]))
+    n_fit, n_report, before = rows.fit_labels.size, rows.labels.size, rows.loss_before
     if temperature is None:
-        return _Temperature(None, problem, n_fit, n_report, before, before, fit_before,
-                            fit_before)
-    after = float(np.mean(loss_from_logits(base.logits[report] / temperature,
-                                           data.labels[report])))
-    fit_after = float(np.mean(loss_from_logits(z_fit / temperature, y_fit)))
-    return _Temperature(temperature, "", n_fit, n_report, before, after, fit_before, fit_after)
+        return _Temperature(None, problem, n_fit, n_report, before, before)
+    after = float(np.mean(loss_from_logits(rows.logits / temperature, rows.labels)))
+    return _Temperature(temperature, "", n_fit, n_report, before, after)
 
 
-def _calibration(data: PredictionData, base: _Base, proto: _Protocol,
-                 temp: Optional[_Temperature], bins: int) -> Optional[CalibrationFigure]:
-    if temp is None:
+def _calibration(rows: Optional[_Rows], proto: _Protocol, temp: Optional[_Temperature],
+                 bins: int) -> Optional[CalibrationFigure]:
+    if rows is None or temp is None:
         return None
-    report = proto.report
-    hard_rep = data.hard[report]
-    before = _reliability(hard_rep, base.p[report], bins)
+    before = _reliability(rows.hard, rows.p, bins)
     if temp.temperature is None:
         after = before
     else:
-        after = _reliability(hard_rep, sigmoid(base.logits[report] / temp.temperature), bins)
+        after = _reliability(rows.hard, sigmoid(rows.logits / temp.temperature), bins)
     return CalibrationFigure(
         fit_rows=proto.fit_name, report_rows=proto.report_name, n_fit=temp.n_fit,
         n_report=temp.n_report, temperature=temp.temperature, problem=temp.problem,
-        loss_before=temp.loss_before, loss_after=temp.loss_after,
-        fit_loss_before=temp.fit_loss_before, fit_loss_after=temp.fit_loss_after,
-        before=before, after=after, bins=bins)
+        loss_before=temp.loss_before, loss_after=temp.loss_after, before=before, after=after,
+        bins=bins)
 
 
 def _one_class(hard: np.ndarray) -> bool:
@@ -822,10 +854,9 @@ def _ranking(view: _View) -> tuple:
 
 def _ranking_figure(view: _View, curves: tuple, bins: int) -> RankingFigure:
     fpr, tpr, precision, recall, auc, ap, problem = curves
+    rel = _reliability(view.hard, view.p, bins)
     return RankingFigure(view.rows, fpr, tpr, precision, recall, auc, ap,
-                         float(np.mean(view.hard)), problem,
-                         metrics.expected_calibration_error(view.hard, view.p, bins),
-                         metrics.brier_score(view.hard, view.p))
+                         float(np.mean(view.hard)), problem, rel.ece, rel.brier)
 
 
 def _threshold(view: _View, threshold: float) -> ThresholdFigure:
@@ -835,20 +866,19 @@ def _threshold(view: _View, threshold: float) -> ThresholdFigure:
                            r["fpr"])
 
 
-def _best(data: PredictionData, base: _Base, proto: _Protocol, rule: str, cost_ratio: float
+def _best(rows: Optional[_Rows], proto: _Protocol, rule: str, cost_ratio: float
           ) -> BestThresholdFigure:
-    y_fit, p_fit = data.hard[proto.fit], base.p[proto.fit]
-    y_rep, p_rep = data.hard[proto.report], base.p[proto.report]
     none = BestThresholdFigure(rule, cost_ratio, proto.fit_name, proto.report_name, None, None,
                                None, None, None, None, "")
-    if y_fit.size == 0 or _one_class(y_fit):
+    if rows is None:
+        return replace(none, problem="it needs rows to choose on and rows to report on")
+    y_fit, p_fit, y_rep, p_rep = rows.fit_hard, rows.fit_p, rows.hard, rows.p
+    if _one_class(y_fit):
         return replace(none, problem="the fit rows need both classes to choose a threshold")
     if rule == "f1":
         t, value = metrics.best_threshold(y_fit, p_fit, "f1")
     else:
         t, value = metrics.best_threshold(y_fit, p_fit, "cost", cost_fn=cost_ratio, cost_fp=1.0)
-    if y_rep.size == 0:
-        return replace(none, threshold=t, value_fit=value, problem="no rows to report on")
     r = metrics.classification_report(y_rep, p_rep, t)
     cost = (cost_ratio * r["fn"] + r["fp"]) / y_rep.size
     return BestThresholdFigure(rule, cost_ratio, proto.fit_name, proto.report_name, t, value,
@@ -856,7 +886,18 @@ def _best(data: PredictionData, base: _Base, proto: _Protocol, rule: str, cost_r
 
 
 def _p_true(view: _View) -> np.ndarray:
-    return view.p * view.labels + (1.0 - view.p) * (1.0 - view.labels)
+    """p_t, the probability the model gives each example's own label (soft labels weigh both)."""
+    p_true = view.p * view.labels
+    p_true += (1.0 - view.p) * (1.0 - view.labels)
+    return _frozen(p_true)
+
+
+def _groups(view: _View, p_true: np.ndarray, easy_cut: float) -> np.ndarray:
+    """pull_groups' codes (2·hard + positive) from p_t already computed."""
+    codes = (p_true < easy_cut).astype(np.int8)
+    codes *= 2
+    codes += view.hard >= 0.5
+    return _frozen(codes)
 
 
 def _pull_curves(spec: LossSpec) -> tuple[np.ndarray, ...]:
@@ -886,10 +927,11 @@ def compute_figures(data: PredictionData, settings: Settings,
 
     Pure: reads only its arguments (the arrays are read-only) and returns
     ``(figures, new_cache)``; safe to run in a worker thread. ``cache`` is
-    the dict a previous call returned (group -> (key, value)); each group is
-    recomputed only when the data version or one of the settings it
-    depends on changed (a threshold change redraws the confusion, not the
-    ROC). ``clock`` (e.g. ``time.perf_counter``) times each group recomputed
+    the dict a previous call returned (group -> its CACHE_DEPTH newest
+    (key, value) pairs); each group is recomputed only when the data
+    version or one of the settings it depends on changed to values not
+    among those (a threshold change redraws the confusion, not the ROC;
+    switching the rows back to all is free). ``clock`` (e.g. ``time.perf_counter``) times each group recomputed
     (``figures.timings``, ms) for the benchmark.
     """
     old = cache or {}
@@ -898,14 +940,16 @@ def compute_figures(data: PredictionData, settings: Settings,
     v, s = data.version, settings
 
     def get(name: str, key: tuple, build: Callable[[], Any]) -> Any:
-        hit = old.get(name)
-        if hit is not None and hit[0] == key:
-            value = hit[1]
+        entries = old.get(name, [])
+        found = next((e for e in entries if e[0] == key), None)
+        if found is not None:
+            value = found[1]
         else:
             t0 = clock()
             value = build()
             timings[name] = 1e3 * (clock() - t0)
-        new[name] = (key, value)
+        # the newest first, then up to CACHE_DEPTH - 1 earlier ones (switching back is free)
+        new[name] = [(key, value)] + [e for e in entries if e[0] != key][:CACHE_DEPTH - 1]
         return value
 
     cap = s.cap if data.kind == "prob" else "none"
@@ -916,23 +960,25 @@ def compute_figures(data: PredictionData, settings: Settings,
     proto = get("protocol", (v, s.fit_on, s.heldout_share, s.seed),
                 lambda: _protocol(data, s.fit_on, s.heldout_share, s.seed))
     fit_key = (v, cap, s.fit_on, s.heldout_share, s.seed)
-    temp = get("temperature", fit_key, lambda: _temperature(data, base, proto))
+    split_rows = get("rows", fit_key, lambda: _rows(data, base, proto))
+    temp = get("temperature", fit_key, lambda: _temperature(split_rows))
     calibration = get("calibration", fit_key + (s.bins,),
-                      lambda: _calibration(data, base, proto, temp, s.bins))
+                      lambda: _calibration(split_rows, proto, temp, s.bins))
     curves = get("ranking_curves", (v, cap, rows), lambda: _ranking(view))
     ranking = get("ranking", (v, cap, rows, s.bins),
                   lambda: _ranking_figure(view, curves, s.bins))
     threshold = get("threshold", (v, cap, rows, s.threshold), lambda: _threshold(view, s.threshold))
-    best = get("best", (v, cap, s.fit_on, s.heldout_share, s.seed, s.rule, s.cost_ratio),
-               lambda: _best(data, base, proto, s.rule, s.cost_ratio))
+    best = get("best", fit_key + (s.rule, s.cost_ratio),
+               lambda: _best(split_rows, proto, s.rule, s.cost_ratio))
+    p_true = get("p_true", (v, cap, rows), lambda: _p_true(view))
     groups = get("pull_groups", (v, cap, rows, s.easy_cut),
-                 lambda: _frozen(pull_groups(view.logits, view.labels, s.easy_cut)))
+                 lambda: _groups(view, p_true, s.easy_cut))
     plain_pulls = get("pulls_plain", (v, cap, rows),
                       lambda: _frozen(pull(view.logits, view.labels)))
     setting_pulls = plain_pulls if s.spec == LossSpec() else get(
         "pulls_setting", (v, cap, rows, s.spec),
         lambda: _frozen(pull(view.logits, view.labels, s.spec)))
-    pt_hist = get("pt_hist", (v, cap, rows), lambda: _pt_hist(view))
+    pt_hist = get("pt_hist", (v, cap, rows), lambda: _pt_hist(view, p_true))
     pull_lines = get("pull_curves", (s.spec,), lambda: _pull_curves(s.spec))
 
     def build_pulls() -> PullFigure:
@@ -960,9 +1006,9 @@ def compute_figures(data: PredictionData, settings: Settings,
     return figures, new
 
 
-def _pt_hist(view: _View) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pt_hist(view: _View, p_true: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     edges = np.linspace(0.0, 1.0, PT_BINS + 1)
-    index = np.clip((_p_true(view) * PT_BINS).astype(np.int64), 0, PT_BINS - 1)
+    index = np.minimum((p_true * PT_BINS).astype(np.int64), PT_BINS - 1)
     positive = view.hard == 1.0
     hist = np.bincount(index + PT_BINS * positive, minlength=2 * PT_BINS)
     return edges, hist[PT_BINS:], hist[:PT_BINS]
@@ -1073,12 +1119,18 @@ class PredictionsState(LabState):
         return FigureJob(self.figures_key(), self._data, self._settings, dict(self._cache))
 
     def offer_figures(self, key: tuple, figures: Figures, cache: dict) -> bool:
-        """Accept a worker's figures if they are for the current data and settings (latest wins)."""
-        if key != self.figures_key() or figures.key != key:
+        """Take a worker's figures; True when they are for the current data and settings.
+
+        Figures of the current data whose settings have moved on since the job
+        started are kept too (and ``figures`` is emitted): while a slider moves,
+        the panels show the newest figures there are, and the worker computes
+        the current ones next. Figures of older data are refused.
+        """
+        if figures.key != key or key[0] != self._data.version:
             return False
         self._figures, self._cache = figures, cache
         self.events.figures.emit()
-        return True
+        return key == self.figures_key()
 
     # ------------------------------------------------------------------ changes
     def _apply(self, data: PredictionData, source: Source, settings: Settings,
@@ -1377,5 +1429,5 @@ __all__ = [
     "FigureJob", "Figures", "PredictionData", "PredictionsState", "PullFigure",
     "RankingFigure", "ReliabilityCurve", "ScoringFigure", "Settings", "Source",
     "ThresholdFigure", "WorstRow", "compute_figures", "demo_data", "figures_key", "fmt", "pct",
-    "prepare_outputs", "settings_from",
+    "prepare_outputs", "settings_from", "superscript",
 ]
