@@ -210,6 +210,12 @@ def test_cancel_and_bad_files_change_nothing(qtbot, show_panel, tmp_path, state)
     wait_for(qtbot, controls)
     assert "cancelled" in state.status_message and state.to_dict() == before
     assert controls.loader is None and controls.open_button.isEnabled()
+    # a load still running when the app quits is cancelled and waited for
+    assert controls.load_file(str(big)) is not None
+    controls.stop_loading()
+    assert controls.loader is None or controls.loader.isFinished()
+    wait_for(qtbot, controls)
+    assert state.to_dict() == before
 
 
 def test_large_data_is_computed_off_the_gui_thread_and_the_newest_request_wins(qtbot, show_panel,

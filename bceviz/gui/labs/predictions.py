@@ -52,6 +52,7 @@ from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -1404,12 +1405,23 @@ class PredictionsControls(_PredictionsPanel):
         form.addRow(self.reset_button)
         layout.addWidget(box)
         layout.addStretch(1)
+        app = QApplication.instance()
+        if app is not None:  # a file still being read when the app quits: stop it first
+            app.aboutToQuit.connect(self.stop_loading)
         self.apply_theme(_theme.current())
         self._dirty = True
         self.flush()
 
     def on_event(self, name: str, **info) -> Optional[bool]:
         return None  # the controls mirror the settings at once, whatever the data size
+
+    @guarded("stopping a file's load")
+    def stop_loading(self, timeout_ms: int = 5000) -> None:
+        """Cancel a load in progress and wait for its thread (a QThread must not outlive it)."""
+        loader = self.loader
+        if loader is not None and shiboken6.isValid(loader):
+            loader.cancel()
+            loader.wait(timeout_ms)
 
     def _group(self, title: str) -> tuple[QGroupBox, QFormLayout]:
         box = QGroupBox(title)
