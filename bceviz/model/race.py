@@ -55,6 +55,9 @@ DEFAULT_TOLERANCE = 1e-3
 DEFAULT_LINEUP = "gd,momentum,adam,newton"
 #: A path drawn has at most this many points (the history itself thins old steps).
 MAX_PATH_POINTS = 2000
+#: Records each racer keeps (thinned beyond; a quarter of the lab's own trainer's: five
+#: racers' preallocated histories stay under 3 MB once filled).
+RACER_HISTORY_CAPACITY = 4096
 
 
 class RaceError(ValueError):
@@ -258,7 +261,8 @@ class Race:
         return _logistic.Trainer(
             F, y, st.spec, optimizer=spec.optimizer, lr=spec.lr, l2=t.l2, l1=t.l1,
             batch_size=(t.batch_size or DEFAULT_BATCH) if spec.optimizer == "sgd" else None,
-            momentum=t.momentum, seed=t.seed, w0=np.array(w), b0=float(b))
+            momentum=t.momentum, seed=t.seed, w0=np.array(w), b0=float(b),
+            history_capacity=RACER_HISTORY_CAPACITY)
 
     def _on_data(self, **_: Any) -> None:
         if not self.racers:
