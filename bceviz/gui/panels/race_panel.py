@@ -63,6 +63,7 @@ class RacePanel(Panel):
         self.lineup.setToolTip("Two to five of gd, sgd, momentum, adam, newton, each with an "
                                "optional learning rate: gd:0.5,momentum:0.1,adam")
         self.lineup.returnPressed.connect(self.start)
+        self.lineup.setMinimumWidth(60)  # the workbench's column must stay narrow
         row.addWidget(self.lineup, 1)
         self.start_button = QPushButton("Start")
         self.start_button.setObjectName("race_start")
@@ -76,7 +77,8 @@ class RacePanel(Panel):
         layout.addLayout(row)
         tol_row = QHBoxLayout()
         tol_row.setContentsMargins(0, 0, 0, 0)
-        tol_label = QLabel("tolerance ‖∇‖ ≤")
+        tol_label = QLabel("‖∇‖ ≤")
+        tol_label.setToolTip("Steps to tolerance: the first step with a gradient norm at most this")
         tol_label.setTextFormat(Qt.TextFormat.PlainText)
         tol_row.addWidget(tol_label)
         self.tolerance = QDoubleSpinBox()
@@ -87,9 +89,10 @@ class RacePanel(Panel):
         self.tolerance.setValue(self.race.tolerance)
         self.tolerance.valueChanged.connect(self._on_tolerance)
         tol_row.addWidget(self.tolerance)
-        self.boundaries = QCheckBox("boundaries on the data")
+        self.boundaries = QCheckBox("boundaries")
         self.boundaries.setObjectName("race_boundaries")
-        self.boundaries.setToolTip("Draw each racer's decision boundary on the data plot")
+        self.boundaries.setToolTip("Draw each racer's decision boundary on the data plot "
+                                   "(boundaries on the data)")
         self.boundaries.toggled.connect(self.race.set_show_boundaries)
         tol_row.addWidget(self.boundaries)
         tol_row.addStretch(1)
