@@ -180,10 +180,17 @@ def test_stage_opens_in_the_window_with_plots_large_enough(window, stage, mode, 
     assert hint.width() <= 1280 and hint.height() <= 720, (stage.stage_id, hint)
     shown = window.stage_host.visible_panels()
     assert set(shown) == set(stage.panel_ids)
+
+    def too_small():
+        return [(stage.stage_id, pid, name, width, height)
+                for pid, panel in shown.items() for name, width, height in _plot_sizes(panel)
+                if width < 300 or height < 180]
+
+    if too_small():  # a layout still settling on a busy machine: give it a moment more
+        _settle(window, 0.5)
     for pid, panel in shown.items():
         assert panel.isVisible(), pid
-        for name, width, height in _plot_sizes(panel):
-            assert width >= 300 and height >= 180, (stage.stage_id, pid, name, width, height)
+    assert not too_small(), too_small()
     presentation.set(False)
 
 
