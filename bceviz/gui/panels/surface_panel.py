@@ -99,6 +99,18 @@ def warped_colormap(name: str, warp: float = COLOR_WARP, stops: int = 64) -> pg.
 # Background recompute
 
 
+_POOL: Optional[QThreadPool] = None
+
+
+def _slice_pool() -> QThreadPool:
+    """The surface's own worker pool: other labs' background jobs never queue a re-slice."""
+    global _POOL
+    if _POOL is None:
+        _POOL = QThreadPool()
+        _POOL.setMaxThreadCount(1)
+    return _POOL
+
+
 class _ResultSink(QObject):
     """Carries a worker's result to the GUI thread (queued signal)."""
 
@@ -493,7 +505,7 @@ class SurfacePanel(Panel):
         self._job = _Job(self._ticket, self._epoch, params)
         self._last_job_start = time.perf_counter()
         self.stats["jobs"] += 1
-        QThreadPool.globalInstance().start(_SliceJob(self._ticket, params, self._sink))
+        _slice_pool().start(_SliceJob(self._ticket, params, self._sink))
         self.schedule()
 
     def _on_job_finished(self, ticket: int, surface: Optional[LossSurface],
