@@ -188,7 +188,24 @@ class UndoController(QObject):
               mergeable: bool = False) -> None:
         same = same or (lambda a, b: a == b)
         gesture = self._gesture() if mergeable else None
+        top = self._top_command()
+        if gesture is not None and top is not None and top.kind == kind and top.key == key \
+                and top._gesture == gesture:
+            # The same drag again: extend the command in place. Pushing a new command for
+            # QUndoStack to merge (and delete) leaked it: PySide kept every deleted Python
+            # command alive, ~160 bytes a mouse move, without end during a long drag.
+            top.after = after
+            top.setObsolete(top._same(top.before, top.after))
+            return
         self.stack.push(_Command(text, kind, key, before, after, restore, gesture, same))
+
+    def _top_command(self) -> Optional["_Command"]:
+        """The last command done, if nothing is undone above it (else None)."""
+        stack = self.stack
+        if stack.index() == 0 or stack.index() != stack.count():
+            return None
+        top = stack.command(stack.index() - 1)
+        return top if isinstance(top, _Command) else None
 
     def _on_weights(self, **_: Any) -> None:
         if not self._replaying:

@@ -403,3 +403,59 @@ def test_plots_not_shown_stay_in_the_scene(main_window, no_error_boxes):
                 assert not shiboken6.ownedByPython(plot)
     assert sum(p.isVisible() for p in curves.plots) == 1
     assert sum(p.isVisible() for p in metrics.plots) == 1
+
+
+# ----------------------------------------------------------------------------
+# Soak: a point dragged continuously while training does not grow memory
+
+
+def test_a_long_drag_while_training_keeps_no_garbage(main_window, no_error_boxes):
+    """Before: every mouse move pushed an undo command that QUndoStack merged and deleted,
+    and PySide kept each deleted Python command alive (~4 MB a minute of dragging)."""
+    import gc
+    import math
+    import tracemalloc
+
+    from PySide6.QtCore import QPointF
+
+    from bceviz.bench import gui as bench
+    from bceviz.gui import undo
+
+    window = main_window
+    window.state.set_running(True)
+    window.train_timer.stop()
+    mouse = bench._Mouse(window)
+    import pyqtgraph as pg
+
+    pg.setConfigOption("mouseRateLimit", -1)
+    mouse.view.scene().minDragTime = 0
+    _, start = bench._point_on_screen(window, np.random.default_rng(3))
+    mouse.press(start)
+
+    def drag(moves: int, first: int) -> None:
+        for k in range(first, first + moves):
+            angle = 2 * math.pi * k / 40.0
+            mouse.move(QPointF(start.x() + 4 + 10 * math.cos(angle),
+                               start.y() + 10 * math.sin(angle)))
+            if k % 3 == 0:
+                window._on_frame()
+                QApplication.processEvents()
+
+    drag(30, 0)
+    gc.collect()
+    tracemalloc.start(5)
+    before = tracemalloc.take_snapshot()
+    drag(120, 30)
+    gc.collect()
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    mouse.release(start)
+    QApplication.processEvents()
+    window.state.set_running(False)
+    commands = [o for o in gc.get_objects() if isinstance(o, undo._Command)]
+    assert len(commands) <= 2, f"{len(commands)} undo commands alive after one drag"
+    assert window.file_actions.undo.stack.count() == 1
+    grown = [(s.size_diff, str(s.traceback)) for s in after.compare_to(before, "lineno")
+             if "bceviz" in str(s.traceback) and s.size_diff > 0]
+    undo_growth = sum(size for size, where in grown if "undo.py" in where)
+    assert undo_growth < 5_000, f"undo records grew {undo_growth:,} bytes over 120 moves"
