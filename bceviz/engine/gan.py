@@ -68,6 +68,7 @@ __all__ = [
     "GanFigures",
     "GanParams",
     "Mixture",
+    "ObjectiveFeatures",
     "density_grid",
     "discriminator_curve",
     "discriminator_gradient",
@@ -81,6 +82,7 @@ __all__ = [
     "generator_loss",
     "generator_loss_grad",
     "generator_objective",
+    "objective_features",
     "generator_pdf",
     "generator_step",
     "initial_params",
@@ -736,22 +738,64 @@ def evaluate(params: GanParams, config: GanConfig, batch: Batch, x_grid: np.ndar
     )
 
 
+@dataclass(frozen=True)
+class ObjectiveFeatures:
+    """The discriminator's features at the quadrature points of a (σ, μ) map, for one bend.
+
+    ``phi`` (len(sigmas), len(mus), nodes, n_features): φ(μ_j + σ_i·h_b(ε_k)) at
+    the Gauss–Hermite nodes ε_k; ``weights`` (nodes,) the nodes' weights
+    (summing to 1). They depend on the grid, the feature map and b only, not
+    on the discriminator's weights: built once (:func:`objective_features`),
+    they turn each map of :func:`generator_objective` into one product with
+    the weights. ``bend`` and ``discriminator`` say what they were built for.
+    """
+
+    phi: np.ndarray
+    weights: np.ndarray
+    bend: float
+    discriminator: Discriminator
+
+
+def objective_features(mus, sigmas, discriminator: Discriminator, bend: float = 0.0,
+                       nodes: int = 20) -> ObjectiveFeatures:
+    """The features :func:`generator_objective` needs for its map, built once for reuse."""
+    eps, w = hermegauss(int(nodes))
+    mus = np.asarray(mus, dtype=np.float64)
+    sigmas = np.asarray(sigmas, dtype=np.float64)
+    h = generate(eps, 0.0, 1.0, bend)
+    x = mus[None, :, None] + sigmas[:, None, None] * h[None, None, :]
+    phi = discriminator.features(x).reshape(*x.shape, discriminator.n_features)
+    return ObjectiveFeatures(phi=phi, weights=w / w.sum(), bend=float(bend),
+                             discriminator=discriminator)
+
+
 def generator_objective(mus, sigmas, params: GanParams, config: GanConfig,
-                        nodes: int = 20) -> np.ndarray:
+                        nodes: int = 20, features: ObjectiveFeatures | None = None
+                        ) -> np.ndarray:
     """The generator's expected loss E_ε[ℓ(z(G(ε)) / T)] for every (σ_i, μ_j): shape (len(sigmas), len(mus)).
 
     The discriminator and the bend b are held at ``params``; the
     expectation over ε ~ N(0, 1) uses ``nodes``-point Gauss–Hermite
     quadrature (exact for polynomials in ε of degree < 2·nodes). ℓ is the
-    config's loss kind, in nats.
+    config's loss kind, in nats. ``features``, from :func:`objective_features`
+    for the same ``mus``, ``sigmas`` and ``nodes``, skips evaluating the
+    feature map again (the same numbers to rounding); ValueError when it was
+    built for another bend or feature map.
     """
-    eps, w = hermegauss(int(nodes))
-    w = w / w.sum()
-    mus = np.asarray(mus, dtype=np.float64)
-    sigmas = np.asarray(sigmas, dtype=np.float64)
-    h = generate(eps, 0.0, 1.0, params.bend)
-    x = mus[None, :, None] + sigmas[:, None, None] * h[None, None, :]
-    u = config.discriminator.logits(x, params.d_weights, params.d_bias) / config.temperature
+    if features is not None:
+        if features.bend != params.bend or features.discriminator != config.discriminator:
+            raise ValueError("features must be built for params.bend and config.discriminator "
+                             f"(built for bend {features.bend}, {features.discriminator})")
+        w = features.weights
+        u = (features.phi @ params.d_weights + params.d_bias) / config.temperature
+    else:
+        eps, w = hermegauss(int(nodes))
+        w = w / w.sum()
+        mus = np.asarray(mus, dtype=np.float64)
+        sigmas = np.asarray(sigmas, dtype=np.float64)
+        h = generate(eps, 0.0, 1.0, params.bend)
+        x = mus[None, :, None] + sigmas[:, None, None] * h[None, None, :]
+        u = config.discriminator.logits(x, params.d_weights, params.d_bias) / config.temperature
     if config.loss_kind == "saturating":
         loss = -loss_from_logits(u, 0.0)  # log(1 − σ(u))
     else:

@@ -449,3 +449,24 @@ def test_objective_grid_is_the_expected_generator_loss():
                 z = disc.logits(generate(eps, m, s), params.d_weights, params.d_bias)
                 assert grid[i, j] == pytest.approx(generator_loss(z, kind=kind, temperature=1.5),
                                                    abs=5e-3)
+
+
+@pytest.mark.parametrize("kind,size,bend", [("radial", 12, 0.0), ("polynomial", 6, 0.0),
+                                            ("radial", 8, 1.5)])
+def test_objective_from_prebuilt_features_is_the_same_map(kind, size, bend):
+    """The map from features built once equals the map built from scratch, for any weights."""
+    disc = Discriminator(kind, size)
+    mus, sigmas = np.linspace(-7.0, 7.0, 9), np.linspace(0.05, 4.0, 5)
+    feats = gan.objective_features(mus, sigmas, disc, bend, nodes=12)
+    assert feats.phi.shape == (5, 9, 12, size) and feats.weights.sum() == pytest.approx(1.0)
+    rng = np.random.default_rng(7)
+    for loss_kind in gan.LOSS_KINDS:
+        params = _params(disc, rng, bend=bend)
+        config = GanConfig(discriminator=disc, loss_kind=loss_kind, temperature=0.7)
+        fresh = generator_objective(mus, sigmas, params, config, nodes=12)
+        reused = generator_objective(mus, sigmas, params, config, nodes=12, features=feats)
+        np.testing.assert_allclose(reused, fresh, rtol=1e-9, atol=1e-9)
+    other = GanConfig(discriminator=disc)
+    with pytest.raises(ValueError, match="features"):
+        generator_objective(mus, sigmas, _params(disc, rng, bend=bend + 0.5), other, nodes=12,
+                            features=feats)

@@ -365,6 +365,8 @@ class GanState(LabState):
         self._version = 0
         self._cache: dict[str, tuple[int, Any]] = {}
         self._static_curves: Optional[tuple] = None
+        self._objective_features: Optional[_gan.ObjectiveFeatures] = None
+        self._real_on_grid: Optional[tuple[Mixture, np.ndarray, np.ndarray]] = None
         self._grid = _gan.density_grid(GRID_POINTS)
         self._history = _Series(len(_HISTORY_COLUMNS))
         self._path = _Series(2)
@@ -614,8 +616,15 @@ class GanState(LabState):
     def _build_densities(self) -> DensityView:
         x, p, config = self._grid, self._params, self._config
         mix = config.mixture
-        comps = mix.component_pdfs(x)
-        p_real = comps.sum(axis=0)
+        real = self._real_on_grid
+        if real is None or real[0] != mix:
+            # The real density changes only with the real data, not at a training step.
+            comps = mix.component_pdfs(x)
+            real = (mix, comps, comps.sum(axis=0))
+            for arr in real[1:]:
+                arr.flags.writeable = False
+            self._real_on_grid = real
+        _mix, comps, p_real = real
         p_gen = _gan.generator_pdf(x, p.mu, p.sigma, p.bend)
         means, widths = np.asarray(mix.means), np.asarray(mix.widths)
         peaks = mix.probabilities / (widths * math.sqrt(2.0 * math.pi))
@@ -679,8 +688,15 @@ class GanState(LabState):
 
     def _build_objective(self) -> ObjectiveView:
         p, config = self._params, self._config
+        feats = self._objective_features
+        if feats is None or feats.bend != p.bend or feats.discriminator != config.discriminator:
+            # The map's feature tensor depends on the feature map and b only: built again
+            # when they change, not at every step (each map is then one product).
+            feats = _gan.objective_features(OBJECTIVE_MU, OBJECTIVE_SIGMA, config.discriminator,
+                                            p.bend, nodes=OBJECTIVE_NODES)
+            self._objective_features = feats
         values = _gan.generator_objective(OBJECTIVE_MU, OBJECTIVE_SIGMA, p, config,
-                                          nodes=OBJECTIVE_NODES)
+                                          nodes=OBJECTIVE_NODES, features=feats)
         g_mu, g_sigma, _gb = _gan.generator_gradient(self._batch.eps, p, config)
         norm = math.hypot(g_mu, g_sigma)
         descent = (-g_mu / norm, -g_sigma / norm) if norm > 0 and math.isfinite(norm) else (0.0, 0.0)
