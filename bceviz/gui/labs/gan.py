@@ -115,6 +115,7 @@ class _GanPanel(Panel):
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
         self._text_times = {}
+        self._held: dict[int, tuple[Optional[int], int]] = {}
         self._last_step = 0.0
         self._settle_timer: Optional[QTimer] = None
         super().__init__(state, parent)
@@ -190,6 +191,29 @@ class _GanPanel(Panel):
         self._text_times[id(label)] = now
         if label.text() != text:
             label.setText(text)
+            self._hold_height(label)
+
+    def _hold_height(self, label: QLabel) -> None:
+        """Keep a readout at the tallest height its texts took at this width.
+
+        A readout whose numbers change wraps to one line more or less now and
+        then; each time, the plot above it would be resized, relaid out and
+        repainted whole (axes and all). Held at its tallest, a readout's
+        height changes only when the panel's width does.
+        """
+        width = label.width()
+        if width <= 0 or not label.isVisibleTo(self):
+            return
+        want = label.heightForWidth(width) if label.hasHeightForWidth() \
+            else label.sizeHint().height()
+        held_width, held = self._held.get(id(label), (None, 0))
+        if held_width != width:
+            held = 0  # a new width: start again from this text's height
+        if want > held or held_width != width:
+            held = max(want, held)
+            self._held[id(label)] = (width, held)
+            if label.minimumHeight() != held:
+                label.setMinimumHeight(held)
 
     #: Curves redrawn at every training frame; antialiased only while training is paused
     #: (stroking an antialiased wide curve costs about twice as much).
@@ -235,9 +259,31 @@ class _GanPanel(Panel):
         for widget, plot in plots:
             widget.setBackground(theme.background)
             _theme.style_plot(plot, theme)
+            self._cache_frame(plot)
         for label in labels:
             label.setFont(_font(theme))
+            label.setMinimumHeight(0)  # a new font: hold the readouts' heights afresh
+        self._held.clear()
         self._fit_extras()
+
+    @staticmethod
+    def _cache_frame(plot: pg.PlotItem) -> None:
+        """Blit the plot's axes and grid from pixmaps: they change only with a range or a size.
+
+        An axis's inward ticks reach into the view box, so every curve that
+        touches the plot's edge repaints the axes it touches (their tick
+        labels played again from a QPicture); the grid lies under every
+        curve. Cached, each is drawn again only when it changes (an axis
+        range, a resize, a theme) and otherwise blitted.
+        """
+        cache = QGraphicsItem.CacheMode.DeviceCoordinateCache
+        for name in ("left", "bottom", "right", "top"):
+            axis = plot.getAxis(name)
+            if axis is not None:
+                axis.setCacheMode(cache)
+        grid = getattr(plot, "_bceviz_grid", None)
+        if grid is not None:
+            grid.setCacheMode(cache)
 
 
 class _Twin:
@@ -330,6 +376,8 @@ class DensitiesPanel(_GanPanel):
         self.twin.add(self.d_curve)
         self.handles = DraggablePoints(priority=("w", "c"))
         self.handles.setZValue(20)
+        # Still while training (they move with the real data only): blitted from a pixmap.
+        self.handles.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.handles.setToolTip("Drag a round handle to move a real bump (up or down: its share "
                                 "of the data); drag a square handle to change its width")
         plot.addItem(self.handles)
@@ -489,6 +537,7 @@ class GeneratorLossPanel(_GanPanel):
             item.setZValue(10)
             plot.addItem(item)
         self.edge_note = pg.TextItem(anchor=(0.0, 1.0))
+        self.edge_note.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         plot.addItem(self.edge_note, ignoreBounds=True)
         self._extras = (self.legend, self.readout)
         self._temperature: Optional[float] = None
@@ -620,6 +669,9 @@ class ObjectivePanel(_GanPanel):
         plot.addItem(self.path)
         self.start = pg.ScatterPlotItem(symbol="x")
         self.start.setZValue(6)
+        # Where training began: still while training, blitted from a pixmap over the map.
+        self.start.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self._start_at: Optional[tuple[float, float]] = None
         plot.addItem(self.start)
         self.downhill = pg.PlotCurveItem(antialias=True)
         self.downhill.setZValue(7)
@@ -630,6 +682,7 @@ class ObjectivePanel(_GanPanel):
         plot.addItem(self.handle)
         self.handle.sigDragged.connect(self._on_drag)
         self._extras = (self.readout,)
+        self._live_curves = (self.path, self.downhill)
         self._rect_set = False
         self._levels: Optional[tuple[float, float]] = None
         self.apply_theme(_theme.current())
@@ -667,8 +720,12 @@ class ObjectivePanel(_GanPanel):
         if (lo, hi) != self._levels:
             self.bar.setLevels((lo, hi))  # its axis redraws only when the levels move
             self._levels = (lo, hi)
+        self._set_quality()
         self.path.setData(view.path_mu, view.path_sigma, skipFiniteCheck=True)
-        self.start.setData([view.path_mu[0]], [view.path_sigma[0]])
+        start = (float(view.path_mu[0]), float(view.path_sigma[0]))
+        if start != self._start_at:  # it moves only at a reset or a drag
+            self._start_at = start
+            self.start.setData([start[0]], [start[1]])
         self.handle.setPos(view.mu, view.sigma)
         # The way downhill, 10 % of each axis long (a direction, not a step size).
         span_mu = _lab.OBJECTIVE_MU[-1] - _lab.OBJECTIVE_MU[0]
@@ -724,6 +781,8 @@ class HistoryPanel(_GanPanel):
         self.ln2_line = pg.InfiniteLine(pos=2 * LN2, angle=0, movable=False, label="2 ln 2",
                                         labelOpts={"position": 0.03, "anchors": [(0, 0), (0, 0)]})
         self.ln2_line.setZValue(-10)
+        self.ln2_line.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.ln2_line.label.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         plot.addItem(self.ln2_line, ignoreBounds=True)
         self.d_loss = pg.PlotCurveItem()
         self.g_loss = pg.PlotCurveItem()
