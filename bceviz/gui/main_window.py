@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSizePolicy,
+    QTabBar,
     QToolBar,
     QWidget,
 )
@@ -146,7 +147,10 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
 
         self._build_docks()
+        self._watch_docks()
+        self._arranging += 1
         self._default_layout()
+        self._arranging -= 1
         # The 2-D lab's timeline under its panels (bceviz.gui.timeline).
         self.timeline = TimelineBar(state, self)
         tbar = QToolBar("Timeline", self)
@@ -264,6 +268,28 @@ class MainWindow(QMainWindow):
         (("surface", "training_curves"), (420, 230), "v", "samples"),
         (("metrics", "imbalance"), (455, 255), "v", None),
     )
+    #: A window (or a full screen) shorter than this (px) has no room for nine panels at
+    #: once: the workbench tabs its smaller panels behind the larger ones (the compact
+    #: arrangement, ``COMPACT_TABS``) so every plot keeps a readable height. Presentation
+    #: mode's larger type needs ``PRESENTING_FULL_HEIGHT``. The arrangement follows the
+    #: window's height while it is the default one (until the user moves a dock or a
+    #: session brings its own layout; View ▸ Reset layout makes it follow again).
+    FULL_HEIGHT = 790
+    PRESENTING_FULL_HEIGHT = 960
+    #: The compact arrangement: each front dock with the docks tabbed behind it.
+    COMPACT_TABS = (("loss_curve", ("formula",)), ("training_curves", ("samples",)),
+                    ("metrics", ("imbalance",)))
+    #: Sizes of the compact arrangement at 1280 × 720 (pixels; Qt scales them to fit).
+    COMPACT_SIZES = (
+        (("data", "surface", "metrics"), (340, 320, 350), "h", None),
+        (("controls",), (255,), "h", None),
+        (("data", "loss_curve"), (300, 250), "v", None),
+        (("surface", "training_curves"), (280, 270), "v", None),
+    )
+    #: In presentation on a wide screen the metrics panel needs this share of the width
+    #: for its side-by-side layout (narrower, its table squeezes the four plots).
+    PRESENTING_METRICS_SHARE = 0.46
+    PRESENTING_WIDE = 1600
 
     def _default_layout(self) -> None:
         """Controls on the left; data, surface and metrics large; the smaller panels below them.
@@ -291,9 +317,14 @@ class MainWindow(QMainWindow):
         placed = {first}
         directions = {"right": Qt.Orientation.Horizontal, "below": Qt.Orientation.Vertical}
         tabbed = []
+        self.arrangement = self._wanted_arrangement()
+        behind = {pid: front for front, pids in self.COMPACT_TABS for pid in pids} \
+            if self.arrangement == "compact" else {}
         for pid, anchors in self.LAYOUT:
             if pid not in d or pid in placed:
                 continue
+            if pid in behind:  # the compact arrangement: behind its front dock
+                anchors = ((behind[pid], "tab"), *anchors)
             for anchor, where in anchors:
                 if anchor in placed:
                     if where == "tab":
@@ -321,11 +352,127 @@ class MainWindow(QMainWindow):
             roots[pid] = roots.get(anchor, anchor)
         for root in dict.fromkeys(roots.values()):
             d[root].raise_()  # each tab group shows its first panel
+        self._tidy_tab_bars()
         self._size_docks()
+        self._fitted_for = self._layout_key()
+
+    def _tidy_tab_bars(self) -> None:
+        """Drop the tab bars Qt leaves behind when docks are re-tabbed.
+
+        ``tabifyDockWidget`` and ``splitDockWidget`` can leave a tab group's old tab
+        bar shown where the group was (drawn over the docks); Qt retires unused tab
+        bars only when it applies a whole layout state, as ``restoreState`` does on a
+        shown window. Called on a shown window only (the first show calls it again).
+        """
+        if not self.isVisible():
+            return
+        self._arranging += 1
+        try:
+            QMainWindow.restoreState(self, QMainWindow.saveState(self))
+        finally:
+            self._arranging -= 1
+        # Tab bars Qt made before the window was first shown are not even retired then: a
+        # tab bar in use spans its group's front dock; hide any other.
+        self.layout().activate()
+        fronts = {d.windowTitle(): d for d in self.docks.values()
+                  if d.isVisible() and not d.visibleRegion().isEmpty()}
+        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            if not bar.isVisible() or bar.count() == 0:
+                continue
+            dock = fronts.get(bar.tabText(bar.currentIndex()))
+            geo = bar.geometry()
+            if dock is None or abs(geo.x() - dock.x()) > 2 or abs(geo.width() - dock.width()) > 2:
+                bar.hide()
+
+    # ------------------------------------------------- arrangement for the size
+    def _wanted_arrangement(self) -> str:
+        """``"full"`` (every panel at once) or ``"compact"`` (small panels tabbed) for the
+        window's height; before the window is shown, for the size it will open at."""
+        height = self.height() if self.isVisible() else self.fitting_size().height()
+        need = self.PRESENTING_FULL_HEIGHT if self._presenting() else self.FULL_HEIGHT
+        return "compact" if height < need else "full"
+
+    def _watch_docks(self) -> None:
+        """A dock the user moves, floats or re-tabs makes the layout the user's own."""
+        self.layout_custom = False
+        self._arranging = 0
+        self._fitted_for: tuple = ()
+        self.arrangement = "full"
+        for dock in self.docks.values():
+            dock.dockLocationChanged.connect(self._on_dock_moved)
+            dock.topLevelChanged.connect(self._on_dock_moved)
+
+    def _on_dock_moved(self, *_) -> None:
+        if not getattr(self, "_arranging", 0) and self.isVisible():
+            self.layout_custom = True
+
+    def _layout_key(self) -> tuple:
+        """What the default dock layout depends on: the arrangement for the window's height,
+        presentation mode, and (presenting) a screen wide enough for the wide metrics."""
+        presenting = self._presenting()
+        return (self._wanted_arrangement(), presenting,
+                presenting and self.width() >= self.PRESENTING_WIDE)
+
+    def dock_layout(self) -> dict:
+        """The workbench's dock layout as it is now (presentation mode puts it back)."""
+        return {"state": QMainWindow.saveState(self), "arrangement": self.arrangement,
+                "custom": self.layout_custom, "key": self._fitted_for}
+
+    def restore_dock_layout(self, saved: dict) -> None:
+        """Put back a layout from :meth:`dock_layout` exactly (docks, tabs and sizes)."""
+        self._arranging += 1
+        try:
+            QMainWindow.restoreState(self, saved["state"])
+        finally:
+            self._arranging -= 1
+        self.arrangement = saved["arrangement"]
+        self.layout_custom = saved["custom"]
+        self._fitted_for = saved["key"]
+        self._tidy_tab_bars()
+
+    def _follow_size(self) -> None:
+        """Re-arrange the workbench's docks when the window's height asks for the other
+        arrangement, or presentation mode for other sizes (the default layout only;
+        deferred out of resize events)."""
+        if not shiboken6.isValid(self) or self.mode != "docks" or self.layout_custom:
+            return
+        key = self._layout_key()
+        if key == self._fitted_for:
+            return
+        if key[0] == self.arrangement:  # the same docks, other sizes
+            self._size_docks()
+            self._fitted_for = key
+        else:
+            self._arranging += 1
+            try:
+                self._default_layout()
+                self._apply_panel_visibility(getattr(self.state, "scenario_panels", None))
+                if self._presenting() and "controls" in self.docks:
+                    self.docks["controls"].hide()  # presentation mode hides the controls
+            finally:
+                self._arranging -= 1
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        if getattr(self, "_arranging", None) is not None and not self.layout_custom:
+            QTimer.singleShot(0, self._follow_size)
+
+    def restoreState(self, state, version: int = 0) -> bool:  # noqa: N802 (Qt name)
+        """Qt's restoreState; a restored layout is the user's own (it no longer follows the
+        window's height)."""
+        self._arranging += 1
+        try:
+            ok = super().restoreState(state, version)
+        finally:
+            self._arranging -= 1
+        if ok:
+            self.layout_custom = True
+        return ok
 
     def _size_docks(self) -> None:
         d = self.docks
-        for ids, sizes, orient, unless in self.SIZES:
+        compact = getattr(self, "arrangement", "full") == "compact"
+        for ids, sizes, orient, unless in self.COMPACT_SIZES if compact else self.SIZES:
             # Only when every dock of a group exists and shows: a lone dock's size
             # would resize its whole column or row instead.
             if not all(i in d and not d[i].isHidden() for i in ids):
@@ -334,12 +481,23 @@ class MainWindow(QMainWindow):
                 continue
             self.resizeDocks([d[i] for i in ids], list(sizes),
                              Qt.Orientation.Horizontal if orient == "h" else Qt.Orientation.Vertical)
+        width = self.width()
+        if self._presenting() and width >= self.PRESENTING_WIDE and "metrics" in d:
+            # the metrics panel's side-by-side layout: its table beside four plots
+            share = self.PRESENTING_METRICS_SHARE
+            cols = [i for i in ("data", "surface", "metrics") if i in d and not d[i].isHidden()]
+            if "metrics" in cols and len(cols) > 1:
+                rest = (1.0 - share) / (len(cols) - 1)
+                self.resizeDocks([d[i] for i in cols],
+                                 [int(width * (share if i == "metrics" else rest)) for i in cols],
+                                 Qt.Orientation.Horizontal)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
         if not self._sized:
             # resizeDocks only takes once the window has a laid-out geometry
             self._sized = True
+            QTimer.singleShot(0, self._tidy_tab_bars)
             QTimer.singleShot(0, self._size_docks)
 
     def reset_layout(self) -> None:
@@ -347,7 +505,12 @@ class MainWindow(QMainWindow):
         if self.mode == "stage" and self.stage is not None:
             self._enter_stage(self.stage)
             return
-        self._default_layout()
+        self.layout_custom = False
+        self._arranging += 1
+        try:
+            self._default_layout()
+        finally:
+            self._arranging -= 1
         self._apply_panel_visibility(getattr(self.state, "scenario_panels", None))
 
     def apply_panel_visibility(self, panel_ids) -> None:
@@ -536,6 +699,7 @@ class MainWindow(QMainWindow):
         self.stage_host.hide()
         self.mode = "docks"
         self._apply_panel_visibility(None)
+        QTimer.singleShot(0, self._follow_size)  # the window may have changed size meanwhile
 
     def _enter_stage(self, stage: "_stages.Stage") -> None:
         for dock in self.docks.values():

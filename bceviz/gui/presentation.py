@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import QObject, Qt
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QApplication, QMainWindow
 
 from bceviz.gui import theme as _theme
 
@@ -50,11 +51,14 @@ class PresentationMode(QObject):
         w = self.window
         controls = getattr(w, "docks", {}).get("controls")
         if on:
+            docks = getattr(w, "mode", "") == "docks" and hasattr(w, "dock_layout")
             self._saved = {
                 "states": w.windowState(),
+                "size": w.size(),
                 "font": w.font(),
                 "controls": controls is not None and not controls.isHidden(),
                 "menu": not w.menuBar().isHidden(),
+                "docks": w.dock_layout() if docks else None,
             }
             self.active = True
             _theme.manager().set_presentation(True)
@@ -65,6 +69,10 @@ class PresentationMode(QObject):
                 controls.hide()
             w.menuBar().hide()
             w.showFullScreen()
+            # the workbench's docks: arranged for the full screen and the larger type
+            follow = getattr(w, "_follow_size", None)
+            if follow is not None:
+                QTimer.singleShot(0, follow)
         else:
             saved = self._saved or {}
             self.active = False
@@ -79,10 +87,35 @@ class PresentationMode(QObject):
             w.setWindowState(states)
             if not states & (Qt.WindowState.WindowFullScreen | Qt.WindowState.WindowMaximized):
                 w.showNormal()
+                if "size" in saved:
+                    # The larger type widened the window's minimum: let every layout see
+                    # the normal type before asking for the old size.
+                    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+                    w.layout().activate()
+                    w.resize(saved["size"])
+            if saved.get("docks") is not None and getattr(w, "mode", "") == "docks":
+                w.restore_dock_layout(saved["docks"])
+            # The window's minimum shrinks back to the normal type only once its layouts
+            # have run, and a window manager may size the window back later: put the
+            # size and the docks back once more then.
+            QTimer.singleShot(0, lambda: self._restore_later(saved))
             self._saved = None
         self.leave_action.setEnabled(on)
         if self.toggle_action is not None and self.toggle_action.isChecked() != on:
             self.toggle_action.setChecked(on)  # Esc: keep the View menu's tick in step
+
+    def _restore_later(self, saved: dict) -> None:
+        w = self.window
+        if self.active or not shiboken6.isValid(w):
+            return
+        states = saved.get("states", Qt.WindowState.WindowNoState)
+        normal = not states & (Qt.WindowState.WindowFullScreen | Qt.WindowState.WindowMaximized)
+        if normal and "size" in saved and w.size() != saved["size"]:
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            w.layout().activate()
+            w.resize(saved["size"])
+        if saved.get("docks") is not None and getattr(w, "mode", "") == "docks":
+            w.restore_dock_layout(saved["docks"])
 
 
 __all__ = ["PresentationMode", "FONT_SCALE"]
