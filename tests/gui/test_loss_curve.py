@@ -237,3 +237,22 @@ def test_logit_view_widens_only_for_a_handle_beyond_it(panel, state):
     assert panel._x_range == (-21.0, 21.0)
     assert panel.handle.pos()[0] == pytest.approx(-20.0)
     assert panel.plot.vb.viewRange()[1][1] >= panel.handle.pos()[1]
+
+
+@pytest.mark.parametrize("size", [(330, 330), (600, 400)])
+@pytest.mark.parametrize("axis", ["p", "z"])
+def test_cap_labels_never_overprint_nor_clip(show_panel, state, size, axis):
+    """pos_weight 49 puts Keras' and sklearn's caps a few pixels apart: their labels move
+    aside (or are left off) instead of printing over each other or off the plot."""
+    from tests.gui.test_text_fits import plot_problems
+
+    panel = show_panel(LossCurvePanel, state, size=size)
+    state.set_view(curve_axis=axis)
+    for weight in (1.0, 10.0, 49.0, 200.0):
+        state.set_spec(pos_weight=weight)
+        panel.flush()
+        assert plot_problems(panel, {}) == [], (weight, axis, size)
+        assert panel.ceiling_lines["keras"].isVisible() == (weight >= 10.0)
+    shown = [line.label for line in panel.ceiling_lines.values()
+             if line.isVisible() and line.label.isVisible()]
+    assert shown  # at least one cap still says what it is

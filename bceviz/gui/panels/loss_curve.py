@@ -80,6 +80,12 @@ TANGENT_PX = 110.0
 CEILING_NAMES = (("keras", "Keras"), ("sklearn", "sklearn"), ("pytorch", "PyTorch"))
 
 
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    """Whether two (x, y, w, h) rectangles share more than a pixel's edge."""
+    return (a[0] < b[0] + b[2] - 1 and b[0] < a[0] + a[2] - 1
+            and a[1] < b[1] + b[3] - 1 and b[1] < a[1] + a[3] - 1)
+
+
 def _sigmoid_pair(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(σ(z), 1 − σ(z)), each to full relative precision."""
     z = np.asarray(z, dtype=np.float64)
@@ -220,7 +226,7 @@ class LossCurvePanel(Panel):
         self.handle.sigDragged.connect(self._on_handle_dragged)
         self.handle.sigDragFinished.connect(self._drag_finished)
         self.handle.sigDragCancelled.connect(self._drag_cancelled)
-        plot.vb.sigResized.connect(self._update_tangent)
+        plot.vb.sigResized.connect(self._on_view_resized)
 
     def _build_strip(self) -> None:
         strip = self.strip = self.graphics.addPlot(row=0, col=1, enableMenu=False)
@@ -235,7 +241,8 @@ class LossCurvePanel(Panel):
                                          [(0.25, ""), (0.75, "")]])
         strip.getAxis("right").setWidth(26)
         strip.getAxis("bottom").setTicks([[]])
-        strip.setLabel("bottom", "label y")
+        # "y", not "label y": the strip is 62 px wide (its tooltip and the legend say more)
+        strip.setLabel("bottom", "y")
         strip.setXRange(0.0, 1.0, padding=0.0)
         strip.setYRange(-0.04, 1.04, padding=0.0)
         self.strip_gradient = QGraphicsRectItem(0.0, 0.0, 1.0, 1.0)
@@ -457,6 +464,7 @@ class LossCurvePanel(Panel):
 
     def _refresh_ceilings(self, view, scale) -> None:
         off_scale = []
+        drawn: list[str] = []
         for key, name in CEILING_NAMES:
             value = FRAMEWORK_CEILINGS[key] / scale
             # A cap that depends on the predictions' dtype says which one it is,
@@ -472,25 +480,94 @@ class LossCurvePanel(Panel):
             if inside:
                 line.setValue(value)
                 # The dtype note on a line of its own: the label stays as wide as the others.
-                line.label.setFormat(f"{name} caps at {num(value, 4)}" + (f"\n{note.strip()}" if note else ""))
+                line.label.setFormat(f"{name} caps at {num(value, 4)}"
+                                     + (f"\n{note.strip()}" if note else ""))
+                drawn.append(key)
             elif view.show_ceilings:
                 off_scale.append(f"{name} {num(value, 4)}{note}")
-        if off_scale:
-            # One short line along the top edge: it must not cover the curves in a small dock.
-            parts = ["caps ↑ " + off_scale[0], *off_scale[1:]]
-            # In a narrow dock one line would be clipped: one cap a line, centred
-            # over the low middle of the curves where it covers nothing.
-            narrow = self.plot.vb.width() < 380
-            text = ("\n" if narrow else " · ").join(parts)
-            self.ceiling_note.setText(text)
-            x0, x1 = self._x_range
-            if self._axis == "p" and not narrow:
-                self.ceiling_note.setAnchor((0, 0))
-                self.ceiling_note.setPos(x0 + 0.025 * (x1 - x0), self._y_top)
-            else:  # the z-view's curves are straight lines: only the top middle is free
-                self.ceiling_note.setAnchor((0.5, 0))
-                self.ceiling_note.setPos(0.5 * (x0 + x1), self._y_top)
+        taken = self._place_ceiling_note(off_scale)
+        self._place_ceiling_labels(drawn, taken)
+
+    def _place_ceiling_note(self, off_scale: list[str]) -> list[tuple[float, float, float, float]]:
+        """The caps above the plotted range, along its top edge, as many lines as the width
+        needs (never wider than the plot: a narrow dock gets one cap a line, and the
+        dtype note on a line of its own if even that is too wide). Returns the note's
+        rectangle in view-box pixels (x, y, w, h), or nothing when no cap is off the scale."""
         self.ceiling_note.setVisible(bool(off_scale))
+        if not off_scale:
+            return []
+        width = max(self.plot.vb.width(), 1.0)
+        x0, x1 = self._x_range
+        v0, v1 = self.plot.vb.viewRange()[0]
+        start = x0 + 0.025 * (x1 - x0)  # the p-view's one line starts near the left edge
+        start_px = (start - v0) / (v1 - v0) * width if v1 > v0 else 0.0
+        parts = ["caps ↑ " + off_scale[0], *off_scale[1:]]
+        split = [piece for part in parts for piece in part.replace(" (", "\n  (").split("\n")]
+        for text in (" · ".join(parts), "\n".join(parts), "\n".join(split)):
+            self.ceiling_note.setText(text)
+            w, h = self._text_size(self.ceiling_note)
+            one_line = "\n" not in text
+            if self._axis == "p" and one_line:
+                fits = start_px + w <= width - 3
+            else:
+                fits = w <= width - 6
+            if fits:
+                break
+        if self._axis == "p" and one_line:
+            self.ceiling_note.setAnchor((0, 0))
+            self.ceiling_note.setPos(start, self._y_top)
+            left = start_px
+        else:  # in a column: the top middle is free (the z-view's curves are straight lines)
+            self.ceiling_note.setAnchor((0.5, 0))
+            self.ceiling_note.setPos(0.5 * (x0 + x1), self._y_top)
+            left = (0.5 * (x0 + x1) - v0) / (v1 - v0) * width - 0.5 * w if v1 > v0 \
+                else 0.5 * (width - w)
+        return [(left, 0.0, w, h)]
+
+    @staticmethod
+    def _text_size(item: pg.TextItem) -> tuple[float, float]:
+        """Width and height in pixels of a TextItem's text (without its document margin)."""
+        margin = item.textItem.document().documentMargin()
+        rect = item.textItem.boundingRect()
+        return rect.width() - 2 * margin, rect.height() - 2 * margin
+
+    def _place_ceiling_labels(self, keys: list[str],
+                              taken: list[tuple[float, float, float, float]]) -> None:
+        """Put each drawn cap's label beside its line where it overlaps no other label nor
+        the note and stays inside the plot: right or left, above or below the line. A
+        label with no such place is left off (its value is still the line's height, and
+        the toolbar's "caps" tooltip names every cap)."""
+        vb = self.plot.vb
+        width, height = max(vb.width(), 1.0), max(vb.height(), 1.0)
+        y_lo, y_hi = -0.04 * self._y_top, self._y_top
+        slots = ((0.75, (0.5, 1.0)), (0.25, (0.5, 1.0)), (0.75, (0.5, 0.0)), (0.25, (0.5, 0.0)),
+                 (0.5, (0.5, 1.0)), (0.5, (0.5, 0.0)))
+        placed = list(taken)
+        for key in keys:
+            line = self.ceiling_lines[key]
+            label = line.label
+            w, h = self._text_size(label)
+            margin = label.textItem.document().documentMargin()
+            y_px = (y_hi - line.value()) / (y_hi - y_lo) * height
+            spot = None
+            for position, anchor in slots:
+                # the text sits inside its margin: anchor (·, 1) puts the text's bottom
+                # one margin above the line, anchor (·, 0) its top one margin below
+                left = position * width - anchor[0] * w
+                top = y_px - h - margin if anchor[1] == 1.0 else y_px + margin
+                rect = (left, top, w, h)
+                inside = left >= 0 and top >= 0 and left + w <= width and top + h <= height
+                if inside and not any(_overlap(rect, other) for other in placed):
+                    spot = (position, anchor, rect)
+                    break
+            label.setVisible(spot is not None)
+            if spot is None:
+                continue
+            position, anchor, rect = spot
+            label.anchors = [anchor, anchor]
+            label.setAnchor(anchor)
+            label.setPosition(position)
+            placed.append(rect)
 
     def _refresh_overlays(self, view, y, z_grid, x_grid) -> None:
         scale = self._units_scale()
@@ -507,6 +584,12 @@ class LossCurvePanel(Panel):
             self.curve_hinge.setData(x_grid, hinge_from_logits(z_grid, y))
         else:
             self.curve_hinge.setData(*empty)
+
+    def _on_view_resized(self, *_args) -> None:
+        """The tangent keeps its screen length; the caps' note and labels are placed anew."""
+        self._update_tangent()
+        if self.state.view.show_ceilings and self._axis is not None:
+            self._refresh_ceilings(self.state.view, self._units_scale())
 
     def _update_tangent(self, *_args) -> None:
         """A segment of fixed screen length along the slope at the handle."""
