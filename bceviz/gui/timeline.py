@@ -21,6 +21,7 @@ from typing import Optional
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
+from bceviz.gui.steady import SteadyLabel
 from bceviz.model.state import AppState, StateError
 from bceviz.model.timeline import timeline_figures
 
@@ -66,9 +67,10 @@ class TimelineBar(QWidget):
         self.slider.setMinimumWidth(200)
         self.slider.valueChanged.connect(self._on_value)
         row.addWidget(self.slider, 1)
-        self.label = QLabel()
+        # a fixed-size readout: its text changes on every scrub, and a label that
+        # resized would lay the whole window out again each time
+        self.label = SteadyLabel(template="step 999,999 · loss 0.0000 nats · 9,999 of 9,999")
         self.label.setObjectName("timeline_label")
-        self.label.setTextFormat(Qt.TextFormat.PlainText)
         row.addWidget(self.label)
         self.note = QLabel()
         self.note.setObjectName("timeline_thinned")

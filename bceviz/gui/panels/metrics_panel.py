@@ -56,6 +56,7 @@ from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel, place_plots
 from bceviz.model.figures import SPLIT_NAMES, metric_value, metrics_figures, score_split
 from bceviz.gui.safety import plain_label, shown
+from bceviz.gui.steady import SteadyLabel
 from bceviz.model.state import StateError
 
 SPLITS = ("train", "heldout")
@@ -100,6 +101,14 @@ BEST_METRICS = {
     "cost": ("Least cost", "Threshold with the lowest mean cost on the held-out split, a missed "
                            "positive costing the given multiple of a false alarm"),
 }
+
+
+#: Texts the confusion cells and the table's column headers are sized for up front
+#: (they grow if a longer one comes: see bceviz.gui.steady).
+CELL_TEMPLATE = "FP (false alarm)\n99,999\n0.888 % of true 0"
+CELL_TEMPLATE_COMPACT = "FP 99,999\n0.888 %"
+HEADER_TEMPLATE = "held-out\n9,999 (9,999 pos.)"
+HEADER_TEMPLATE_COMPACT = "held-out\n9,999"
 
 
 def pct(value: float, digits: int = 3) -> str:
@@ -198,9 +207,8 @@ class MetricsPanel(Panel):
         self.slider.setToolTip("Decision threshold: P(y=1) at or above it predicts 1")
         self.slider.valueChanged.connect(self._on_slider)
         row.addWidget(self.slider, 1)
-        self.threshold_label = QLabel("")
+        self.threshold_label = SteadyLabel(template="t = 0.0000", floor=(64, 0))
         self.threshold_label.setObjectName("threshold_value")
-        self.threshold_label.setMinimumWidth(64)
         row.addWidget(self.threshold_label)
         return row
 
@@ -330,11 +338,12 @@ class MetricsPanel(Panel):
         #: Confusion cells by name: "tp", "fn" (true 1 row), "fp", "tn" (true 0 row).
         self.cells: dict[str, QLabel] = {}
         for name, (r, c) in (("tp", (1, 1)), ("fn", (1, 2)), ("fp", (2, 1)), ("tn", (2, 2))):
-            cell = QLabel("")
+            # steady: the counts change on every redraw, the layout should not
+            cell = SteadyLabel(template=CELL_TEMPLATE, floor=(86, 44))
             cell.setObjectName(f"cell_{name}")
             cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            cell.setMinimumSize(86, 44)
             cell.setFrameShape(QFrame.Shape.StyledPanel)
+            cell.refit()  # (the frame adds to its size)
             self.cells[name] = cell
             grid.addWidget(cell, r, c)
         col.addLayout(grid)
@@ -349,10 +358,10 @@ class MetricsPanel(Panel):
         table.addWidget(self.table_corner, 0, 0)
         self.split_headers = {}
         for j, split in enumerate(SPLITS, start=1):
-            header = QLabel(SPLIT_NAMES[split])
+            header = SteadyLabel(SPLIT_NAMES[split], template=HEADER_TEMPLATE)
             header.setAlignment(Qt.AlignmentFlag.AlignRight)
             self.split_headers[split] = header
-            table.addWidget(header, 0, j)
+            table.addWidget(header, 0, j, Qt.AlignmentFlag.AlignRight)
         #: Metric value labels by (metric key, split).
         self.value_labels: dict[tuple[str, str], QLabel] = {}
         for i, (key, text, tip) in enumerate(METRIC_ROWS, start=1):
@@ -360,12 +369,12 @@ class MetricsPanel(Panel):
             name.setToolTip(tip)
             table.addWidget(name, i, 0)
             for j, split in enumerate(SPLITS, start=1):
-                value = QLabel("")
+                value = SteadyLabel(template="0.0000")
                 value.setObjectName(f"value_{key}_{split}")
                 value.setAlignment(Qt.AlignmentFlag.AlignRight)
                 value.setToolTip(tip)
                 self.value_labels[(key, split)] = value
-                table.addWidget(value, i, j)
+                table.addWidget(value, i, j, Qt.AlignmentFlag.AlignRight)
         col.addLayout(table)
         self.note_label = QLabel("")
         self.note_label.setObjectName("note_label")
@@ -402,7 +411,12 @@ class MetricsPanel(Panel):
                                    if on else 16777215)
         self.table_grid.setHorizontalSpacing(4 if on else 8)
         for cell in self.cells.values():
-            cell.setMinimumSize(*((60, 34) if on else (86, 44)))
+            cell.setText("")
+            cell.refit(CELL_TEMPLATE_COMPACT if on else CELL_TEMPLATE)
+            cell.set_floor(*((60, 34) if on else (86, 44)))
+        for header in self.split_headers.values():
+            header.setText("")
+            header.refit(HEADER_TEMPLATE_COMPACT if on else HEADER_TEMPLATE)
         for plot in self.plots:
             for name in ("left", "bottom"):
                 plot.getAxis(name).showLabel(not on)
@@ -467,18 +481,21 @@ class MetricsPanel(Panel):
         self.hist_plot.addItem(self.threshold_line)
 
         # ROC and PR: a curve and a current-threshold marker per split
-        self.roc_chance = pg.PlotDataItem([0, 1], [0, 1])
+        self.roc_chance = pg.PlotCurveItem([0, 1], [0, 1])
         self.roc_plot.addItem(self.roc_chance)
-        self.pr_base = pg.PlotDataItem()
+        self.pr_base = pg.PlotCurveItem()
         self.pr_plot.addItem(self.pr_base)
-        self.cal_diagonal = pg.PlotDataItem([0, 1], [0, 1])
+        self.cal_diagonal = pg.PlotCurveItem([0, 1], [0, 1])
         self.cal_plot.addItem(self.cal_diagonal)
-        self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
+        # ROC and PR lines are plain curves (PlotCurveItem): a PlotDataItem's setData
+        # costs about four times as much, and the panel sets nine of them a redraw.
+        self.curves: dict[tuple[str, str], pg.GraphicsObject] = {}
         self.markers: dict[tuple[str, str], pg.ScatterPlotItem] = {}
         for plot_name, plot in (("roc", self.roc_plot), ("pr", self.pr_plot),
                                 ("cal", self.cal_plot)):
             for split in SPLITS:
-                curve = pg.PlotDataItem(name=SPLIT_NAMES[split])
+                curve = pg.PlotDataItem(name=SPLIT_NAMES[split]) if plot_name == "cal" \
+                    else pg.PlotCurveItem(name=SPLIT_NAMES[split])
                 plot.addItem(curve)
                 self.curves[(plot_name, split)] = curve
                 if plot_name != "cal":
