@@ -9,8 +9,9 @@ itself, not only its value), ``view.units``, the model (``trainer.w``,
 
 Three blocks: the handle's loss and its gradient ∂L/∂z, the mean over the
 training points of the current model (with the held-out mean and the
-penalty), and the samples panel's mean. Plain HTML in a QLabel: no LaTeX,
-selectable, wraps at any dock width.
+penalty), and the samples panel's mean. Plain HTML in a read-only text
+browser (:class:`FormulaText`): no LaTeX, selectable, wraps at any dock width,
+scrolls when the dock is short.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Optional
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 
 from bceviz.engine import logistic as _logistic
 from bceviz.engine.losses import (
@@ -39,6 +40,42 @@ from bceviz.model.state import AppState
 MAX_SAMPLE_TERMS = 6
 #: The model's formula shows at most this many weighted features.
 MAX_MODEL_TERMS = 4
+
+
+class FormulaText(QTextBrowser):
+    """The formula's text: HTML the panel builds, read-only, selectable, scrolling.
+
+    Not a word-wrapped QLabel in a scroll area: every new text there asks the
+    scroll area for a new layout, and a rich-text label answers its size hints
+    by laying the document out at several widths (about 3 ms a change here, on
+    every step of a scrubbed timeline). A text browser lays its document out
+    once, at its own width. ``text()`` is the HTML last set, as a QLabel's.
+    """
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self._html = ""
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.setUndoRedoEnabled(False)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setLineWrapMode(QTextBrowser.LineWrapMode.WidgetWidth)
+        self.document().setDocumentMargin(6)
+
+    def text(self) -> str:
+        """The HTML shown."""
+        return self._html
+
+    def setText(self, html: str) -> None:  # noqa: N802 (QLabel's name)
+        if html == self._html:
+            return
+        self._html = html
+        bar = self.verticalScrollBar()
+        keep = bar.value()  # a reader scrolled down keeps their place
+        self.setHtml(html)
+        bar.setValue(min(keep, bar.maximum()))
 
 
 def _n(value: float, digits: int = 4) -> str:
@@ -72,20 +109,9 @@ class FormulaPanel(Panel):
     def __init__(self, state: AppState, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
         layout = self.vbox(self)
-        self.text = QLabel()
+        self.text = FormulaText()
         self.text.setObjectName("formula_text")
-        self.text.setTextFormat(Qt.TextFormat.RichText)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.text.setWordWrap(True)
-        self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.text.setMargin(6)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setWidget(self.text)
-        layout.addWidget(self.scroll)
+        layout.addWidget(self.text)
         self.apply_theme(_theme.current())
         self._dirty = True
         self.flush()
