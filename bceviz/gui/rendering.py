@@ -10,6 +10,10 @@
   (measured: the metrics panel's eight axes were 10 % of a training run's
   time). :class:`GridLines` draws the same lines as an item of the view,
   and the axes repaint only when their range changes.
+* pyqtgraph's ScatterPlotItem costs about 0.5 ms to paint even for one point
+  (bounds, pixel vectors and a warnings filter in Python on every paint).
+  :class:`PixelMarker` is Qt's own ellipse item, a fixed size in pixels,
+  painted in C++: the metrics panel's threshold markers are six of them.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QRectF
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem
 
 
 class RGB32ImageItem(pg.ImageItem):
@@ -152,4 +157,45 @@ class GridLines(pg.GraphicsObject):
             painter.drawLines(lines)
 
 
-__all__ = ["RGB32ImageItem", "GridLines"]
+class PixelMarker(QGraphicsEllipseItem):
+    """One round marker, ``size`` pixels across at any zoom, at a point in data coordinates.
+
+    The part of ScatterPlotItem's interface a single marker needs:
+    ``setData([x], [y])`` (``setData([], [])`` hides it), ``getData()``,
+    ``setBrush``, ``setPen`` (pyqtgraph pen or brush arguments) and ``setSize``.
+    Add it to a plot with ``ignoreBounds=True`` (it has no data bounds).
+    """
+
+    def __init__(self, size: float = 10.0) -> None:
+        super().__init__()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
+        self._xy: tuple = (np.empty(0), np.empty(0))
+        self.setSize(size)
+        self.setVisible(False)
+
+    def setSize(self, size: float) -> None:  # noqa: N802 (pyqtgraph name)
+        half = max(float(size), 1.0) / 2.0
+        self.setRect(QRectF(-half, -half, 2.0 * half, 2.0 * half))
+
+    def setBrush(self, *args) -> None:  # noqa: N802 (Qt name)
+        super().setBrush(pg.mkBrush(*args))
+
+    def setPen(self, *args) -> None:  # noqa: N802 (Qt name)
+        pen = pg.mkPen(*args)
+        pen.setCosmetic(True)
+        super().setPen(pen)
+
+    def setData(self, x, y) -> None:  # noqa: N802 (pyqtgraph name)
+        xs, ys = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
+        self._xy = (xs, ys)
+        if xs.size and ys.size and np.isfinite(xs[0]) and np.isfinite(ys[0]):
+            self.setPos(float(xs[0]), float(ys[0]))
+            self.setVisible(True)
+        else:
+            self.setVisible(False)
+
+    def getData(self) -> tuple:  # noqa: N802 (pyqtgraph name)
+        return self._xy
+
+
+__all__ = ["RGB32ImageItem", "GridLines", "PixelMarker"]

@@ -54,6 +54,7 @@ from bceviz.engine import metrics as _metrics
 from bceviz.gui import format as fmt
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel, place_plots
+from bceviz.gui.rendering import PixelMarker
 from bceviz.model.figures import SPLIT_NAMES, metric_value, metrics_figures, score_split
 from bceviz.gui.safety import plain_label, shown
 from bceviz.gui.steady import SteadyLabel
@@ -490,7 +491,7 @@ class MetricsPanel(Panel):
         # ROC and PR lines are plain curves (PlotCurveItem): a PlotDataItem's setData
         # costs about four times as much, and the panel sets nine of them a redraw.
         self.curves: dict[tuple[str, str], pg.GraphicsObject] = {}
-        self.markers: dict[tuple[str, str], pg.ScatterPlotItem] = {}
+        self.markers: dict[tuple[str, str], PixelMarker] = {}
         for plot_name, plot in (("roc", self.roc_plot), ("pr", self.pr_plot),
                                 ("cal", self.cal_plot)):
             for split in SPLITS:
@@ -499,9 +500,9 @@ class MetricsPanel(Panel):
                 plot.addItem(curve)
                 self.curves[(plot_name, split)] = curve
                 if plot_name != "cal":
-                    marker = pg.ScatterPlotItem(size=10, symbol="o")
+                    marker = PixelMarker(size=10)  # one point: Qt's own item
                     marker.setZValue(10)
-                    plot.addItem(marker)
+                    plot.addItem(marker, ignoreBounds=True)
                     self.markers[(plot_name, split)] = marker
 
         # plain messages in place of curves (single class, no points)
