@@ -18,9 +18,10 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 import shiboken6
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDockWidget,
     QLabel,
@@ -268,28 +269,45 @@ class MainWindow(QMainWindow):
         (("surface", "training_curves"), (420, 230), "v", "samples"),
         (("metrics", "imbalance"), (455, 255), "v", None),
     )
-    #: A window (or a full screen) shorter than this (px) has no room for nine panels at
-    #: once: the workbench tabs its smaller panels behind the larger ones (the compact
-    #: arrangement, ``COMPACT_TABS``) so every plot keeps a readable height. Presentation
-    #: mode's larger type needs ``PRESENTING_FULL_HEIGHT``. The arrangement follows the
-    #: window's height while it is the default one (until the user moves a dock or a
+    #: A window shorter than this (px) has no room for nine panels at once: the workbench
+    #: tabs its smaller panels behind the larger ones (the "compact" arrangement) so every
+    #: plot keeps a readable height. Presentation mode's larger type needs a screen of
+    #: ``PRESENTING_FULL`` for every panel at once; on a smaller one it "stacks" the
+    #: right-hand panels in one wide tab group, the metrics panel in front (its table
+    #: beside its plots needs some 800 px in presentation type). The arrangement follows
+    #: the window's size while it is the default one (until the user moves a dock or a
     #: session brings its own layout; View ▸ Reset layout makes it follow again).
     FULL_HEIGHT = 790
-    PRESENTING_FULL_HEIGHT = 960
-    #: The compact arrangement: each front dock with the docks tabbed behind it.
-    COMPACT_TABS = (("loss_curve", ("formula",)), ("training_curves", ("samples",)),
-                    ("metrics", ("imbalance",)))
-    #: Sizes of the compact arrangement at 1280 × 720 (pixels; Qt scales them to fit).
-    COMPACT_SIZES = (
-        (("data", "surface", "metrics"), (340, 320, 350), "h", None),
-        (("controls",), (255,), "h", None),
-        (("data", "loss_curve"), (300, 250), "v", None),
-        (("surface", "training_curves"), (280, 270), "v", None),
-    )
-    #: In presentation on a wide screen the metrics panel needs this share of the width
-    #: for its side-by-side layout (narrower, its table squeezes the four plots).
-    PRESENTING_METRICS_SHARE = 0.46
-    PRESENTING_WIDE = 1600
+    PRESENTING_FULL = (1600, 960)
+    #: Each arrangement's tabs: dock -> the dock it goes behind; then the docks in front.
+    TABS = {
+        "full": ({}, ()),
+        "compact": ({"formula": "loss_curve", "samples": "training_curves",
+                     "imbalance": "metrics"}, ("loss_curve", "training_curves", "metrics")),
+        "stacked": ({"formula": "loss_curve", "metrics": "surface", "training_curves": "surface",
+                     "samples": "surface", "imbalance": "surface"}, ("loss_curve", "metrics")),
+    }
+    #: Sizes of the compact and stacked arrangements at 1280 × 720 (pixels; Qt scales them).
+    ARRANGED_SIZES = {
+        "compact": (
+            (("data", "surface", "metrics"), (340, 320, 350), "h", None),
+            (("controls",), (255,), "h", None),
+            (("data", "loss_curve"), (300, 250), "v", None),
+            (("surface", "training_curves"), (280, 270), "v", None),
+        ),
+        "stacked": (
+            (("data", "surface"), (470, 810), "h", None),
+            (("data", "loss_curve"), (270, 290), "v", None),
+        ),
+    }
+    #: In presentation on a screen at least ``PRESENTING_FULL`` large, the share of the
+    #: width of each column: the metrics panel needs half for its side-by-side layout (its
+    #: table beside four plots of 300 × 180 px and more at 1920 × 1080).
+    PRESENTING_SHARES = {"data": 0.25, "surface": 0.23, "metrics": 0.52}
+    #: ... and the shares of the columns' heights (the loss curve's readouts and the
+    #: training curves' chooser take more of a dock in presentation type).
+    PRESENTING_HEIGHTS = ((("data", "loss_curve", "formula"), (0.40, 0.38, 0.22)),
+                          (("surface", "training_curves", "samples"), (0.34, 0.32, 0.34)))
 
     def _default_layout(self) -> None:
         """Controls on the left; data, surface and metrics large; the smaller panels below them.
@@ -304,9 +322,11 @@ class MainWindow(QMainWindow):
                      | formula     | samples         |
         """
         d = self.docks
-        for dock in d.values():
+        presenting = self._presenting()
+        for pid, dock in d.items():
             dock.setFloating(False)
-            dock.show()
+            if not (presenting and pid == "controls"):  # presentation hides the controls
+                dock.show()
         if "controls" in d:
             self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["controls"])
         first = next((pid for pid in ("data", "surface", "loss_curve", "samples",
@@ -318,12 +338,11 @@ class MainWindow(QMainWindow):
         directions = {"right": Qt.Orientation.Horizontal, "below": Qt.Orientation.Vertical}
         tabbed = []
         self.arrangement = self._wanted_arrangement()
-        behind = {pid: front for front, pids in self.COMPACT_TABS for pid in pids} \
-            if self.arrangement == "compact" else {}
+        behind, fronts = self.TABS[self.arrangement]
         for pid, anchors in self.LAYOUT:
             if pid not in d or pid in placed:
                 continue
-            if pid in behind:  # the compact arrangement: behind its front dock
+            if pid in behind:  # a compact or stacked arrangement: behind its front dock
                 anchors = ((behind[pid], "tab"), *anchors)
             for anchor, where in anchors:
                 if anchor in placed:
@@ -352,6 +371,9 @@ class MainWindow(QMainWindow):
             roots[pid] = roots.get(anchor, anchor)
         for root in dict.fromkeys(roots.values()):
             d[root].raise_()  # each tab group shows its first panel
+        for pid in fronts:
+            if pid in d:
+                d[pid].raise_()
         self._tidy_tab_bars()
         self._size_docks()
         self._fitted_for = self._layout_key()
@@ -366,31 +388,29 @@ class MainWindow(QMainWindow):
         """
         if not self.isVisible():
             return
+        bars = self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly)
+        old = [bar for bar in bars if bar.count() > 0]
         self._arranging += 1
         try:
             QMainWindow.restoreState(self, QMainWindow.saveState(self))
         finally:
             self._arranging -= 1
-        # Tab bars Qt made before the window was first shown are not even retired then: a
-        # tab bar in use spans its group's front dock; hide any other.
-        self.layout().activate()
-        fronts = {d.windowTitle(): d for d in self.docks.values()
-                  if d.isVisible() and not d.visibleRegion().isEmpty()}
-        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
-            if not bar.isVisible() or bar.count() == 0:
-                continue
-            dock = fronts.get(bar.tabText(bar.currentIndex()))
-            geo = bar.geometry()
-            if dock is None or abs(geo.x() - dock.x()) > 2 or abs(geo.width() - dock.width()) > 2:
+        # The restored layout draws its tab groups with fresh (or emptied, retired) tab
+        # bars; a tab bar that held tabs before is left over, whether Qt retired it or not.
+        for bar in old:
+            if shiboken6.isValid(bar):
                 bar.hide()
 
     # ------------------------------------------------- arrangement for the size
     def _wanted_arrangement(self) -> str:
-        """``"full"`` (every panel at once) or ``"compact"`` (small panels tabbed) for the
-        window's height; before the window is shown, for the size it will open at."""
-        height = self.height() if self.isVisible() else self.fitting_size().height()
-        need = self.PRESENTING_FULL_HEIGHT if self._presenting() else self.FULL_HEIGHT
-        return "compact" if height < need else "full"
+        """``"full"`` (every panel at once), ``"compact"`` (small panels tabbed) or, in
+        presentation, ``"stacked"`` for the window's size; before the window is shown, for
+        the size it will open at."""
+        size = self.size() if self.isVisible() else self.fitting_size()
+        if self._presenting():
+            wide, tall = self.PRESENTING_FULL
+            return "full" if size.width() >= wide and size.height() >= tall else "stacked"
+        return "compact" if size.height() < self.FULL_HEIGHT else "full"
 
     def _watch_docks(self) -> None:
         """A dock the user moves, floats or re-tabs makes the layout the user's own."""
@@ -410,8 +430,7 @@ class MainWindow(QMainWindow):
         """What the default dock layout depends on: the arrangement for the window's height,
         presentation mode, and (presenting) a screen wide enough for the wide metrics."""
         presenting = self._presenting()
-        return (self._wanted_arrangement(), presenting,
-                presenting and self.width() >= self.PRESENTING_WIDE)
+        return (self._wanted_arrangement(), presenting)
 
     def dock_layout(self) -> dict:
         """The workbench's dock layout as it is now (presentation mode puts it back)."""
@@ -451,6 +470,15 @@ class MainWindow(QMainWindow):
                     self.docks["controls"].hide()  # presentation mode hides the controls
             finally:
                 self._arranging -= 1
+            screen = self.screen()
+            if self._presenting() and screen is not None:
+                # Docks moved one by one can widen the window's minimum on the way; the
+                # full screen is the screen again once the layouts have run.
+                QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+                self.layout().activate()
+                if self.size() != screen.geometry().size():
+                    self.resize(screen.geometry().size())
+                self._fitted_for = self._layout_key()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
@@ -471,8 +499,8 @@ class MainWindow(QMainWindow):
 
     def _size_docks(self) -> None:
         d = self.docks
-        compact = getattr(self, "arrangement", "full") == "compact"
-        for ids, sizes, orient, unless in self.COMPACT_SIZES if compact else self.SIZES:
+        arrangement = getattr(self, "arrangement", "full")
+        for ids, sizes, orient, unless in self.ARRANGED_SIZES.get(arrangement, self.SIZES):
             # Only when every dock of a group exists and shows: a lone dock's size
             # would resize its whole column or row instead.
             if not all(i in d and not d[i].isHidden() for i in ids):
@@ -482,15 +510,19 @@ class MainWindow(QMainWindow):
             self.resizeDocks([d[i] for i in ids], list(sizes),
                              Qt.Orientation.Horizontal if orient == "h" else Qt.Orientation.Vertical)
         width = self.width()
-        if self._presenting() and width >= self.PRESENTING_WIDE and "metrics" in d:
+        if self._presenting() and arrangement == "full" and "metrics" in d:
             # the metrics panel's side-by-side layout: its table beside four plots
-            share = self.PRESENTING_METRICS_SHARE
-            cols = [i for i in ("data", "surface", "metrics") if i in d and not d[i].isHidden()]
+            cols = [i for i in self.PRESENTING_SHARES if i in d and not d[i].isHidden()]
             if "metrics" in cols and len(cols) > 1:
-                rest = (1.0 - share) / (len(cols) - 1)
+                total = sum(self.PRESENTING_SHARES[i] for i in cols)
                 self.resizeDocks([d[i] for i in cols],
-                                 [int(width * (share if i == "metrics" else rest)) for i in cols],
+                                 [int(width * self.PRESENTING_SHARES[i] / total) for i in cols],
                                  Qt.Orientation.Horizontal)
+            height = self.height()
+            for ids, shares in self.PRESENTING_HEIGHTS:
+                if all(i in d and not d[i].isHidden() for i in ids):
+                    self.resizeDocks([d[i] for i in ids], [int(height * f) for f in shares],
+                                     Qt.Orientation.Vertical)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)

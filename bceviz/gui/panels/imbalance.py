@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSlider,
     QSpinBox,
     QWidget,
@@ -66,8 +67,8 @@ MIN_PERCENT, MAX_PERCENT = 1, 50
 #: Below this width (px) the panel is compact: short labels, the suggestion wraps. At
 #: 1280 × 800 it shares the screen with eight other panels and is about 365 px wide.
 COMPACT_BELOW = 560
-#: The smallest size of the compact layout (the panel never asks for more).
-COMPACT_MIN = (300, 210)
+#: The smallest size of the compact layout (the panel never asks for more; the rows scroll).
+COMPACT_MIN = (300, 120)
 #: Compact texts: column headers, row names, loss buttons.
 SHORT_HEADERS = {"recall": "rec.", "precision": "prec.", "ap": "AP", "accuracy": "acc.",
                  "ece": "ECE"}
@@ -117,7 +118,18 @@ class ImbalancePanel(Panel):
         self.fits: dict[str, dict] = {}
         #: The numbers in the table: row -> column -> value (None = undefined).
         self.rows: dict[str, dict] = {}
-        layout = self.vbox(self, margins=4)
+        # The rows scroll when the dock is shorter (or narrower) than they need, never
+        # drawn over each other (a dock shares a 720-line screen, presentation type).
+        outer = self.vbox(self, margins=0)
+        scroll = self.scroll = QScrollArea(self)
+        scroll.setObjectName("imbalance_scroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        outer.addWidget(scroll)
+        body = QWidget(scroll)
+        body.setObjectName("imbalance_body")
+        scroll.setWidget(body)
+        layout = self.vbox(body, margins=4)
 
         row = QHBoxLayout()
         row.addWidget(QLabel("Positives"))

@@ -26,8 +26,15 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
 
 from bceviz.engine.losses import NATS_PER_BIT
 from bceviz.gui import theme as _theme
@@ -55,6 +62,8 @@ P_CLIP = 1e-12
 #: A drag picks its direction after the pointer has moved this many pixels.
 DIRECTION_PX = 3.0
 MAX_SAMPLES = 64
+#: The plots' height (px, axes included) below which the readout under them scrolls.
+PLOT_MIN_HEIGHT = 150
 
 
 def _logits(p: np.ndarray) -> np.ndarray:
@@ -99,12 +108,21 @@ class SamplesPanel(Panel):
         layout.addLayout(bar)
 
         self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setMinimumSize(160, 100)
+        # the two plots (axes included) never shorter than PLOT_MIN_HEIGHT: the text
+        # below scrolls first
+        self.graphics.setMinimumSize(160, PLOT_MIN_HEIGHT)
         self.graphics.ci.layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.graphics, 1)
 
         self.summary = rich_label("samples_summary")
-        layout.addWidget(self.summary)
+        # The readout lines wrap in a narrow dock; they scroll rather than squeeze the plots.
+        scroll = self.summary_scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.summary)
+        scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        layout.addWidget(scroll)
 
         self._build_strip()
         self._build_bars()
@@ -121,6 +139,9 @@ class SamplesPanel(Panel):
         strip.invertY(True)
         strip.setLabel("bottom", "prediction p")
         strip.setXRange(0.0, 1.0, padding=0.03)
+        # p runs over [0, 1] only: three labels never run together in a narrow strip
+        strip.getAxis("bottom").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")],
+                                          [(0.25, ""), (0.75, "")]])
         self.rails = pg.PlotDataItem(connect="pairs")
         self.rails.setZValue(-5)
         strip.addItem(self.rails)
@@ -177,6 +198,8 @@ class SamplesPanel(Panel):
         font = QFont()
         font.setPointSizeF(theme.font_pt * 0.95)
         self.summary.setFont(font)
+        # two lines of the readout at least; the rest scrolls when the dock is short
+        self.summary_scroll.setMinimumHeight(2 * QFontMetrics(font).lineSpacing() + 4)
         apply_palette(self, theme)
         small = QFont()
         small.setPointSizeF(theme.font_pt * 0.85)

@@ -40,6 +40,9 @@ SERIES_CHOICES = (("all", "all four"), ("loss", "loss"), ("accuracy", "accuracy"
 GRAD_FLOOR = 1e-12
 #: While training runs, the readout's numbers change at most this often (seconds).
 READOUT_INTERVAL_S = 0.125
+#: The smallest thumbnail (px, a plot with its axes) the "all four" view draws; in less
+#: room the panel shows the loss alone, large (the chooser says so), never four slivers.
+THUMB_MIN = (150, 120)
 #: Curve width in pixels (times the presentation scale). Qt draws 1-px lines on a
 #: fast path; wider ones are stroked as outlines, ~10× slower for a long history,
 #: and these curves are redrawn on every training frame.
@@ -156,13 +159,18 @@ class TrainingCurvesPanel(Panel):
         return plot
 
     def _arrange(self, columns: int) -> None:
-        """Four plots as 2 × 2 or in one row (wide and short), or one plot large."""
+        """Four plots as 2 × 2 or in one row (wide and short), or one plot large
+        (``columns`` 1 with the view on "all": no room for four, the loss alone)."""
         single = self.state.view.curves
         key = (columns, single)
         if key == self._columns:
             return
         self._columns = key
         self._ranges.pop("x", None)  # the newly shown plot takes the current x range
+        crowded = single == "all" and columns == 1
+        self.chooser.setItemText(0, "loss only (small)" if crowded else "all four")
+        if crowded:
+            single = "loss"
         # place_plots: the plots not shown stay hidden in the scene (never orphaned)
         if single != "all":
             place_plots(self.graphics.ci, self.plots,
@@ -199,8 +207,18 @@ class TrainingCurvesPanel(Panel):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
-        size = self.graphics.size()
-        self._arrange(4 if size.width() > 3.2 * size.height() else 2)
+        self._arrange(self._columns_for(self.graphics.width(), self.graphics.height()))
+
+    @staticmethod
+    def _columns_for(width: int, height: int) -> int:
+        """4 (one row) for a wide short area, 2 (2 × 2), or 1 when four thumbnails of
+        ``THUMB_MIN`` do not fit."""
+        tw, th = THUMB_MIN
+        row = width >= 4 * tw and height >= th
+        grid = width >= 2 * tw and height >= 2 * th
+        if row and (width > 3.2 * height or not grid):
+            return 4
+        return 2 if grid else 1
 
     def _pens(self, theme: _theme.Theme) -> None:
         dash, dot = Qt.PenStyle.DashLine, Qt.PenStyle.DotLine
@@ -221,7 +239,7 @@ class TrainingCurvesPanel(Panel):
             _theme.style_plot(plot, theme, grid=False)
         self._theme = theme
         if self._columns:
-            self._label_size(large=self._columns[1] != "all")
+            self._label_size(large=self._columns[1] != "all" or self._columns[0] == 1)
 
     # ----------------------------------------------------------------- events
     def on_event(self, name: str, **info) -> Optional[bool]:
