@@ -787,9 +787,9 @@ class ComparePanel(_GraphPanel):
         layout.addWidget(self.header)
         host = QWidget()
         self.grid = QGridLayout(host)
-        self.grid.setContentsMargins(0, 4, 0, 4)
+        self.grid.setContentsMargins(0, 2, 0, 2)
         self.grid.setHorizontalSpacing(14)
-        self.grid.setVerticalSpacing(4)
+        self.grid.setVerticalSpacing(2)  # the rows at presentation size fit a 300 px cell
         self.col_titles = []
         for c, text in enumerate(self.HEADERS):
             label = _plain(text, wrap=False)
@@ -819,12 +819,13 @@ class ComparePanel(_GraphPanel):
         self.note = _plain()
         self.note.setObjectName("compare_note")
         layout.addWidget(self.note)
-        self.hint = _plain("Losses in nats, lower is better. AUC: 1 ranks every hidden default "
-                           "first, 0.5 is a coin.")
+        # one line: the table's rows must keep their height in a short cell (the tooltip
+        # says the rest)
+        self.hint = _plain("Losses in nats, lower is better; AUC 0.5 is a coin.")
         self.hint.setToolTip("graph: the two-layer graph network; alone: logistic regression on "
                              "each firm's own books, same loss and L2. Held-out loss: mean "
                              "plain BCE on the hidden firms. AUC: how well P(default) ranks "
-                             "them. Recall: share of hidden defaults with P ≥ 0.5. Training "
+                             "them (1 ranks every hidden default first, 0.5 is a coin). Recall: share of hidden defaults with P ≥ 0.5. Training "
                              "loss: mean BCE on the known firms, with pos_weight.")
         self.hint.setObjectName("compare_hint")
         layout.addWidget(self.hint)
@@ -898,7 +899,7 @@ class TrainingPanel(_GraphPanel):
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         self.plot.setLabel("bottom", "training step")
-        self.plot.setLabel("left", "mean BCE (nats)")
+        self.plot.setLabel("left", "BCE (nats)")  # fits the axis at presentation size
         _no_si(self.plot)
         self.train = self.plot.plot()
         self.heldout = self.plot.plot()

@@ -1023,10 +1023,16 @@ class ReadoutPanel(_TippingPanel):
                 column.addWidget(self.model_holder)
             else:
                 label = rich_label(f"tipping_readout_{part}")
+                # Preferred, not Maximum: in the scrolling column a sentence gets the height
+                # its wrapped text needs at the column's width (Maximum held it to the size
+                # hint, measured at another width, and cut off its last lines)
+                label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
                 column.addWidget(label)
             self.labels[part] = label
         column.addStretch(1)
         self.scroll.setWidget(body)
+        self._body_column = column
+        self.scroll.viewport().installEventFilter(self)
         layout.addWidget(self.scroll, 1)
         self._texts: dict[str, str] = {}
         self.apply_theme(_theme.current())
@@ -1077,6 +1083,27 @@ class ReadoutPanel(_TippingPanel):
             if self._texts.get(part) != text:
                 self._texts[part] = text
                 self.labels[part].setText(text)
+        self._fit_body()
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        if watched is self.scroll.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_body()
+        return False
+
+    def _fit_body(self) -> None:
+        """The sentences' column as tall as its wrapped text at the viewport's width.
+
+        A scroll area sizes a resizable widget by its minimum size, which for word-
+        wrapped labels is one line each: without this the labels were squeezed and
+        their last lines cut off instead of the column scrolling.
+        """
+        width = self.scroll.viewport().width()
+        column = self._body_column
+        need = column.totalHeightForWidth(width) if column.hasHeightForWidth() else \
+            column.totalMinimumSize().height()
+        body = self.scroll.widget()
+        if need > 0 and body.minimumHeight() != need:
+            body.setMinimumHeight(need)
 
 
 # --------------------------------------------------------------------------- controls
