@@ -1,11 +1,16 @@
 """Export a panel or the whole window as PNG or SVG, and copy it to the clipboard.
 
-PNG is rendered at ``scale`` times the on-screen size (for slides) by painting
-into a QImage whose device pixel ratio is ``scale``: curves, text, axes and
-scatter symbols are re-rendered sharp, not upscaled, exactly as on a high-DPI
-screen. Like there, pyqtgraph's cosmetic pens keep their width in device
-pixels, so lines look thinner relative to text at scale 2: presentation mode
-(thicker lines) plus scale 2 is the combination for slides.
+PNG is rendered at ``scale`` times the on-screen size. A panel (any widget that
+is not a window) exported at a scale above 1 is a slide: it is laid out anew at
+``scale / SLIDE_TYPE`` times its size (:func:`slide_layout`) and painted into a
+QImage whose device pixel ratio is ``SLIDE_TYPE`` (1.5). The plots get more room
+than the type, so axes carry more tick labels and titles that were cramped fit,
+while text and symbols come out 1.5 × as large as on screen, re-rendered sharp
+rather than upscaled. A window, and any scale up to 1, is painted at its size
+with the device pixel ratio ``scale``, exactly as on a high-DPI screen. Like
+there, pyqtgraph's cosmetic pens keep their width in device pixels, so lines look
+thinner relative to text: presentation mode (thicker lines) plus scale 2 is the
+combination for slides.
 
 SVG uses Qt's own ``QSvgGenerator`` painting the widget: pyqtgraph 0.14.0's
 ``SVGExporter`` fails with recent PySide6 (pyqtgraph issue 3495; DESIGN.md,
@@ -26,14 +31,20 @@ from __future__ import annotations
 import math
 import os
 import re
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator, Union
 
 from PySide6.QtCore import QBuffer, QIODevice, QPoint, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QRegion
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QGraphicsItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QWidget,
+)
 
 from bceviz.model.atomic import WriteError, write_atomic
 
@@ -148,8 +159,51 @@ def _check_scale(scale: float) -> float:
     return scale
 
 
+#: Device pixel ratio of a slide export: text, symbols and markers this much larger
+#: than on screen; the rest of the scale goes to a larger layout (see the module doc).
+SLIDE_TYPE = 1.5
+
+
+def _settle_layout(widget: QWidget) -> None:
+    """Let a resized widget's layouts, graphics layouts and panels catch up now."""
+    QApplication.processEvents()
+    for panel in [widget, *widget.findChildren(QWidget)]:
+        flush = getattr(type(panel), "flush", None)
+        if callable(flush) and hasattr(panel, "refresh"):
+            panel.flush()  # a bceviz panel: its redraw (ticks thin out by width) is due
+    QApplication.processEvents()
+
+
+@contextmanager
+def slide_layout(widget: QWidget, factor: float) -> Iterator[QSize]:
+    """Lay ``widget`` out at ``factor`` × its size for the duration (yields that size).
+
+    Its layouts, plots and panels redraw for the larger size, so axes choose their
+    ticks for the room they now have; the old size and layout come back afterwards.
+    A window, or a factor of 1 or less, is left as it is.
+    """
+    old = widget.size()
+    if widget.isWindow() or factor <= 1.0 or old.isEmpty():
+        yield old
+        return
+    size = QSize(max(1, round(old.width() * factor)), max(1, round(old.height() * factor)))
+    try:
+        for _ in range(3):  # a parent layout may put it back while the children settle
+            widget.resize(size)
+            _settle_layout(widget)
+            if widget.size() == size:
+                break
+        yield widget.size()
+    finally:
+        widget.resize(old)
+        _settle_layout(widget)
+
+
 def render_image(target: Exportable, scale: float = 1.0) -> QImage:
-    """The target rendered into an opaque QImage of ``scale`` × its logical size."""
+    """The target rendered into an opaque QImage of ``scale`` × its logical size.
+
+    A panel at a scale above 1 is laid out larger first (a slide, see the module doc).
+    """
     scale = _check_scale(scale)
     source = _source_rect(target)
     width = max(1, round(source.width() * scale))
@@ -158,19 +212,23 @@ def render_image(target: Exportable, scale: float = 1.0) -> QImage:
         raise ValueError(
             f"{width} × {height} pixels is too large (at most {MAX_SIDE_PX} per side): "
             "choose a smaller scale")
-    image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
-    # Paint at the logical size and let the device pixel ratio supply the
-    # detail: text and curves are drawn at full resolution, cosmetic pens scale.
-    image.setDevicePixelRatio(width / source.width() if source.width() else scale)
-    image.fill(_background(target))
-    painter = QPainter(image)
-    try:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
-        with _export_mode(target, painter, _background(target)):
-            _paint(target, painter, source)
-    finally:
-        painter.end()
+    slide = isinstance(target, QWidget) and not target.isWindow() and scale > SLIDE_TYPE
+    factor = scale / SLIDE_TYPE if slide else 1.0
+    with (slide_layout(target, factor) if slide else nullcontext()):
+        laid_out = _source_rect(target)
+        image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
+        # Paint at the logical size and let the device pixel ratio supply the
+        # detail: text and curves are drawn at full resolution, cosmetic pens scale.
+        image.setDevicePixelRatio(width / laid_out.width() if laid_out.width() else scale)
+        image.fill(_background(target))
+        painter = QPainter(image)
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+            with _export_mode(target, painter, _background(target)):
+                _paint(target, painter, laid_out)
+        finally:
+            painter.end()
     image.setDevicePixelRatio(1.0)
     return image
 
@@ -293,5 +351,5 @@ def copy_text_to_clipboard(text: str) -> None:
 
 __all__ = [
     "ExportError", "MAX_SIDE_PX", "copy_text_to_clipboard", "copy_to_clipboard", "export",
-    "export_png", "export_svg", "render_image", "svg_bytes",
+    "export_png", "export_svg", "render_image", "SLIDE_TYPE", "slide_layout", "svg_bytes",
 ]

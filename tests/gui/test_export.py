@@ -257,3 +257,88 @@ def test_copy_to_clipboard(plot):
     pasted = QGuiApplication.clipboard().image()
     assert pasted.size() == QSize(640, 480)
     assert_not_blank(pasted)
+
+
+# ----------------------------------------------------------------------------
+# Slides: a panel at 2x is laid out larger, not upscaled
+
+
+@pytest.fixture
+def panel_in_window(qtbot):
+    """A plot panel inside a window (an exported panel is never a window itself)."""
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    central = QWidget()
+    layout = QVBoxLayout(central)
+    layout.addWidget(QLabel("Loss curve"))
+    panel = QWidget()
+    inner = QVBoxLayout(panel)
+    inner.addWidget(make_plot(panel))
+    layout.addWidget(panel, 1)
+    window.setCentralWidget(central)
+    window.resize(360, 300)
+    window.show()
+    qtbot.waitExposed(window)
+    yield panel  # (the window stays referenced until the test ends)
+    window.close()
+
+
+def _tick_labels(plot_widget, name: str) -> list[str]:
+    axis = plot_widget.getPlotItem().getAxis(name)
+    image = QImage(4, 4, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        return [text for _rect, _flags, text in axis.generateDrawSpecs(painter)[2]]
+    finally:
+        painter.end()
+
+
+def test_png_at_scale_two_lays_a_panel_out_larger(panel_in_window, monkeypatch):
+    """At 2x a panel is re-laid-out at 2 / SLIDE_TYPE its size (more room for the plot and
+    its ticks) and painted at SLIDE_TYPE: not the screen layout's picture scaled up."""
+    from bceviz.gui import export as export_module
+
+    panel = panel_in_window
+    plot = panel.findChildren(pg.PlotWidget)[0]
+    size, view = panel.size(), plot.getPlotItem().vb.size()
+    ticks = {name: _tick_labels(plot, name) for name in ("bottom", "left")}
+    seen = {}
+    real_paint = export_module._paint
+
+    def spy(target, painter, source):
+        seen["size"] = (target.width(), target.height())
+        seen["view"] = plot.getPlotItem().vb.size()
+        seen["ticks"] = {name: _tick_labels(plot, name) for name in ("bottom", "left")}
+        seen["dpr"] = painter.device().devicePixelRatio()
+        real_paint(target, painter, source)
+
+    monkeypatch.setattr(export_module, "_paint", spy)
+    image = render_image(panel, 2)
+    factor = 2 / export_module.SLIDE_TYPE
+    assert image.size() == QSize(2 * size.width(), 2 * size.height())
+    assert seen["size"] == (round(size.width() * factor), round(size.height() * factor))
+    assert seen["dpr"] == pytest.approx(export_module.SLIDE_TYPE, rel=0.01)
+    # In the image the plot area is larger than in the screen picture scaled up 2x: the
+    # axes and the label kept their type size, the rest of the room went to the plot.
+    dpr = export_module.SLIDE_TYPE
+    assert seen["view"].width() * dpr > 2 * view.width() + 4
+    assert seen["view"].height() * dpr > 2 * view.height() + 4
+    # ... and its axes chose their ticks for that room (never fewer than on screen)
+    for name in ("bottom", "left"):
+        assert len(seen["ticks"][name]) >= len(ticks[name]), name
+    assert_not_blank(image)
+    # the panel is back as it was
+    assert panel.size() == size
+    assert {name: _tick_labels(plot, name) for name in ("bottom", "left")} == ticks
+
+
+def test_slide_differs_from_the_upscaled_picture(panel_in_window):
+    from bceviz.gui.export import slide_layout
+
+    one = as_array(render_image(panel_in_window, 1))
+    two = as_array(render_image(panel_in_window, 2))
+    upscaled = np.repeat(np.repeat(one, 2, axis=0), 2, axis=1)
+    assert two.shape == upscaled.shape
+    assert np.mean(np.any(two != upscaled, axis=2)) > 0.05  # a different drawing, not pixels
+    with slide_layout(panel_in_window.window(), 2) as size:  # a window stays as it is
+        assert size == panel_in_window.window().size()
