@@ -285,25 +285,26 @@ class MainWindow(QMainWindow):
         "compact": ({"formula": "loss_curve", "samples": "training_curves",
                      "imbalance": "metrics"}, ("loss_curve", "training_curves", "metrics")),
         "stacked": ({"formula": "loss_curve", "metrics": "surface", "training_curves": "surface",
-                     "samples": "surface", "imbalance": "surface"}, ("loss_curve", "metrics")),
+                     "samples": "surface", "imbalance": "surface", "race": "loss_curve"},
+                    ("loss_curve", "metrics")),
     }
     #: Sizes of the compact and stacked arrangements at 1280 × 720 (pixels; Qt scales them).
     ARRANGED_SIZES = {
         "compact": (
             (("data", "surface", "metrics"), (340, 320, 350), "h", None),
             (("controls",), (255,), "h", None),
-            (("data", "loss_curve"), (300, 250), "v", None),
+            (("data", "loss_curve"), (285, 265), "v", None),
             (("surface", "training_curves"), (280, 270), "v", None),
         ),
         "stacked": (
             (("data", "surface"), (470, 810), "h", None),
-            (("data", "loss_curve"), (270, 290), "v", None),
+            (("data", "loss_curve"), (225, 335), "v", None),
         ),
     }
     #: In presentation on a screen at least ``PRESENTING_FULL`` large, the share of the
     #: width of each column: the metrics panel needs half for its side-by-side layout (its
     #: table beside four plots of 300 × 180 px and more at 1920 × 1080).
-    PRESENTING_SHARES = {"data": 0.25, "surface": 0.23, "metrics": 0.52}
+    PRESENTING_SHARES = {"data": 0.24, "surface": 0.21, "metrics": 0.55}
     #: ... and the shares of the columns' heights (the loss curve's readouts and the
     #: training curves' chooser take more of a dock in presentation type).
     PRESENTING_HEIGHTS = ((("data", "loss_curve", "formula"), (0.40, 0.38, 0.22)),
@@ -359,7 +360,8 @@ class MainWindow(QMainWindow):
         for pid in d:
             if pid in named or pid in placed:
                 continue
-            anchor = next((a for a in self.FALLBACK_TABS if a in placed), None)
+            anchor = behind.get(pid) if behind.get(pid) in placed else \
+                next((a for a in self.FALLBACK_TABS if a in placed), None)
             if anchor is None:
                 self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d[pid])
             else:
@@ -376,7 +378,7 @@ class MainWindow(QMainWindow):
                 d[pid].raise_()
         self._tidy_tab_bars()
         self._size_docks()
-        self._fitted_for = self._layout_key()
+        self._fitted_for = (self.arrangement, self._presenting())
 
     def _tidy_tab_bars(self) -> None:
         """Drop the tab bars Qt leaves behind when docks are re-tabbed.
@@ -471,14 +473,21 @@ class MainWindow(QMainWindow):
             finally:
                 self._arranging -= 1
             screen = self.screen()
-            if self._presenting() and screen is not None:
-                # Docks moved one by one can widen the window's minimum on the way; the
-                # full screen is the screen again once the layouts have run.
+            if screen is not None:
+                # Docks moved one by one can widen the window's minimum on the way, and
+                # the arrangement left may have held the window taller than asked: once
+                # the layouts have run, a full screen is the screen again and a window
+                # no larger than the screen's free area.
                 QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
                 self.layout().activate()
-                if self.size() != screen.geometry().size():
-                    self.resize(screen.geometry().size())
-                self._fitted_for = self._layout_key()
+                if self._presenting():
+                    size = screen.geometry().size()
+                elif self.arrangement == "compact":
+                    size = self.size().boundedTo(screen.availableGeometry().size())
+                else:
+                    size = self.size()
+                if self.size() != size:
+                    self.resize(size)  # (its resize event checks the arrangement again)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
