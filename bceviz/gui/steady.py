@@ -45,18 +45,26 @@ class SteadyLabel(QLabel):
 
     # ------------------------------------------------------------------ size
     def _hint_for(self, text: str) -> QSize:
-        """The size hint this label would have with ``text`` (its font, margins, frame)."""
+        """The size hint this label would have with ``text`` (its font, margins, frame).
+
+        QLabel caches its hints until its text changes (a new minimum size does not
+        clear them), so the text is always changed, and put back.
+        """
         current = self.text()
-        super().setText(text)  # at a fixed size: no layout request
+        super().setText(text + " " if text == current else text)  # at a fixed size: no layout
+        if text == current:
+            super().setText(text)
         hint = self.sizeHint()
-        super().setText(current)
+        if text != current:
+            super().setText(current)
         return hint
 
     def refit(self, template: Optional[str] = None) -> None:
         """Fix the size to the current text, the template and the floor (may shrink)."""
         if template is not None:
             self._template = template
-        need = self.sizeHint().expandedTo(self._floor)
+        self.setMinimumSize(0, 0)  # a QLabel's size hint is never below its minimum size
+        need = self._hint_for(self.text()).expandedTo(self._floor)
         if self._template:
             need = need.expandedTo(self._hint_for(self._template))
         self.setFixedSize(need)

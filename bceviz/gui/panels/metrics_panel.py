@@ -108,8 +108,8 @@ BEST_METRICS = {
 #: (they grow if a longer one comes: see bceviz.gui.steady).
 CELL_TEMPLATE = "FP (false alarm)\n99,999\n0.888 % of true 0"
 CELL_TEMPLATE_COMPACT = "FP 99,999\n0.888 %"
-HEADER_TEMPLATE = "held-out\n9,999 (9,999 pos.)"
-HEADER_TEMPLATE_COMPACT = "held-out\n9,999"
+HEADER_TEMPLATE = "{name}\n9,999 (9,999 pos.)"
+HEADER_TEMPLATE_COMPACT = "{name}\n9,999"
 
 
 def pct(value: float, digits: int = 3) -> str:
@@ -359,7 +359,8 @@ class MetricsPanel(Panel):
         table.addWidget(self.table_corner, 0, 0)
         self.split_headers = {}
         for j, split in enumerate(SPLITS, start=1):
-            header = SteadyLabel(SPLIT_NAMES[split], template=HEADER_TEMPLATE)
+            header = SteadyLabel(SPLIT_NAMES[split],
+                                 template=HEADER_TEMPLATE.format(name=SPLIT_NAMES[split]))
             header.setAlignment(Qt.AlignmentFlag.AlignRight)
             self.split_headers[split] = header
             table.addWidget(header, 0, j, Qt.AlignmentFlag.AlignRight)
@@ -415,9 +416,10 @@ class MetricsPanel(Panel):
             cell.setText("")
             cell.refit(CELL_TEMPLATE_COMPACT if on else CELL_TEMPLATE)
             cell.set_floor(*((60, 34) if on else (86, 44)))
-        for header in self.split_headers.values():
+        for split, header in self.split_headers.items():
             header.setText("")
-            header.refit(HEADER_TEMPLATE_COMPACT if on else HEADER_TEMPLATE)
+            name = SHORT_NAMES[split] if on else SPLIT_NAMES[split]
+            header.refit((HEADER_TEMPLATE_COMPACT if on else HEADER_TEMPLATE).format(name=name))
         for plot in self.plots:
             for name in ("left", "bottom"):
                 plot.getAxis(name).showLabel(not on)
