@@ -202,8 +202,15 @@ def style_plot(plot_item: "pg.PlotItem", theme: Theme | None = None,
     grid is drawn by a :class:`bceviz.gui.rendering.GridLines` item inside the
     view, not by the axes: an axis that draws the grid spans the whole plot and
     so repaints its tick labels on every change inside the plot.
+
+    The axes and the grid are cached as pixmaps (Qt's device-coordinate
+    cache): an axis's inward ticks and the grid lie under the curves, so every
+    curve that changes would otherwise play their pictures again, in Python,
+    on every frame; cached, they are drawn again only when they change (a
+    range, a size, a font) and blitted otherwise.
     """
     from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QGraphicsItem
 
     from bceviz.gui.rendering import GridLines
 
@@ -218,6 +225,7 @@ def style_plot(plot_item: "pg.PlotItem", theme: Theme | None = None,
         axis.setTextPen(theme.pen(theme.foreground, width=1))
         axis.setTickFont(font)
         axis.label.setFont(font)
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     plot_item.showGrid(x=False, y=False)
     want_x, want_y = grid in (True, "x"), grid in (True, "y")
     pen = theme.pen(theme.foreground, width=1, alpha=int(round(255 * theme.grid_alpha)))
@@ -227,3 +235,4 @@ def style_plot(plot_item: "pg.PlotItem", theme: Theme | None = None,
     if lines is not None:
         lines.setPen(pen)
         lines.set_axes(want_x, want_y)
+        lines.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
