@@ -301,6 +301,12 @@ class MainWindow(QMainWindow):
             (("data", "loss_curve"), (225, 335), "v", None),
         ),
     }
+    #: A window at least this wide (px, a maximised 1920 × 1080 one) keeps the controls at
+    #: ``WIDE_CONTROLS`` px and shares the rest among the columns (else Qt gives the
+    #: controls all the width the window gained).
+    WIDE = 1600
+    WIDE_CONTROLS = 300
+    WIDE_SHARES = {"data": 0.28, "surface": 0.25, "metrics": 0.47}
     #: In presentation on a screen at least ``PRESENTING_FULL`` large, the share of the
     #: width of each column: the metrics panel needs half for its side-by-side layout (its
     #: table beside four plots of 300 × 180 px and more at 1920 × 1080).
@@ -378,7 +384,7 @@ class MainWindow(QMainWindow):
                 d[pid].raise_()
         self._tidy_tab_bars()
         self._size_docks()
-        self._fitted_for = (self.arrangement, self._presenting())
+        self._fitted_for = (self.arrangement, self._presenting(), self.width() >= self.WIDE)
 
     def _tidy_tab_bars(self) -> None:
         """Drop the tab bars Qt leaves behind when docks are re-tabbed.
@@ -432,7 +438,7 @@ class MainWindow(QMainWindow):
         """What the default dock layout depends on: the arrangement for the window's height,
         presentation mode, and (presenting) a screen wide enough for the wide metrics."""
         presenting = self._presenting()
-        return (self._wanted_arrangement(), presenting)
+        return (self._wanted_arrangement(), presenting, self.width() >= self.WIDE)
 
     def dock_layout(self) -> dict:
         """The workbench's dock layout as it is now (presentation mode puts it back)."""
@@ -519,6 +525,18 @@ class MainWindow(QMainWindow):
             self.resizeDocks([d[i] for i in ids], list(sizes),
                              Qt.Orientation.Horizontal if orient == "h" else Qt.Orientation.Vertical)
         width = self.width()
+        if not self._presenting() and width >= self.WIDE:
+            cols = [i for i in self.WIDE_SHARES if i in d and not d[i].isHidden()]
+            rest = width - (self.WIDE_CONTROLS if "controls" in d
+                            and not d["controls"].isHidden() else 0)
+            total = sum(self.WIDE_SHARES[i] for i in cols) or 1.0
+            docks = [d[i] for i in cols]
+            sizes = [int(rest * self.WIDE_SHARES[i] / total) for i in cols]
+            if "controls" in d and not d["controls"].isHidden():
+                docks.insert(0, d["controls"])
+                sizes.insert(0, self.WIDE_CONTROLS)
+            if len(docks) > 1:
+                self.resizeDocks(docks, sizes, Qt.Orientation.Horizontal)
         if self._presenting() and arrangement == "full" and "metrics" in d:
             # the metrics panel's side-by-side layout: its table beside four plots
             cols = [i for i in self.PRESENTING_SHARES if i in d and not d[i].isHidden()]
