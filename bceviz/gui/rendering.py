@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QLineF, QRectF
+from PySide6.QtCore import QLineF, QPointF, QRectF
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem
 
@@ -198,4 +198,81 @@ class PixelMarker(QGraphicsEllipseItem):
         return self._xy
 
 
-__all__ = ["RGB32ImageItem", "GridLines", "PixelMarker"]
+class PixelDots(pg.GraphicsObject):
+    """A few round markers, ``size`` pixels across at any zoom (a reliability diagram's bins).
+
+    ``setData(x, y)`` (non-finite pairs are left out), ``getData()``,
+    ``setBrush``, ``setPen``, ``setSize``. Its bounds are the points' padded by
+    the markers' radius in pixels, recomputed only when the points or the
+    view change (pyqtgraph's scatter recomputes them in Python on every paint).
+    Meant for tens of points, not thousands.
+    """
+
+    def __init__(self, size: float = 6.0) -> None:
+        super().__init__()
+        self._x = self._y = np.empty(0)
+        self._size = float(size)
+        self._brush = pg.mkBrush(None)
+        self._pen = pg.mkPen(None)
+        self._rect: QRectF | None = None
+
+    def setSize(self, size: float) -> None:  # noqa: N802 (pyqtgraph name)
+        self._size = max(float(size), 1.0)
+        self._bounds_changed()
+
+    def setBrush(self, *args) -> None:  # noqa: N802 (Qt name)
+        self._brush = pg.mkBrush(*args)
+        self.update()
+
+    def setPen(self, *args) -> None:  # noqa: N802 (Qt name)
+        self._pen = pg.mkPen(*args)
+        self._pen.setCosmetic(True)
+        self.update()
+
+    def setData(self, x, y) -> None:  # noqa: N802 (pyqtgraph name)
+        xs, ys = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
+        n = min(xs.size, ys.size)
+        keep = np.isfinite(xs[:n]) & np.isfinite(ys[:n])
+        self._x, self._y = xs[:n][keep], ys[:n][keep]
+        self._bounds_changed()
+
+    def getData(self) -> tuple:  # noqa: N802 (pyqtgraph name)
+        return self._x, self._y
+
+    def _bounds_changed(self) -> None:
+        self.prepareGeometryChange()
+        self._rect = None
+        self.update()
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph name)
+        self._bounds_changed()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt name)
+        if self._rect is None:
+            if self._x.size == 0:
+                self._rect = QRectF()
+            else:
+                px, py = self.pixelVectors()
+                pad = self._size / 2.0 + 2.0
+                hx = pad * px.length() if px is not None else 0.0
+                hy = pad * py.length() if py is not None else 0.0
+                x0, x1 = float(self._x.min()) - hx, float(self._x.max()) + hx
+                y0, y1 = float(self._y.min()) - hy, float(self._y.max()) + hy
+                self._rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+        return self._rect
+
+    def paint(self, painter, *args) -> None:
+        if self._x.size == 0:
+            return
+        transform = painter.transform()
+        points = [transform.map(QPointF(float(x), float(y))) for x, y in zip(self._x, self._y)]
+        painter.resetTransform()
+        painter.setPen(self._pen)
+        painter.setBrush(self._brush)
+        r = self._size / 2.0
+        for point in points:
+            painter.drawEllipse(point, r, r)
+        painter.setTransform(transform)
+
+
+__all__ = ["RGB32ImageItem", "GridLines", "PixelDots", "PixelMarker"]

@@ -54,7 +54,7 @@ from bceviz.engine import metrics as _metrics
 from bceviz.gui import format as fmt
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel, place_plots
-from bceviz.gui.rendering import PixelMarker
+from bceviz.gui.rendering import PixelDots, PixelMarker
 from bceviz.model.figures import SPLIT_NAMES, metric_value, metrics_figures, score_split
 from bceviz.gui.safety import plain_label, shown
 from bceviz.gui.steady import SteadyLabel
@@ -105,11 +105,11 @@ BEST_METRICS = {
 
 
 #: Texts the confusion cells and the table's column headers are sized for up front
-#: (they grow if a longer one comes: see bceviz.gui.steady).
-CELL_TEMPLATE = "FP (false alarm)\n99,999\n0.888 % of true 0"
-CELL_TEMPLATE_COMPACT = "FP 99,999\n0.888 %"
-HEADER_TEMPLATE = "{name}\n9,999 (9,999 pos.)"
-HEADER_TEMPLATE_COMPACT = "{name}\n9,999"
+#: (they grow once if a longer one comes, and keep that size: see bceviz.gui.steady).
+CELL_TEMPLATE = "FP (false alarm)\n99\n9.9 % of true 0"
+CELL_TEMPLATE_COMPACT = "FP 99\n9.9 %"
+HEADER_TEMPLATE = "{name}\n99 (9 pos.)"
+HEADER_TEMPLATE_COMPACT = "{name}\n99"
 
 
 def pct(value: float, digits: int = 3) -> str:
@@ -472,8 +472,9 @@ class MetricsPanel(Panel):
         self._hist_top = 1.0
 
         # score histogram: one step curve per class, and the draggable threshold
-        self.hist_neg = pg.PlotDataItem(stepMode="center", fillLevel=0)
-        self.hist_pos = pg.PlotDataItem(stepMode="center", fillLevel=0)
+        # step curves (stepMode given with each setData: an empty one cannot have it)
+        self.hist_neg = pg.PlotCurveItem(fillLevel=0)
+        self.hist_pos = pg.PlotCurveItem(fillLevel=0)
         self.hist_plot.addItem(self.hist_neg)
         self.hist_plot.addItem(self.hist_pos)
         self.threshold_line = pg.InfiniteLine(pos=self.state.threshold, angle=90, movable=True,
@@ -494,13 +495,17 @@ class MetricsPanel(Panel):
         # costs about four times as much, and the panel sets nine of them a redraw.
         self.curves: dict[tuple[str, str], pg.GraphicsObject] = {}
         self.markers: dict[tuple[str, str], PixelMarker] = {}
+        self.cal_dots: dict[str, PixelDots] = {}
         for plot_name, plot in (("roc", self.roc_plot), ("pr", self.pr_plot),
                                 ("cal", self.cal_plot)):
             for split in SPLITS:
-                curve = pg.PlotDataItem(name=SPLIT_NAMES[split]) if plot_name == "cal" \
-                    else pg.PlotCurveItem(name=SPLIT_NAMES[split])
+                curve = pg.PlotCurveItem(name=SPLIT_NAMES[split])
                 plot.addItem(curve)
                 self.curves[(plot_name, split)] = curve
+                if plot_name == "cal":  # a dot per non-empty bin on the line
+                    dots = self.cal_dots[split] = PixelDots(size=6)
+                    dots.setZValue(5)
+                    plot.addItem(dots, ignoreBounds=True)
                 if plot_name != "cal":
                     marker = PixelMarker(size=10)  # one point: Qt's own item
                     marker.setZValue(10)
@@ -529,14 +534,12 @@ class MetricsPanel(Panel):
         split_style = {"train": None, "heldout": Qt.PenStyle.DashLine}
         for (plot_name, split), curve in self.curves.items():
             pen = theme.pen(split_colour[split], width=1.8, style=split_style[split])
+            curve.setPen(pen)
             if plot_name == "cal":
-                curve.setPen(pen)
-                curve.setSymbol("o")
-                curve.setSymbolSize(6 * theme.scale)
-                curve.setSymbolBrush(theme.brush(split_colour[split]))
-                curve.setSymbolPen(None)
-            else:
-                curve.setPen(pen)
+                dots = self.cal_dots[split]
+                dots.setSize(6 * theme.scale)
+                dots.setBrush(theme.brush(split_colour[split]))
+                dots.setPen(None)
         for (_, split), marker in self.markers.items():
             marker.setBrush(theme.brush(split_colour[split]))
             marker.setPen(theme.pen(theme.foreground, width=1.2))
@@ -563,6 +566,12 @@ class MetricsPanel(Panel):
     def on_event(self, name: str, **info) -> None:
         if name != "threshold":
             self._curves_dirty = True
+        if name == "data" and info.get("kind") == "reset":
+            # new points (a stage, a file, a session): the readouts' held sizes start
+            # afresh, so one large data set does not leave wide cells behind
+            for label in (*self.cells.values(), *self.split_headers.values(),
+                          *self.value_labels.values()):
+                label.refit()
         if name == "data" and info.get("kind") == "reset" and self.choice is not None:
             # new points (a stage, a file, a session): a threshold chosen on the old
             # held-out points says nothing about them
@@ -732,9 +741,9 @@ class MetricsPanel(Panel):
                 counts, _ = np.histogram(members, bins=edges)
                 shares = counts / members.size
                 top = max(top, float(shares.max()))
-                item.setData(edges, shares)
+                item.setData(edges, shares, stepMode="center")
             else:
-                item.setData([], [])
+                item.setData(edges, np.zeros(HIST_BINS), stepMode="center")
         self._hold_hist_top(top)
         self._set_title(self.hist_plot, f"scores, {SHORT_NAMES[split]}" if self.compact
                         else f"scores, {SPLIT_NAMES[split]} split")
@@ -760,8 +769,10 @@ class MetricsPanel(Panel):
                 mean_p, frac, counts = s["calibration"]
                 filled = counts > 0
                 self.curves[("cal", split)].setData(mean_p[filled], frac[filled])
+                self.cal_dots[split].setData(mean_p[filled], frac[filled])
             else:
                 self.curves[("cal", split)].setData([], [])
+                self.cal_dots[split].setData([], [])
 
         held = self.splits["heldout"]
         base_split = held if held["n"] and not held["problem"] else self.splits["train"]
