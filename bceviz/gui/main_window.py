@@ -590,8 +590,10 @@ class MainWindow(QMainWindow):
         if screen is None:
             return DEFAULT_SIZE
         avail = screen.availableGeometry().size()
-        return QSize(min(DEFAULT_SIZE.width(), avail.width()),
-                     min(DEFAULT_SIZE.height(), avail.height()))
+        # the frame too must fit (known once shown; before that it reads as none)
+        frame = self.frameGeometry().size() - self.geometry().size()
+        return QSize(min(DEFAULT_SIZE.width(), avail.width() - max(frame.width(), 0)),
+                     min(DEFAULT_SIZE.height(), avail.height() - max(frame.height(), 0)))
 
     def _build_navigator(self, bar: QToolBar) -> None:
         """◀ stage chooser ▶ and the workbench toggle, left of the caption."""

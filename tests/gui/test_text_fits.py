@@ -35,13 +35,6 @@ LESSON_STAGES = [s for s in stages.all_stages() if not s.is_workbench]
 #: a file owned elsewhere. A problem listed here is an expected failure (strict: a listed
 #: problem that is gone fails the test); empty the list as the fixes land.
 KNOWN_ELSEWHERE: dict[tuple[str, str, str, str], str] = {
-    ("*", "window", "window", "runs off the screen"):
-        "bceviz/gui/main_window.py fitting_size(): subtract the frame margins "
-        "(frameGeometry().size() - size(), known once shown) from availableGeometry(), "
-        "so the framed window is 1280 × 720, not its client area",
-    ("gan-discriminator", "presentation", "densities", "density (per unit of x)"):
-        "bceviz/gui/labs/gan.py: the densities plot's left title 'density (per unit of "
-        "x)' is longer than the axis at presentation size: title it 'density'",
 }
 
 

@@ -349,7 +349,7 @@ class DensitiesPanel(_GanPanel):
         layout.addWidget(self.readout)
         plot = self.plot
         plot.setLabel("bottom", "x")
-        plot.setLabel("left", "density (per unit of x)")
+        plot.setLabel("left", "density")
         plot.setXRange(-_gan.X_LIMIT, _gan.X_LIMIT, padding=0.0)
         self.twin = _Twin(plot, "D(x)")
         self.twin.vb.setYRange(0.0, 1.05, padding=0.0)
