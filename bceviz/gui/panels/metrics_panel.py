@@ -33,8 +33,10 @@ import time
 from typing import Optional
 
 import numpy as np
+import shiboken6
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import (
     QBoxLayout,
     QComboBox,
@@ -132,7 +134,11 @@ class MetricsPanel(Panel):
     panel_id = "metrics"
     listens = ("weights", "data", "features", "threshold", "view", "scrub")
     min_interval_ms = MIN_INTERVAL_MS
-    compact_below = COMPACT_BELOW
+
+    @property
+    def compact_below(self) -> int:  # type: ignore[override]
+        """Below this width the compact layout: COMPACT_BELOW at the theme's type size."""
+        return int(COMPACT_BELOW * max(1.0, _theme.current().scale))
     compact_min = COMPACT_MIN
 
     def __init__(self, state, parent: Optional[QWidget] = None) -> None:
@@ -255,7 +261,13 @@ class MetricsPanel(Panel):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
+        if hasattr(self, "plot_chooser"):  # once the layout has given the plots their size
+            QTimer.singleShot(0, self._rearrange)
         self._thin_ticks()
+
+    def _rearrange(self) -> None:
+        if shiboken6.isValid(self):
+            self._arrange_plots()
 
     def _thin_ticks(self) -> None:
         for plot in getattr(self, "plots", ()):
@@ -282,11 +294,16 @@ class MetricsPanel(Panel):
     def _arrange_plots(self) -> None:
         """All four plots as 2 × 2, or the one the view names, large."""
         choice = self.state.view.metrics_plot
-        if getattr(self, "_arranged", None) == choice:
+        # a wide, short plot area (compact, under a room's larger type): one row of four
+        size = self.graphics.size()
+        row = choice == "all" and self.compact and size.width() > 2.5 * size.height()
+        if getattr(self, "_arranged", None) == (choice, row):
             return
-        self._arranged = choice
+        self._arranged = (choice, row)
         # place_plots: the plots not shown stay hidden in the scene (never orphaned)
-        if choice == "all":
+        if choice == "all" and row:
+            placements = [(plot, 0, i) for i, plot in enumerate(self.plots)]
+        elif choice == "all":
             placements = [(plot, i // 2, i % 2) for i, plot in enumerate(self.plots)]
         else:
             plot = dict(zip(("scores", "roc", "pr", "reliability"), self.plots))[choice]
@@ -557,10 +574,18 @@ class MetricsPanel(Panel):
             text.setColor(pg.mkColor(theme.foreground))
         self.note_label.setStyleSheet(f"color: {theme.muted};")
         for split, header in self.split_headers.items():
-            header.setStyleSheet(f"color: {split_colour[split]}; font-weight: bold;")
+            # colour and weight without a style sheet, so the panel's type size reaches it
+            palette = QPalette()
+            palette.setColor(QPalette.ColorRole.WindowText, QColor(pg.mkColor(split_colour[split])))
+            header.setPalette(palette)
+            bold = QFont()
+            bold.setBold(True)
+            header.setFont(bold)
         self.units_label.setStyleSheet(f"color: {theme.muted};")
         self._theme = theme
         self._curves_dirty = True  # titles carry the split colours
+        if self.width() > 0:  # presentation's type: the compact width moves with it
+            self.set_compact(self.width() < self.compact_below)
 
     # ------------------------------------------------------------------ events
     def on_event(self, name: str, **info) -> None:
@@ -900,7 +925,7 @@ class MetricsPanel(Panel):
         if s["n"] == 0:
             for cell in self.cells.values():
                 cell.setText("—")
-                cell.setStyleSheet("")
+                self._shade(cell, None, None)
             return
         n_pos, n_neg = s["tp"] + s["fn"], s["tn"] + s["fp"]
         rates = {
@@ -919,15 +944,31 @@ class MetricsPanel(Panel):
                 self.cells[name].setText(f"{captions[name]}\n{count:,}\n{rate_text}")
                 self.cells[name].setToolTip("")
             good = name in ("tp", "tn")
-            colour = theme.good if good else theme.pos
-            # In tenths: a style sheet re-polishes its widget (~1 ms a cell), and a
-            # shade that followed every change of the rate would restyle each redraw.
+            # shaded in tenths of the rate, so a redraw rarely changes a cell's palette
             alpha = int(20 + 9 * round(10 * (rate if rate is not None else 0.0)))
-            c = pg.mkColor(colour)
-            # translucent over whatever the window's background is; text keeps the palette
-            style = f"background-color: rgba({c.red()}, {c.green()}, {c.blue()}, {alpha});"
-            if self.cells[name].styleSheet() != style:
-                self.cells[name].setStyleSheet(style)
+            self._shade(self.cells[name], theme.good if good else theme.pos, alpha)
+
+    @staticmethod
+    def _shade(cell: QLabel, colour, alpha: Optional[int]) -> None:
+        """A translucent background (None: none) over the panel's, by palette.
+
+        Not a style sheet: one re-polishes its widget (~1 ms) and stops the
+        panel's font (presentation's larger type) from reaching the cell.
+        """
+        key = None if alpha is None else (str(colour), alpha)
+        if getattr(cell, "_bceviz_shade", "unset") == key:
+            return
+        cell._bceviz_shade = key
+        if key is None:
+            cell.setAutoFillBackground(False)
+            cell.setPalette(QPalette())
+            return
+        c = QColor(pg.mkColor(colour))
+        c.setAlpha(alpha)
+        palette = QPalette()  # only the background role set: the rest is the panel's
+        palette.setColor(QPalette.ColorRole.Window, c)
+        cell.setPalette(palette)
+        cell.setAutoFillBackground(True)
 
     def _show_features(self) -> None:
         st = self.state
