@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from bceviz.engine.losses import LossSpec
+from bceviz.gui.steady import SteadyLabel
 from bceviz.gui import format as fmt
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel
@@ -218,19 +219,21 @@ class ImbalancePanel(Panel):
             self.headers[key] = header
         #: Row name labels and value labels by (row, column key).
         self.row_labels: dict[str, QLabel] = {}
-        self.cells: dict[tuple[str, str], QLabel] = {}
+        self.cells: dict[tuple[str, str], SteadyLabel] = {}
         for i, row_name in enumerate(ROWS, start=1):
             name = QLabel("")
             name.setObjectName(f"row_{row_name}")
             self.row_labels[row_name] = name
             grid.addWidget(name, i, 0)
             for j, (key, _, tip) in enumerate(COLUMNS, start=1):
-                cell = QLabel("")
+                # steady: the numbers change on every redraw while training, and a
+                # label that resized would lay the whole scrolled table out again
+                cell = SteadyLabel(template="0.0000" if key == "ece" else "88.8 %")
                 cell.setObjectName(f"cell_{row_name}_{key}")
                 cell.setAlignment(Qt.AlignmentFlag.AlignRight)
                 cell.setToolTip(tip)
                 self.cells[(row_name, key)] = cell
-                grid.addWidget(cell, i, j)
+                grid.addWidget(cell, i, j, Qt.AlignmentFlag.AlignRight)
         self.row_labels["current"].setToolTip("The model as it is now in the other panels")
         self.row_labels["baseline"].setToolTip("A 'model' that says negative for everyone")
         layout.addLayout(grid)
