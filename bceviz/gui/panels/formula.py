@@ -21,7 +21,7 @@ from typing import Optional
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QTextDocument
 from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 
 from bceviz.engine import logistic as _logistic
@@ -74,7 +74,16 @@ class FormulaText(QTextBrowser):
         self._html = html
         bar = self.verticalScrollBar()
         keep = bar.value()  # a reader scrolled down keeps their place
-        self.setHtml(html)
+        # A new document laid out at the view's width, then swapped in: setHtml would
+        # empty the shown one first (its scroll bar goes, the view widens, the text is
+        # laid out again, the bar comes back: three layouts a change instead of one).
+        doc = QTextDocument()  # kept by self._doc: the one before it is freed with it
+        doc.setDefaultFont(self.font())
+        doc.setDocumentMargin(self.document().documentMargin())
+        doc.setTextWidth(self.viewport().width())
+        doc.setHtml(html)
+        self.setDocument(doc)
+        self._doc = doc
         bar.setValue(min(keep, bar.maximum()))
 
 
