@@ -211,3 +211,25 @@ def test_theme_switches_restyle_all_three(qtbot, state):
         manager.set_presentation(False)
         manager.set_dark(False)
     assert panels[0].palette().window().color().name() == theme.LIGHT.background
+
+
+def test_the_formula_text_reuses_two_documents_and_keeps_the_reader_place(qtbot):
+    """Each new text is laid out in the hidden one of two documents: none pile up."""
+    from PySide6.QtGui import QTextDocument
+
+    from bceviz.gui.panels.formula import FormulaText
+
+    view = FormulaText()
+    qtbot.addWidget(view)
+    view.resize(300, 120)
+    view.show()
+    for k in range(200):
+        view.setText("".join(f"<p>line {i} of text {k}</p>" for i in range(30)))
+    assert len(view.findChildren(QTextDocument)) == 2
+    assert "text 199" in view.text() and "text 199" in view.document().toPlainText()
+    bar = view.verticalScrollBar()
+    assert bar.maximum() > 0
+    bar.setValue(bar.maximum() // 2)
+    kept = bar.value()
+    view.setText(view.text().replace("text 199", "text 200"))
+    assert bar.value() == kept  # a reader scrolled down keeps their place

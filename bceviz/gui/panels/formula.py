@@ -55,6 +55,7 @@ class FormulaText(QTextBrowser):
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self._html = ""
+        self._docs = (QTextDocument(self), QTextDocument(self))
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.setUndoRedoEnabled(False)
@@ -74,16 +75,16 @@ class FormulaText(QTextBrowser):
         self._html = html
         bar = self.verticalScrollBar()
         keep = bar.value()  # a reader scrolled down keeps their place
-        # A new document laid out at the view's width, then swapped in: setHtml would
+        # A document laid out at the view's width, then swapped in: setHtml would
         # empty the shown one first (its scroll bar goes, the view widens, the text is
         # laid out again, the bar comes back: three layouts a change instead of one).
-        doc = QTextDocument()  # kept by self._doc: the one before it is freed with it
+        # two documents, children of this view, in turn: the hidden one takes the text
+        doc = self._docs[1] if self.document() is self._docs[0] else self._docs[0]
         doc.setDefaultFont(self.font())
         doc.setDocumentMargin(self.document().documentMargin())
         doc.setTextWidth(self.viewport().width())
         doc.setHtml(html)
-        self.setDocument(doc)
-        self._doc = doc
+        self.setDocument(doc)  # (the control's own first document it deletes itself)
         bar.setValue(min(keep, bar.maximum()))
 
 
