@@ -729,8 +729,24 @@ class AppState:
 
     # -------------------------------------------------------------- derived
     def features_of(self, X) -> np.ndarray:
-        """The model's feature columns for raw 2-D points X (N, 2)."""
-        return _logistic.make_features(np.asarray(X, dtype=np.float64), self.features)
+        """The model's feature columns for raw 2-D points X (N, 2).
+
+        For the state's own points (``X is self.X``) the matrix is kept while the
+        points' bytes and the feature map stay the same, and returned read-only:
+        several panels ask for it in one frame (a scrubbed timeline: the metrics,
+        the formula, the data panel), each a polynomial expansion of every point.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        if X is not self.X:
+            return _logistic.make_features(X, self.features)
+        raw = X.tobytes()  # (any edit in place changes these: a cache that cannot go stale)
+        cached = getattr(self, "_own_features", None)
+        if cached is not None and cached[0] == self.features and cached[1] == raw:
+            return cached[2]
+        F = _logistic.make_features(X, self.features)
+        F.flags.writeable = False
+        self._own_features = (self.features, raw, F)
+        return F
 
     def training_features(self) -> np.ndarray:
         """The feature matrix the model trains on (training points only; read-only view)."""

@@ -550,7 +550,7 @@ class DataPanel(Panel):
         st = self.state
         F = self._point_features
         if F is None or len(F) != st.n_points:
-            F = self._point_features = st.features_of(st.X)
+            F = self._point_features = np.array(st.features_of(st.X))  # (edited in place)
         w, b = st.shown_weights()  # the timeline's record when scrubbed
         if F.shape[1] != len(w):  # the feature map changed before our event
             self._point_features = None
