@@ -18,3 +18,31 @@ else:
     import atexit
 
     atexit.register(lambda: os.path.exists(_path) and os.unlink(_path))
+
+
+import pytest  # noqa: E402  (after the screen is set up, before any Qt import)
+
+
+@pytest.fixture(autouse=True)
+def _widgets_outlive_their_test(monkeypatch):
+    """Hold every widget given to ``qtbot.addWidget`` until pytest-qt has closed it.
+
+    pytest-qt keeps only weak references. A panel whose last references form a
+    cycle (its own signal connections) is then left to the garbage collector,
+    which may run while Qt paints that very panel, in the events pytest-qt
+    processes after the test returns: the widget is deleted mid-paint and a
+    later test segfaults. pytest-qt closes its widgets before fixtures are torn
+    down, so dropping these references here is safe.
+    """
+    import pytestqt.qtbot as qtbot_module  # (the test extra: pytest-qt)
+
+    kept: list = []
+    original = qtbot_module._add_widget
+
+    def add_widget(item, widget, *args, **kwargs):
+        kept.append(widget)
+        return original(item, widget, *args, **kwargs)
+
+    monkeypatch.setattr(qtbot_module, "_add_widget", add_widget)
+    yield
+    kept.clear()
