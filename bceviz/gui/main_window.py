@@ -590,10 +590,15 @@ class MainWindow(QMainWindow):
         if screen is None:
             return DEFAULT_SIZE
         avail = screen.availableGeometry().size()
-        # the frame too must fit (known once shown; before that it reads as none)
+        # the frame too must fit (the platform window knows it before the widget does)
         frame = self.frameGeometry().size() - self.geometry().size()
-        return QSize(min(DEFAULT_SIZE.width(), avail.width() - max(frame.width(), 0)),
-                     min(DEFAULT_SIZE.height(), avail.height() - max(frame.height(), 0)))
+        fw, fh = max(frame.width(), 0), max(frame.height(), 0)
+        handle = self.windowHandle()
+        if handle is not None:
+            m = handle.frameMargins()
+            fw, fh = max(fw, m.left() + m.right()), max(fh, m.top() + m.bottom())
+        return QSize(min(DEFAULT_SIZE.width(), avail.width() - fw),
+                     min(DEFAULT_SIZE.height(), avail.height() - fh))
 
     def _build_navigator(self, bar: QToolBar) -> None:
         """◀ stage chooser ▶ and the workbench toggle, left of the caption."""

@@ -13,7 +13,7 @@ from typing import Optional
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from bceviz.gui import format as fmt
@@ -248,3 +248,28 @@ def apply_palette(widget: QWidget, theme: Theme) -> None:
         palette.setColor(role, color)
     widget.setPalette(palette)
     widget.setAutoFillBackground(True)
+
+
+def text_style(label: QWidget, colour=None, *, bold: bool = False,
+               italic: bool = False) -> None:
+    """Colour, weight and slant of a label's text, without a style sheet.
+
+    A style sheet on a widget re-polishes it (~1 ms) and stops its parent's font
+    from reaching it, so presentation mode's larger type would pass it by. The
+    palette's text role and a font with only its weight and slant set leave the
+    size to the parent. ``colour`` None keeps the inherited colour.
+    """
+    key = (None if colour is None else str(colour), bool(bold), bool(italic))
+    if getattr(label, "_bceviz_text_style", None) == key:
+        return
+    label._bceviz_text_style = key  # type: ignore[attr-defined]
+    palette = QPalette()  # no role set: everything inherited
+    if colour is not None:
+        palette.setColor(QPalette.ColorRole.WindowText, pg.mkColor(colour))
+    label.setPalette(palette)
+    font = QFont()  # no attribute set: everything inherited
+    if bold:
+        font.setBold(True)
+    if italic:
+        font.setItalic(True)
+    label.setFont(font)

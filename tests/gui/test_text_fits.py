@@ -62,6 +62,7 @@ def _open(window, stage_id: str, mode: str) -> None:
         presentation.set(True)
     else:
         presentation.set(False)
+        _settle(window, 0.05)  # leaving presentation puts the old size back: then fit it
         window.resize(window.fitting_size())
     _settle(window, 0.05)
 

@@ -48,6 +48,7 @@ from bceviz.gui import format as fmt
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel
 from bceviz.gui.safety import plain_label, shown
+from bceviz.gui.widgets import text_style
 from bceviz.model import imbalance as _imbalance
 from bceviz.model.imbalance import (
     AUTO_FIT_MAX,
@@ -278,7 +279,7 @@ class ImbalancePanel(Panel):
     def apply_theme(self, theme: _theme.Theme) -> None:
         self._theme = theme
         for label in (self.source_label, self.table_title):
-            label.setStyleSheet(f"color: {theme.muted};")
+            text_style(label, theme.muted)
         self._dirty = True
 
     # ------------------------------------------------------------------ events
@@ -440,18 +441,15 @@ class ImbalancePanel(Panel):
                 else:  # ECE is a distance between probabilities, the rest are shares
                     cell.setText(fmt.num(value, 3) if key == "ece" else pct(value))
                     cell.setToolTip(tip)
-        strong = f"font-weight: bold; color: {theme.pos};"
         base = self.rows.get("baseline")
         misleading = base is not None and base["accuracy"] >= 0.9
-        styles = {(row_name, "accuracy"): "" for row_name in ROWS}
-        styles[("baseline", "recall")] = ""
-        if misleading:
-            styles[("baseline", "accuracy")] = styles[("baseline", "recall")] = strong
-        for key, style in styles.items():
-            if self.cells[key].styleSheet() != style:  # a style sheet re-polishes: only changes
-                self.cells[key].setStyleSheet(style)
-        if not self.row_labels["current"].styleSheet():
-            self.row_labels["current"].setStyleSheet("font-style: italic;")
+        strong = {(row_name, "accuracy"): False for row_name in ROWS}
+        strong[("baseline", "recall")] = False
+        if misleading:  # the numbers that mislead, in bold red
+            strong[("baseline", "accuracy")] = strong[("baseline", "recall")] = True
+        for key, on in strong.items():  # (palette and font, not a style sheet: see text_style)
+            text_style(self.cells[key], theme.pos if on else None, bold=on)
+        text_style(self.row_labels["current"], italic=True)
 
         manual = st.n_train > AUTO_FIT_MAX
         self.refit_button.setVisible(manual)
