@@ -209,7 +209,9 @@ class ImbalancePanel(Panel):
         grid.setVerticalSpacing(2)
         self.table_title = QLabel("")
         self.table_title.setObjectName("table_title")
-        grid.addWidget(self.table_title, 0, 0)
+        # its own line above the table: in the first column it set that column's width
+        self.table_title.setWordWrap(True)
+        layout.addWidget(self.table_title)
         self.grid = grid
         self.headers: dict[str, QLabel] = {}
         for j, (key, text, tip) in enumerate(COLUMNS, start=1):
