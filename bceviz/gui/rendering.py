@@ -14,14 +14,19 @@
   (bounds, pixel vectors and a warnings filter in Python on every paint).
   :class:`PixelMarker` is Qt's own ellipse item, a fixed size in pixels,
   painted in C++: the metrics panel's threshold markers are six of them.
+* pyqtgraph's PlotCurveItem computes its bounds, pixel padding and line
+  segments in Python on every paint (~0.1 ms a curve, and a curve's bounds
+  are asked for several times a frame). :class:`PathCurve` keeps one
+  QPainterPath built from the arrays (pyqtgraph's ``arrayToQPath``, in
+  NumPy) and its bounds, both renewed only when the data or the view change.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QLineF, QPointF, QRectF
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QImage, QPainter, QPainterPath
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem
 
 
@@ -275,4 +280,160 @@ class PixelDots(pg.GraphicsObject):
         painter.setTransform(transform)
 
 
-__all__ = ["RGB32ImageItem", "GridLines", "PixelDots", "PixelMarker"]
+class PathCurve(pg.GraphicsObject):
+    """A plot line (optionally filled to a level) for data that changes every frame.
+
+    The part of PlotCurveItem's interface the panels use: ``PathCurve(x, y,
+    pen=, brush=, connect=, fillLevel=, antialias=, name=)``,
+    ``setData(x, y, stepMode=, connect=, pen=)`` (``setData([], [])``
+    empties it), ``getData()``, ``setPen``, ``setBrush``, ``setFillLevel``,
+    ``dataBounds`` (auto-range) and ``opts`` (what a legend reads). Pens are
+    cosmetic (their width in pixels), as pyqtgraph makes them. Non-finite
+    points break the line (``connect="finite"`` unless told otherwise).
+    """
+
+    def __init__(self, *args, pen=None, brush=None, connect="finite", fillLevel=None,
+                 antialias: bool = False, name=None) -> None:
+        super().__init__()
+        self.opts = {"pen": pg.mkPen(pg.getConfigOption("foreground")), "shadowPen": None,
+                     "brush": None, "fillBrush": None, "fillLevel": fillLevel,
+                     "connect": connect, "antialias": bool(antialias), "name": name,
+                     "symbol": None, "stepMode": None}
+        self.xData = np.empty(0)
+        self.yData = np.empty(0)
+        self._path = QPainterPath()
+        self._fill: QPainterPath | None = None
+        self._data_rect = QRectF()
+        self._rect: QRectF | None = None
+        if pen is not None:
+            self.setPen(pen)
+        if brush is not None:
+            self.setBrush(brush)
+        if args:
+            self.setData(*args)
+
+    def name(self):
+        return self.opts["name"]
+
+    def setPen(self, *args, **kwargs) -> None:  # noqa: N802 (pyqtgraph name)
+        self.opts["pen"] = pg.mkPen(*args, **kwargs)
+        self._bounds_changed()
+
+    def setBrush(self, *args, **kwargs) -> None:  # noqa: N802 (pyqtgraph name)
+        self.opts["brush"] = self.opts["fillBrush"] = pg.mkBrush(*args, **kwargs)
+        self._build()
+
+    def setFillLevel(self, level) -> None:  # noqa: N802 (pyqtgraph name)
+        self.opts["fillLevel"] = level
+        self._build()
+
+    def setData(self, *args, **kwargs) -> None:  # noqa: N802 (pyqtgraph name)
+        if len(args) == 1:
+            y = np.asarray(args[0], dtype=float).ravel()
+            x = np.arange(y.size, dtype=float)
+        elif len(args) == 2:
+            x = np.asarray(args[0], dtype=float).ravel()
+            y = np.asarray(args[1], dtype=float).ravel()
+        else:
+            x = np.asarray(kwargs.get("x", []), dtype=float).ravel()
+            y = np.asarray(kwargs.get("y", []), dtype=float).ravel()
+        for key in ("stepMode", "connect", "fillLevel"):
+            if key in kwargs:
+                self.opts[key] = kwargs[key]
+        if "pen" in kwargs:
+            self.opts["pen"] = pg.mkPen(kwargs["pen"])
+        step = self.opts["stepMode"]
+        if y.size == 0:
+            x = y = np.empty(0)
+        elif step in ("center", True) and x.size != y.size + 1:
+            raise ValueError(f"len(x) must be len(y) + 1 with stepMode 'center' "
+                             f"(got {x.size} and {y.size})")
+        elif not step and x.size != y.size:
+            raise ValueError(f"x and y differ in length ({x.size} and {y.size})")
+        self.xData, self.yData = x, y
+        self._build()
+
+    def getData(self) -> tuple:  # noqa: N802 (pyqtgraph name)
+        return self.xData, self.yData
+
+    def _build(self) -> None:
+        x, y = self.xData, self.yData
+        level = self.opts["fillLevel"]
+        self._fill = None
+        if y.size == 0:
+            self._path = QPainterPath()
+            self._data_rect = QRectF()
+        else:
+            step = self.opts["stepMode"]
+            if step:
+                base = level if isinstance(level, (int, float)) else None
+                x, y = pg.PlotCurveItem._generateStepModeData(step, x, y, baseline=base)
+            self._path = pg.arrayToQPath(x, y, connect=self.opts["connect"])
+            finite = np.isfinite(x) & np.isfinite(y)
+            if finite.any():
+                xf, yf = x[finite], y[finite]
+                x0, x1, y0, y1 = float(xf.min()), float(xf.max()), float(yf.min()), float(yf.max())
+                brush = self.opts["brush"]
+                if isinstance(level, (int, float)) and brush is not None \
+                        and brush.style() != Qt.BrushStyle.NoBrush:
+                    y0, y1 = min(y0, float(level)), max(y1, float(level))
+                    fill = QPainterPath(self._path)
+                    fill.lineTo(float(x[-1]), float(level))
+                    fill.lineTo(float(x[0]), float(level))
+                    fill.closeSubpath()
+                    self._fill = fill
+                self._data_rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+            else:
+                self._data_rect = QRectF()
+        self._bounds_changed()
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):  # noqa: N802
+        if self._data_rect.isNull() and self.yData.size == 0:
+            return (None, None)
+        r = self._data_rect
+        return (r.left(), r.right()) if ax == 0 else (r.top(), r.bottom())
+
+    def pixelPadding(self) -> float:  # noqa: N802 (pyqtgraph name)
+        pen = self.opts["pen"]
+        return pen.widthF() * 0.7072 if pen.style() != Qt.PenStyle.NoPen else 0.0
+
+    def _bounds_changed(self) -> None:
+        self.prepareGeometryChange()
+        self._rect = None
+        self.update()
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph name)
+        self._bounds_changed()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt name)
+        if self._rect is None:
+            if self.yData.size == 0:
+                self._rect = QRectF()
+            else:
+                px, py = self.pixelVectors()
+                pad = self.pixelPadding() + 2.0
+                hx = pad * px.length() if px is not None else 0.0
+                hy = pad * py.length() if py is not None else 0.0
+                self._rect = self._data_rect.adjusted(-hx, -hy, hx, hy)
+        return self._rect
+
+    def shape(self) -> QPainterPath:
+        """Nothing to hit (Qt's default would stroke the whole path to find out)."""
+        return QPainterPath()
+
+    def paint(self, painter, *args) -> None:
+        if self._path.isEmpty():
+            return
+        export = self._exportOpts
+        antialias = export.get("antialias", True) if export is not False else self.opts["antialias"]
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
+        if self._fill is not None:
+            painter.fillPath(self._fill, self.opts["brush"])
+        pen = self.opts["pen"]
+        if pen.style() != Qt.PenStyle.NoPen:
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(self._path)
+
+
+__all__ = ["RGB32ImageItem", "GridLines", "PathCurve", "PixelDots", "PixelMarker"]

@@ -227,3 +227,27 @@ def test_redraw_with_a_thousand_points_is_fast(show_panel):
         times.append(time.perf_counter() - t0)
     # glyphs are on in "large"; generous bound for a shared two-core machine
     assert np.median(times) < 0.03, times
+
+
+def test_new_marker_sizes_take_the_symbols_pyqtgraph_would_give_them(show_panel):
+    """The shared-style atlas look-up gives each point the atlas cell of its own style."""
+    from bceviz.app import create_state
+
+    st = create_state("large")
+    st.set_running(False)
+    p = show_panel(DataPanel, st)
+    st.step(60)
+    p.flush()
+    st.scrub_to(3)  # sizes change for most points (losses of an early step)
+    p.flush()
+    data = p.points.data
+    assert len(np.unique(data["size"])) > 3
+    ours = data["sourceRect"].copy()
+    assert np.all(ours["w"] > 0)
+    data["sourceRect"] = 0
+    p.points.updateSpots()  # pyqtgraph's own per-point look-up
+    np.testing.assert_array_equal(ours, data["sourceRect"])
+    # and the markers drawn are as large as their sizes say
+    np.testing.assert_array_equal(ours["w"], data["sourceRect"]["w"])
+    assert np.all(np.abs(ours["w"] - data["size"] * p.points.fragmentAtlas.devicePixelRatio())
+                  <= 4)

@@ -170,3 +170,30 @@ def test_timeline_race_bench_runs_a_few_frames_and_prints_one_json_line():
     for key in ("scrub_median", "race_fps_surface", "race_fps_data", "race_rss_growth"):
         assert result["figures"][key]["target"] is not None, key
     assert result["figures"]["race_fps_surface"]["value"] > 0
+
+
+def test_the_score_histogram_keeps_its_scale_while_scrubbed(trained):
+    """Scrubbed, the histogram's height only grows (steps compare on one scale); at the
+    present it may shrink again."""
+    st = trained.state
+    metrics = trained.panels["metrics"]
+    st.step(200)
+    _flush(trained)
+    n = len(st.trainer.history)
+    tops = []
+    for index in (0, n // 2, n - 2, 1, n // 3):
+        st.scrub_to(index)
+        _flush(trained)
+        tops.append(metrics.hist_plot.getViewBox().viewRange()[1][1])
+    assert tops == sorted(tops)  # never lower than before while scrubbed
+    # at step 0 every score is 0.5: one bin holds every point, the scale reaches the top
+    st.scrub_to(0)
+    _flush(trained)
+    high = metrics.hist_plot.getViewBox().viewRange()[1][1]
+    st.scrub_to(None)
+    _flush(trained)
+    present = metrics.hist_plot.getViewBox().viewRange()[1][1]
+    shares = [item.getData()[1] for item in (metrics.hist_neg, metrics.hist_pos)]
+    tallest = max(float(np.max(s)) for s in shares if len(s))
+    assert tallest < 0.45 * high  # (trained: the scores spread over several bins)
+    assert present < high  # back at the present it follows the bars again

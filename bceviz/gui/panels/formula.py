@@ -21,7 +21,7 @@ from typing import Optional
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QTextDocument
+from PySide6.QtGui import QFont, QTextCursor
 from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 
 from bceviz.engine import logistic as _logistic
@@ -55,7 +55,6 @@ class FormulaText(QTextBrowser):
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self._html = ""
-        self._docs = (QTextDocument(self), QTextDocument(self))
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.setUndoRedoEnabled(False)
@@ -75,17 +74,15 @@ class FormulaText(QTextBrowser):
         self._html = html
         bar = self.verticalScrollBar()
         keep = bar.value()  # a reader scrolled down keeps their place
-        # A document laid out at the view's width, then swapped in: setHtml would
-        # empty the shown one first (its scroll bar goes, the view widens, the text is
-        # laid out again, the bar comes back: three layouts a change instead of one).
-        # two documents, children of this view, in turn: the hidden one takes the text
-        doc = self._docs[1] if self.document() is self._docs[0] else self._docs[0]
-        if doc.defaultFont() != self.font():  # (setting it, even unchanged, costs 0.3 ms)
-            doc.setDefaultFont(self.font())
-        doc.setDocumentMargin(self.document().documentMargin())
-        doc.setTextWidth(self.viewport().width())
-        doc.setHtml(html)
-        self.setDocument(doc)  # (the control's own first document it deletes itself)
+        # The whole text replaced in one edit of the one document: its layout runs once.
+        # setHtml would empty the document first (its scroll bar goes, the view widens,
+        # the text is laid out again, the bar comes back: three layouts a change), and a
+        # new document per change would pile up (each is the view's child until it goes).
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertHtml(html)
+        cursor.endEditBlock()
         bar.setValue(min(keep, bar.maximum()))
 
 

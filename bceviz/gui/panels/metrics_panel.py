@@ -56,7 +56,7 @@ from bceviz.engine import metrics as _metrics
 from bceviz.gui import format as fmt
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel, place_plots
-from bceviz.gui.rendering import PixelDots, PixelMarker
+from bceviz.gui.rendering import PathCurve, PixelDots, PixelMarker
 from bceviz.model.figures import SPLIT_NAMES, metric_value, metrics_figures, score_split
 from bceviz.gui.safety import plain_label, shown
 from bceviz.gui.steady import SteadyLabel
@@ -490,8 +490,8 @@ class MetricsPanel(Panel):
 
         # score histogram: one step curve per class, and the draggable threshold
         # step curves (stepMode given with each setData: an empty one cannot have it)
-        self.hist_neg = pg.PlotCurveItem(fillLevel=0)
-        self.hist_pos = pg.PlotCurveItem(fillLevel=0)
+        self.hist_neg = PathCurve(fillLevel=0)
+        self.hist_pos = PathCurve(fillLevel=0)
         self.hist_plot.addItem(self.hist_neg)
         self.hist_plot.addItem(self.hist_pos)
         self.threshold_line = pg.InfiniteLine(pos=self.state.threshold, angle=90, movable=True,
@@ -502,13 +502,13 @@ class MetricsPanel(Panel):
         self.hist_plot.addItem(self.threshold_line)
 
         # ROC and PR: a curve and a current-threshold marker per split
-        self.roc_chance = pg.PlotCurveItem([0, 1], [0, 1])
+        self.roc_chance = PathCurve([0, 1], [0, 1])
         self.roc_plot.addItem(self.roc_chance)
-        self.pr_base = pg.PlotCurveItem()
+        self.pr_base = PathCurve()
         self.pr_plot.addItem(self.pr_base)
-        self.cal_diagonal = pg.PlotCurveItem([0, 1], [0, 1])
+        self.cal_diagonal = PathCurve([0, 1], [0, 1])
         self.cal_plot.addItem(self.cal_diagonal)
-        # ROC and PR lines are plain curves (PlotCurveItem): a PlotDataItem's setData
+        # ROC and PR lines are PathCurves: a PlotDataItem's setData
         # costs about four times as much, and the panel sets nine of them a redraw.
         self.curves: dict[tuple[str, str], pg.GraphicsObject] = {}
         self.markers: dict[tuple[str, str], PixelMarker] = {}
@@ -516,7 +516,7 @@ class MetricsPanel(Panel):
         for plot_name, plot in (("roc", self.roc_plot), ("pr", self.pr_plot),
                                 ("cal", self.cal_plot)):
             for split in SPLITS:
-                curve = pg.PlotCurveItem(name=SPLIT_NAMES[split])
+                curve = PathCurve(name=SPLIT_NAMES[split])
                 plot.addItem(curve)
                 self.curves[(plot_name, split)] = curve
                 if plot_name == "cal":  # a dot per non-empty bin on the line
@@ -870,10 +870,15 @@ class MetricsPanel(Panel):
         self.note_label.setText(" ".join(notes))
 
     def _hold_hist_top(self, top: float) -> None:
-        """Y range of the histogram: changed only when the tallest bar leaves 45–100 % of it."""
+        """Y range of the histogram: changed only when the tallest bar leaves 45–100 % of it.
+
+        While the timeline is scrubbed it only grows: the steps shown one after
+        another then share one scale (and the axis is not re-laid out per step).
+        """
         if top <= 0.0:
             return
-        if top > self._hist_top or top < 0.45 * self._hist_top:
+        scrubbed = getattr(self.state, "scrub_index", None) is not None
+        if top > self._hist_top or (top < 0.45 * self._hist_top and not scrubbed):
             self._hist_top = min(1.0, 1.25 * top)
             self.hist_plot.setYRange(0.0, self._hist_top, padding=0.02)
 

@@ -53,7 +53,7 @@ from bceviz.gui import format as fmt
 from bceviz.gui.contours import contour_segments
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel
-from bceviz.gui.rendering import RGB32ImageItem
+from bceviz.gui.rendering import PathCurve, RGB32ImageItem
 from bceviz.model import surface_slice as _slice
 from bceviz.model.state import AppState, StateError
 from bceviz.model.surface_slice import (
@@ -198,13 +198,13 @@ class SurfacePanel(Panel):
                                         colorMap=warped_colormap(theme.surface_colormap),
                                         label="objective (nats)")
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
-        self.contours = pg.PlotCurveItem(connect="pairs", antialias=False)
+        self.contours = PathCurve(connect="pairs", antialias=False)
         self.contours.setZValue(-5)
         self.plot.addItem(self.contours)
-        self.grad_field = pg.PlotCurveItem(connect="pairs", antialias=False)
+        self.grad_field = PathCurve(connect="pairs", antialias=False)
         self.grad_field.setZValue(-4)
         self.plot.addItem(self.grad_field)
-        self.path = pg.PlotDataItem()
+        self.path = PathCurve()
         self.path.setZValue(5)
         self.plot.addItem(self.path)
         self.minimum = pg.ScatterPlotItem(size=10, symbol="x")
@@ -225,7 +225,7 @@ class SurfacePanel(Panel):
         self.race_paths = []
         for i in range(MAX_RACERS):
             # 1-px pens: Qt strokes wider ones as outlines, ~10x slower on long paths
-            item = pg.PlotCurveItem(pen=pg.mkPen(RACER_COLOURS[i], width=1), antialias=False)
+            item = PathCurve(pen=pg.mkPen(RACER_COLOURS[i], width=1), antialias=False)
             item.setZValue(7)
             item.setVisible(False)
             self.plot.addItem(item)
