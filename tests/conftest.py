@@ -13,11 +13,15 @@ if _platform == "offscreen":
     with os.fdopen(_fd, "w", encoding="utf-8") as _fh:
         json.dump(_SCREEN, _fh)
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_path}"
-else:
-    os.environ.setdefault("QT_QPA_PLATFORM", _platform)
     import atexit
 
     atexit.register(lambda: os.path.exists(_path) and os.unlink(_path))
+else:
+    os.environ.setdefault("QT_QPA_PLATFORM", _platform)
+
+# The app's settings and autosaved session go to a folder of this test run (each
+# pytest-xdist worker its own), never the user's; app runs in child processes inherit it.
+os.environ.setdefault("BCEVIZ_CONFIG_DIR", tempfile.mkdtemp(prefix="bceviz-test-config-"))
 
 
 import pytest  # noqa: E402  (after the screen is set up, before any Qt import)

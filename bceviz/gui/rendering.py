@@ -280,6 +280,11 @@ class PixelDots(pg.GraphicsObject):
         painter.setTransform(transform)
 
 
+_ANTIALIAS = QPainter.RenderHint.Antialiasing
+_NO_PEN = Qt.PenStyle.NoPen
+_NO_BRUSH = Qt.BrushStyle.NoBrush
+
+
 class PathCurve(pg.GraphicsObject):
     """A plot line (optionally filled to a level) for data that changes every frame.
 
@@ -305,6 +310,8 @@ class PathCurve(pg.GraphicsObject):
         self._fill: QPainterPath | None = None
         self._data_rect = QRectF()
         self._rect: QRectF | None = None
+        self._pixel: tuple[float, float] | None = None  # data units per pixel (x, y)
+        self._stroked = True
         if pen is not None:
             self.setPen(pen)
         if brush is not None:
@@ -316,7 +323,8 @@ class PathCurve(pg.GraphicsObject):
         return self.opts["name"]
 
     def setPen(self, *args, **kwargs) -> None:  # noqa: N802 (pyqtgraph name)
-        self.opts["pen"] = pg.mkPen(*args, **kwargs)
+        pen = self.opts["pen"] = pg.mkPen(*args, **kwargs)
+        self._stroked = pen.style() != _NO_PEN
         self._bounds_changed()
 
     def setBrush(self, *args, **kwargs) -> None:  # noqa: N802 (pyqtgraph name)
@@ -337,11 +345,12 @@ class PathCurve(pg.GraphicsObject):
         else:
             x = np.asarray(kwargs.get("x", []), dtype=float).ravel()
             y = np.asarray(kwargs.get("y", []), dtype=float).ravel()
-        for key in ("stepMode", "connect", "fillLevel"):
-            if key in kwargs:
-                self.opts[key] = kwargs[key]
-        if "pen" in kwargs:
-            self.opts["pen"] = pg.mkPen(kwargs["pen"])
+        if kwargs:
+            for key in ("stepMode", "connect", "fillLevel"):
+                if key in kwargs:
+                    self.opts[key] = kwargs[key]
+            if "pen" in kwargs:
+                self.setPen(kwargs["pen"])
         step = self.opts["stepMode"]
         if y.size == 0:
             x = y = np.empty(0)
@@ -360,31 +369,38 @@ class PathCurve(pg.GraphicsObject):
         x, y = self.xData, self.yData
         level = self.opts["fillLevel"]
         self._fill = None
+        self._data_rect = QRectF()
         if y.size == 0:
             self._path = QPainterPath()
-            self._data_rect = QRectF()
+            self._bounds_changed()
+            return
+        step = self.opts["stepMode"]
+        if step:
+            base = level if isinstance(level, (int, float)) else None
+            x, y = pg.PlotCurveItem._generateStepModeData(step, x, y, baseline=base)
+        finite = np.isfinite(x)
+        finite &= np.isfinite(y)
+        connect = self.opts["connect"]
+        if finite.all():  # the common case: no second finiteness check in pyqtgraph
+            if isinstance(connect, str) and connect == "finite":
+                connect = "all"
+            self._path = pg.arrayToQPath(x, y, connect=connect, finiteCheck=False)
+            xf, yf = x, y
         else:
-            step = self.opts["stepMode"]
-            if step:
-                base = level if isinstance(level, (int, float)) else None
-                x, y = pg.PlotCurveItem._generateStepModeData(step, x, y, baseline=base)
-            self._path = pg.arrayToQPath(x, y, connect=self.opts["connect"])
-            finite = np.isfinite(x) & np.isfinite(y)
-            if finite.any():
-                xf, yf = x[finite], y[finite]
-                x0, x1, y0, y1 = float(xf.min()), float(xf.max()), float(yf.min()), float(yf.max())
-                brush = self.opts["brush"]
-                if isinstance(level, (int, float)) and brush is not None \
-                        and brush.style() != Qt.BrushStyle.NoBrush:
-                    y0, y1 = min(y0, float(level)), max(y1, float(level))
-                    fill = QPainterPath(self._path)
-                    fill.lineTo(float(x[-1]), float(level))
-                    fill.lineTo(float(x[0]), float(level))
-                    fill.closeSubpath()
-                    self._fill = fill
-                self._data_rect = QRectF(x0, y0, x1 - x0, y1 - y0)
-            else:
-                self._data_rect = QRectF()
+            self._path = pg.arrayToQPath(x, y, connect=connect)
+            xf, yf = x[finite], y[finite]
+        if xf.size:
+            x0, x1, y0, y1 = float(xf.min()), float(xf.max()), float(yf.min()), float(yf.max())
+            brush = self.opts["brush"]
+            if isinstance(level, (int, float)) and brush is not None \
+                    and brush.style() != _NO_BRUSH:
+                y0, y1 = min(y0, float(level)), max(y1, float(level))
+                fill = QPainterPath(self._path)
+                fill.lineTo(float(x[-1]), float(level))
+                fill.lineTo(float(x[0]), float(level))
+                fill.closeSubpath()
+                self._fill = fill
+            self._data_rect = QRectF(x0, y0, x1 - x0, y1 - y0)
         self._bounds_changed()
 
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):  # noqa: N802
@@ -394,8 +410,7 @@ class PathCurve(pg.GraphicsObject):
         return (r.left(), r.right()) if ax == 0 else (r.top(), r.bottom())
 
     def pixelPadding(self) -> float:  # noqa: N802 (pyqtgraph name)
-        pen = self.opts["pen"]
-        return pen.widthF() * 0.7072 if pen.style() != Qt.PenStyle.NoPen else 0.0
+        return self.opts["pen"].widthF() * 0.7072 if self._stroked else 0.0
 
     def _bounds_changed(self) -> None:
         self.prepareGeometryChange()
@@ -403,6 +418,7 @@ class PathCurve(pg.GraphicsObject):
         self.update()
 
     def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph name)
+        self._pixel = None
         self._bounds_changed()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt name)
@@ -410,10 +426,12 @@ class PathCurve(pg.GraphicsObject):
             if self.yData.size == 0:
                 self._rect = QRectF()
             else:
-                px, py = self.pixelVectors()
+                if self._pixel is None:  # (pixelVectors costs ~30 µs: once per view change)
+                    px, py = self.pixelVectors()
+                    self._pixel = (px.length() if px is not None else 0.0,
+                                   py.length() if py is not None else 0.0)
                 pad = self.pixelPadding() + 2.0
-                hx = pad * px.length() if px is not None else 0.0
-                hy = pad * py.length() if py is not None else 0.0
+                hx, hy = pad * self._pixel[0], pad * self._pixel[1]
                 self._rect = self._data_rect.adjusted(-hx, -hy, hx, hy)
         return self._rect
 
@@ -426,13 +444,12 @@ class PathCurve(pg.GraphicsObject):
             return
         export = self._exportOpts
         antialias = export.get("antialias", True) if export is not False else self.opts["antialias"]
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
+        painter.setRenderHint(_ANTIALIAS, antialias)
         if self._fill is not None:
             painter.fillPath(self._fill, self.opts["brush"])
-        pen = self.opts["pen"]
-        if pen.style() != Qt.PenStyle.NoPen:
-            painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
+        if self._stroked:
+            painter.setPen(self.opts["pen"])
+            painter.setBrush(_NO_BRUSH)
             painter.drawPath(self._path)
 
 

@@ -36,6 +36,8 @@ class SteadyLabel(QLabel):
                  *, floor: tuple[int, int] = (0, 0),
                  text_format: Qt.TextFormat = Qt.TextFormat.PlainText) -> None:
         super().__init__(parent)
+        self._tip = ""
+        self._fitting: set[str] = set()  # digit patterns known to fit the present size
         self.setTextFormat(text_format)
         self.setWordWrap(False)
         self._template = template
@@ -67,6 +69,7 @@ class SteadyLabel(QLabel):
         need = self._hint_for(self.text()).expandedTo(self._floor)
         if self._template:
             need = need.expandedTo(self._hint_for(self._template))
+        self._fitting.clear()
         self.setFixedSize(need)
 
     def set_floor(self, width: int, height: int) -> None:
@@ -78,9 +81,38 @@ class SteadyLabel(QLabel):
         if text == self.text():
             return
         super().setText(text)  # fixed size: Qt posts no layout request
-        hint = self.sizeHint()
+        if self.textFormat() != Qt.TextFormat.PlainText:
+            self._grow_to(self.sizeHint())
+            return
+        # A readout's texts differ mostly in their digits: the size of the text with
+        # every digit the font's widest is asked once per pattern ("0.734", "0.118":
+        # one question), not once per text (a size hint lays the text out: ~15 µs).
+        pattern = text.translate(self._widest_digits())
+        if pattern in self._fitting:
+            return
+        self._grow_to(self._hint_for(pattern))
+        if len(self._fitting) > 256:
+            self._fitting.clear()
+        self._fitting.add(pattern)
+
+    def _widest_digits(self) -> dict:
+        font = self.font()
+        key = font.key()
+        cached = getattr(self, "_digit_map", None)
+        if cached is None or cached[0] != key:
+            metrics = self.fontMetrics()
+            widest = max("0123456789", key=metrics.horizontalAdvance)
+            cached = self._digit_map = (key, str.maketrans("0123456789", widest * 10))
+        return cached[1]
+
+    def _grow_to(self, hint: QSize) -> None:
         if hint.width() > self.width() or hint.height() > self.height():
             self.setFixedSize(hint.expandedTo(self.size()))  # grows once
+
+    def setToolTip(self, tip: str) -> None:  # noqa: N802 (Qt name)
+        if tip != self._tip:  # (a tool tip set again costs ~25 µs, a frame sets several)
+            self._tip = tip
+            super().setToolTip(tip)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt name)
         super().changeEvent(event)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from bceviz.gui.panels.race_panel import RACER_COLOURS
 from bceviz.model.race import race_of
 
 
@@ -44,7 +46,11 @@ def test_training_draws_a_path_and_a_curve_per_racer(race_window):
         xs, ys = surface.race_paths[i].getData()
         assert len(xs) == 31 and xs[-1] == pytest.approx(f.w[0])
         assert surface.race_paths[i].isVisible()
-    assert not surface.race_paths[4].isVisible()
+        head = surface.race_heads[i]  # a dot where the racer is now, in its colour
+        assert head.isVisible() and head.pos().x() == pytest.approx(f.w[0])
+        assert head.pos().y() == pytest.approx(f.w[1])
+        assert head.brush().color().name() == pg.mkColor(RACER_COLOURS[i]).name()
+    assert not surface.race_paths[4].isVisible() and not surface.race_heads[4].isVisible()
     curves = race_window.panels["training_curves"]
     for i in range(4):
         x, _ = curves.race_curves[i].getData()
@@ -76,6 +82,7 @@ def test_another_stage_stops_the_race(race_window):
     _flush(race_window)
     assert not race_of(race_window.state).active
     assert not any(p.isVisible() for p in race_window.panels["surface"].race_paths)
+    assert not any(h.isVisible() for h in race_window.panels["surface"].race_heads)
 
 
 def test_cli_race_report(tmp_path):
