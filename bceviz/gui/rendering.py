@@ -280,6 +280,36 @@ class PixelDots(pg.GraphicsObject):
         painter.setTransform(transform)
 
 
+def _peaks(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_points`` points: per run of points, its lowest and highest y in order.
+
+    NaN (a gap) survives a run only when the whole run is NaN. The first and the
+    last point are kept.
+    """
+    n = x.size
+    runs = max(1, max_points // 2)
+    k = -(-n // runs)  # points per run (ceil)
+    m = n // k * k
+    xs, ys = x[:m].reshape(-1, k), y[:m].reshape(-1, k)
+    filled = np.where(np.isnan(ys), np.inf, ys)
+    lo = np.argmin(filled, axis=1)
+    hi = np.argmax(np.where(np.isnan(ys), -np.inf, ys), axis=1)
+    first, second = np.minimum(lo, hi), np.maximum(lo, hi)
+    rows = np.arange(xs.shape[0])
+    out_x = np.column_stack([xs[rows, first], xs[rows, second]]).ravel()
+    out_y = np.column_stack([ys[rows, first], ys[rows, second]]).ravel()
+    if m < n:  # the rest, as it is
+        out_x = np.concatenate([out_x, x[m:]])
+        out_y = np.concatenate([out_y, y[m:]])
+    elif out_x[-1] != x[-1]:
+        out_x = np.append(out_x, x[-1])
+        out_y = np.append(out_y, y[-1])
+    if out_x[0] != x[0]:
+        out_x = np.insert(out_x, 0, x[0])
+        out_y = np.insert(out_y, 0, y[0])
+    return out_x, out_y
+
+
 _ANTIALIAS = QPainter.RenderHint.Antialiasing
 _NO_PEN = Qt.PenStyle.NoPen
 _NO_BRUSH = Qt.BrushStyle.NoBrush
@@ -295,11 +325,21 @@ class PathCurve(pg.GraphicsObject):
     ``dataBounds`` (auto-range) and ``opts`` (what a legend reads). Pens are
     cosmetic (their width in pixels), as pyqtgraph makes them. Non-finite
     points break the line (``connect="finite"`` unless told otherwise).
+
+    ``max_points``: a longer line is drawn from the lowest and highest value of
+    each of ``max_points / 2`` runs of points (pyqtgraph's "peak" downsampling:
+    every peak and dip stays). ``log_y``: the line is drawn at log10 of y (in
+    a plot whose y axis is in log mode; ``getData`` still gives y). A line of
+    a single point is drawn as a dot.
     """
 
     def __init__(self, *args, pen=None, brush=None, connect="finite", fillLevel=None,
-                 antialias: bool = False, name=None) -> None:
+                 antialias: bool = False, name=None, max_points: int = 0,
+                 log_y: bool = False) -> None:
         super().__init__()
+        self._max_points = max(0, int(max_points))
+        self._log_y = bool(log_y)
+        self._dot: QPointF | None = None
         self.opts = {"pen": pg.mkPen(pg.getConfigOption("foreground")), "shadowPen": None,
                      "brush": None, "fillBrush": None, "fillLevel": fillLevel,
                      "connect": connect, "antialias": bool(antialias), "name": name,
@@ -369,6 +409,7 @@ class PathCurve(pg.GraphicsObject):
         x, y = self.xData, self.yData
         level = self.opts["fillLevel"]
         self._fill = None
+        self._dot = None
         self._data_rect = QRectF()
         if y.size == 0:
             self._path = QPainterPath()
@@ -378,6 +419,12 @@ class PathCurve(pg.GraphicsObject):
         if step:
             base = level if isinstance(level, (int, float)) else None
             x, y = pg.PlotCurveItem._generateStepModeData(step, x, y, baseline=base)
+        if self._log_y:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y = np.log10(y)
+            y[~np.isfinite(y)] = np.nan
+        if self._max_points and x.size > self._max_points and not step:
+            x, y = _peaks(x, y, self._max_points)
         finite = np.isfinite(x)
         finite &= np.isfinite(y)
         connect = self.opts["connect"]
@@ -389,6 +436,8 @@ class PathCurve(pg.GraphicsObject):
         else:
             self._path = pg.arrayToQPath(x, y, connect=connect)
             xf, yf = x[finite], y[finite]
+        if xf.size == 1:
+            self._dot = QPointF(float(xf[0]), float(yf[0]))
         if xf.size:
             x0, x1, y0, y1 = float(xf.min()), float(xf.max()), float(yf.min()), float(yf.max())
             brush = self.opts["brush"]
@@ -440,6 +489,16 @@ class PathCurve(pg.GraphicsObject):
         return QPainterPath()
 
     def paint(self, painter, *args) -> None:
+        if self._dot is not None and self._stroked:  # one point: a dot 5 px across
+            centre = painter.transform().map(self._dot)
+            painter.save()
+            painter.resetTransform()
+            painter.setRenderHint(_ANTIALIAS, True)
+            painter.setPen(self.opts["pen"])
+            painter.setBrush(self.opts["pen"].color())
+            painter.drawEllipse(centre, 2.5, 2.5)
+            painter.restore()
+            return
         if self._path.isEmpty():
             return
         export = self._exportOpts

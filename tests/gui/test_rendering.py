@@ -120,3 +120,33 @@ def test_legend_reads_its_pen_and_name(qtbot):
     qtbot.waitExposed(plot)
     assert [label.text for _, label in legend.items] == ["training"]
     assert curve.opts["pen"].widthF() == 3
+
+
+def test_a_long_line_keeps_every_peak_and_dip_when_downsampled():
+    rng = np.random.default_rng(0)
+    x = np.arange(10_000, dtype=float)
+    y = rng.normal(size=x.size)
+    y[1234], y[8765] = 50.0, -50.0  # a spike and a dip
+    y[4000:4100] = np.nan  # a gap wider than a run
+    curve = PathCurve(x, y, max_points=1000)
+    path = curve._path
+    assert path.elementCount() <= 1000 + 20
+    xs = np.array([path.elementAt(i).x for i in range(path.elementCount())])
+    ys = np.array([path.elementAt(i).y for i in range(path.elementCount())])
+    assert ys.max() == 50.0 and ys.min() == -50.0
+    assert xs[0] == 0.0 and xs[-1] == x[-1]
+    assert np.all(np.diff(xs) >= 0)  # in order
+    assert curve.dataBounds(1) == (-50.0, 50.0)
+    # the gap stays a gap: no drawn point falls inside it
+    assert not np.any((xs > 4020) & (xs < 4080))
+    np.testing.assert_array_equal(curve.getData()[1], y)  # the data itself is whole
+
+
+def test_log_y_draws_log10_and_a_single_point_is_a_dot(qtbot):
+    curve = PathCurve([1.0, 2.0, 3.0], [1e-3, 1.0, 1e2], log_y=True)
+    assert curve.dataBounds(1) == (-3.0, 2.0)
+    np.testing.assert_array_equal(curve.getData()[1], [1e-3, 1.0, 1e2])
+    dot = _grab(qtbot, lambda: PathCurve([0.5], [0.5], pen=pg.mkPen("w")))
+    h, w = dot.shape[:2]
+    assert dot[h // 2 - 2:h // 2 + 3, w // 2 - 2:w // 2 + 3].max() > 200  # drawn at the point
+    assert (dot.max(axis=-1) > 100).sum() < 60  # a dot, not a line

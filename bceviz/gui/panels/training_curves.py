@@ -28,6 +28,7 @@ from bceviz.engine.losses import NATS_PER_BIT
 from bceviz.gui import format as fmt
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel, place_plots
+from bceviz.gui.rendering import PathCurve
 from bceviz.model import figures as _figures
 
 #: The four series, their axis titles and the chooser's texts.
@@ -47,15 +48,19 @@ THUMB_MIN = (150, 120)
 #: fast path; wider ones are stroked as outlines, ~10× slower for a long history,
 #: and these curves are redrawn on every training frame.
 CURVE_WIDTH = 1.0
+#: A history curve longer than this is drawn peak-downsampled (wider than any plot).
+CURVE_POINTS = 2400
 
 
-def _cached(item: pg.PlotDataItem) -> None:
-    """Paint the item's line into a pixmap kept until the line or the view changes.
+def _curve(pen, log_y: bool = False) -> PathCurve:
+    """A history curve: peak-downsampled to CURVE_POINTS, painted into a kept pixmap.
 
-    A scrubbed timeline moves only the cursors: the curves under them are then
-    blitted, not drawn again in Python (pyqtgraph's curve paint is ~0.1 ms each).
+    The pixmap is kept until the line or the view changes: a scrubbed timeline
+    moves only the cursors, and the curves under them are blitted, not drawn again.
     """
-    item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    item = PathCurve(pen=pen, max_points=CURVE_POINTS, log_y=log_y)
+    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    return item
 
 
 class TrainingCurvesPanel(Panel):
@@ -101,11 +106,9 @@ class TrainingCurvesPanel(Panel):
         self._columns = 0
         self._arrange(2)
 
-        def curve(plot, colour, style=None):
-            item = plot.plot([], [], pen=theme.pen(colour, width=CURVE_WIDTH, style=style))
-            item.setDownsampling(auto=True, method="peak")
-            item.setClipToView(True)
-            _cached(item)
+        def curve(plot, colour, style=None, log_y=False):
+            item = _curve(theme.pen(colour, width=CURVE_WIDTH, style=style), log_y)
+            plot.addItem(item)
             return item
 
         dash = Qt.PenStyle.DashLine
@@ -114,7 +117,7 @@ class TrainingCurvesPanel(Panel):
         self.objective = curve(self.loss_plot, theme.muted, Qt.PenStyle.DotLine)
         self.acc_train = curve(self.acc_plot, theme.accent)
         self.acc_heldout = curve(self.acc_plot, theme.soft, dash)
-        self.grad_curve = curve(self.grad_plot, theme.foreground)
+        self.grad_curve = curve(self.grad_plot, theme.foreground, log_y=True)
         self.wnorm_curve = curve(self.wnorm_plot, theme.foreground)
         # The optimizer race: one loss curve per racer in its colour (bceviz.model.race).
         from bceviz.gui.panels.race_panel import RACER_COLOURS
@@ -123,10 +126,8 @@ class TrainingCurvesPanel(Panel):
         self.race = race_of(state)
         self.race_curves = []
         for colour in RACER_COLOURS:
-            item = self.loss_plot.plot([], [], pen=pg.mkPen(colour, width=CURVE_WIDTH))
-            item.setDownsampling(auto=True, method="peak")
-            item.setClipToView(True)
-            _cached(item)
+            item = _curve(pg.mkPen(colour, width=CURVE_WIDTH))
+            self.loss_plot.addItem(item)
             item.setVisible(False)
             self.race_curves.append(item)
         self.race.events.race.connect(self._on_race)
@@ -359,15 +360,7 @@ class TrainingCurvesPanel(Panel):
             self.readout.setText("no training yet")
             return
         vals = self.scores.update(st, steps, np.asarray(hist.w), np.asarray(hist.b))
-        single = k == 1  # one record draws no line: show it as a dot
-        if single != getattr(self, "_single", None):
-            self._single = single
-            for c in (self.loss_train, self.loss_heldout, self.acc_train, self.acc_heldout,
-                      self.grad_curve, self.wnorm_curve):
-                c.setSymbol("o" if single else None)
-                c.setSymbolSize(5)
-                c.setSymbolPen(c.opts["pen"])
-                c.setSymbolBrush(c.opts["pen"].color())
+        # (one record draws no line: a curve of one point shows it as a dot)
         scale = 1.0 / NATS_PER_BIT if st.view.units == "bits" else 1.0
         x = steps.astype(float)
         loss = np.asarray(hist.loss) * scale
