@@ -392,7 +392,8 @@ class DataPanel(Panel):
                     item.setData([], [])
                     item.setVisible(False)
                 continue
-            logits = (grid @ f.w + f.b).reshape(len(self._xs), len(self._ys))
+            logits = (self._grid_features32 @ np.asarray(f.w, np.float32)
+                      + np.float32(f.b)).reshape(len(self._xs), len(self._ys))
             if np.ptp(logits) > 0:
                 segs = contour_segments(logits, math.log(t) - math.log1p(-t), self._xs, self._ys)
                 item.setData(segs[:, 0], segs[:, 1])
@@ -639,6 +640,9 @@ class DataPanel(Panel):
             self._ys = y0 + dy * (np.arange(GRID) + 0.5)
             gx, gy = np.meshgrid(self._xs, self._ys, indexing="ij")
             self._grid_features = st.features_of(np.column_stack([gx.ravel(), gy.ravel()]))
+            # the picture's arithmetic in float32: its 256 colours need 1e-7, not 1e-16,
+            # and NumPy's float32 exp is vectorised (a tenth of the float64 one's time)
+            self._grid_features32 = np.ascontiguousarray(self._grid_features, np.float32)
             self._grid_key = key
             self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         w, b = st.shown_weights()
@@ -653,9 +657,10 @@ class DataPanel(Panel):
         if map_key == self._map_key:
             return
         self._map_key = map_key
-        logits = (self._grid_features @ w + b).reshape(GRID, GRID)
+        logits = (self._grid_features32 @ np.asarray(w, np.float32)
+                  + np.float32(b)).reshape(GRID, GRID)
         # σ(z) = 1 / (1 + e^−z): as exact as exp(−logaddexp(0, −z)) in relative terms
-        # (an overflow gives 0 where σ < 1e-308) and a third of its cost
+        # (an overflow gives 0 where σ < 1e-38) and a third of its cost
         with np.errstate(over="ignore"):
             proba = np.exp(-logits)
             proba += 1.0
