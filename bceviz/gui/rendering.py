@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QImage, QPainter, QPainterPath
+from PySide6.QtGui import QImage, QPainter, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem
 
 
@@ -310,6 +310,25 @@ def _peaks(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, n
     return out_x, out_y
 
 
+#: Paths of more points than this with a 1.75-3.5 px pen and no antialiasing are drawn
+#: as 1-px lines offset by a pixel (see PathCurve.paint); shorter ones are stroked.
+THIN_MIN_POINTS = 24
+_THIN_OFFSETS = {2: ((0, 0), (1, 0), (0, 1)), 3: ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))}
+
+
+def _thin_copies(pen):
+    """(a 1-px pen, pixel offsets) drawing ``pen``'s width from thin lines, or None."""
+    width = pen.widthF()
+    if not pen.isCosmetic() or pen.style() == Qt.PenStyle.NoPen or not 1.75 <= width < 3.5:
+        return None
+    thin = QPen(pen)
+    thin.setWidthF(1.0)
+    if pen.style() != Qt.PenStyle.SolidLine:  # dashes are in units of the width
+        thin.setDashPattern([v * width for v in pen.dashPattern()])
+        thin.setDashOffset(pen.dashOffset() * width)
+    return thin, _THIN_OFFSETS[int(round(width))]
+
+
 _ANTIALIAS = QPainter.RenderHint.Antialiasing
 _NO_PEN = Qt.PenStyle.NoPen
 _NO_BRUSH = Qt.BrushStyle.NoBrush
@@ -352,6 +371,7 @@ class PathCurve(pg.GraphicsObject):
         self._rect: QRectF | None = None
         self._pixel: tuple[float, float] | None = None  # data units per pixel (x, y)
         self._stroked = True
+        self._thin = _thin_copies(self.opts["pen"])
         if pen is not None:
             self.setPen(pen)
         if brush is not None:
@@ -365,6 +385,7 @@ class PathCurve(pg.GraphicsObject):
     def setPen(self, *args, **kwargs) -> None:  # noqa: N802 (pyqtgraph name)
         pen = self.opts["pen"] = pg.mkPen(*args, **kwargs)
         self._stroked = pen.style() != _NO_PEN
+        self._thin = _thin_copies(pen)
         self._bounds_changed()
 
     def setBrush(self, *args, **kwargs) -> None:  # noqa: N802 (pyqtgraph name)
@@ -506,10 +527,23 @@ class PathCurve(pg.GraphicsObject):
         painter.setRenderHint(_ANTIALIAS, antialias)
         if self._fill is not None:
             painter.fillPath(self._fill, self.opts["brush"])
-        if self._stroked:
-            painter.setPen(self.opts["pen"])
-            painter.setBrush(_NO_BRUSH)
-            painter.drawPath(self._path)
+        if not self._stroked:
+            return
+        painter.setBrush(_NO_BRUSH)
+        thin = self._thin
+        if thin is not None and not antialias and self._path.elementCount() > THIN_MIN_POINTS:
+            # a wide line as 1-px lines side by side: Qt strokes a wide pen as an outline
+            # it then fills (~10x the time of a 1-px line on a long path)
+            pen, offsets = thin
+            painter.setPen(pen)
+            base = painter.transform()
+            for dx, dy in offsets:
+                painter.setTransform(base * QTransform.fromTranslate(dx, dy))
+                painter.drawPath(self._path)
+            painter.setTransform(base)
+            return
+        painter.setPen(self.opts["pen"])
+        painter.drawPath(self._path)
 
 
 __all__ = ["RGB32ImageItem", "GridLines", "PathCurve", "PixelDots", "PixelMarker"]

@@ -150,3 +150,30 @@ def test_log_y_draws_log10_and_a_single_point_is_a_dot(qtbot):
     h, w = dot.shape[:2]
     assert dot[h // 2 - 2:h // 2 + 3, w // 2 - 2:w // 2 + 3].max() > 200  # drawn at the point
     assert (dot.max(axis=-1) > 100).sum() < 60  # a dot, not a line
+
+
+def test_a_wide_pen_on_a_long_path_draws_the_width_it_is_given(qtbot):
+    """Drawn as offset 1-px lines (cheaper), a 2-px line is still 2 px wide, dashes dashed."""
+    x = np.linspace(0.05, 0.95, 400)
+    flat = np.full_like(x, 0.5)
+
+    def lit_rows(img):  # rows of the plot the line lights
+        return np.flatnonzero(img.max(axis=-1).max(axis=1) > 100)
+
+    def lit_share(img):  # share of the line's row that is lit
+        row = int(np.argmax((img.max(axis=-1) > 100).sum(axis=1)))
+        return float((img[row].max(axis=-1) > 100).mean())
+
+    solid = pg.mkPen("w", width=2)
+    ours = _grab(qtbot, lambda: PathCurve(x, flat, pen=solid))
+    theirs = _grab(qtbot, lambda: pg.PlotCurveItem(x, flat, pen=solid))
+    assert len(lit_rows(ours)) == len(lit_rows(theirs)) == 2
+    assert lit_share(ours) == pytest.approx(lit_share(theirs), abs=0.02)
+
+    dashed = pg.mkPen("w", width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
+    ours = _grab(qtbot, lambda: PathCurve(x, flat, pen=dashed))
+    theirs = _grab(qtbot, lambda: pg.PlotCurveItem(x, flat, pen=dashed))
+    assert len(lit_rows(ours)) == 2
+    # dashes of about the same length and gap: about the same share of the row lit
+    assert lit_share(ours) == pytest.approx(lit_share(theirs), abs=0.1)
+    assert lit_share(ours) < 0.8 * lit_share(_grab(qtbot, lambda: PathCurve(x, flat, pen=solid)))
