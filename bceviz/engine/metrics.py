@@ -42,12 +42,14 @@ __all__ = [
     "roc_curve",
     "roc_auc",
     "pr_curve",
+    "ranking_curves",
     "average_precision",
     "confusion",
     "classification_report",
     "best_threshold",
     "calibration_curve",
     "expected_calibration_error",
+    "ece_of_curve",
     "brier_score",
 ]
 
@@ -165,7 +167,11 @@ def roc_curve(
     """
     labels, vals = _labels_and_values(y, scores, "scores")
     _require_both_classes(labels, "ROC")
-    fps, tps, thresholds = _counts_at_thresholds(labels, vals)
+    return _roc_from_counts(*_counts_at_thresholds(labels, vals), drop_intermediate)
+
+
+def _roc_from_counts(fps: np.ndarray, tps: np.ndarray, thresholds: np.ndarray,
+                     drop_intermediate: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if drop_intermediate and fps.size > 2:
         corner = np.logical_or(np.diff(fps, 2), np.diff(tps, 2))
         keep = np.flatnonzero(np.concatenate([[True], corner, [True]]))
@@ -174,6 +180,19 @@ def roc_curve(
     tps = np.concatenate([[0.0], tps])
     thresholds = np.concatenate([[np.inf], thresholds])
     return fps / fps[-1], tps / tps[-1], thresholds
+
+
+def ranking_curves(y: ArrayLike, scores: ArrayLike) -> tuple[tuple, tuple]:
+    """``(roc_curve(y, scores), pr_curve(y, scores))`` from one sort of the scores.
+
+    Each is exactly what the function of that name returns with its default
+    ``drop_intermediate``; a panel that draws both every frame sorts once.
+    Raises ValueError unless y holds both classes.
+    """
+    labels, vals = _labels_and_values(y, scores, "scores")
+    _require_both_classes(labels, "ROC and PR")
+    counts = _counts_at_thresholds(labels, vals)
+    return _roc_from_counts(*counts, True), _pr_from_counts(*counts, False)
 
 
 def roc_auc(y: ArrayLike, scores: ArrayLike) -> float:
@@ -201,7 +220,11 @@ def pr_curve(
     """
     labels, vals = _labels_and_values(y, scores, "scores")
     _require_both_classes(labels, "PR")
-    fps, tps, thresholds = _counts_at_thresholds(labels, vals)
+    return _pr_from_counts(*_counts_at_thresholds(labels, vals), drop_intermediate)
+
+
+def _pr_from_counts(fps: np.ndarray, tps: np.ndarray, thresholds: np.ndarray,
+                    drop_intermediate: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if drop_intermediate and fps.size > 2:
         changes = np.logical_or(np.diff(tps[:-1]), np.diff(tps[1:]))
         keep = np.flatnonzero(np.concatenate([[True], changes, [True]]))
@@ -378,7 +401,12 @@ def expected_calibration_error(y: ArrayLike, p: ArrayLike, n_bins: int = 10) -> 
     Over the non-empty uniform bins of :func:`calibration_curve` (empty bins
     have weight 0).
     """
-    mean_predicted, fraction_positive, counts = calibration_curve(y, p, n_bins)
+    return ece_of_curve(*calibration_curve(y, p, n_bins))
+
+
+def ece_of_curve(mean_predicted: np.ndarray, fraction_positive: np.ndarray,
+                 counts: np.ndarray) -> float:
+    """The ECE of a :func:`calibration_curve` result (a caller with the curve bins once)."""
     gaps = np.abs(fraction_positive - mean_predicted)
     return float(np.dot(counts, gaps) / counts.sum())
 

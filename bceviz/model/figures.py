@@ -163,14 +163,15 @@ def score_split(name: str, labels: np.ndarray, probs: np.ndarray,
         return out
     out.update(_metrics.classification_report(labels, probs, threshold))
     out["calibration"] = _metrics.calibration_curve(labels, probs, CALIBRATION_BINS)
-    out["ece"] = _metrics.expected_calibration_error(labels, probs, CALIBRATION_BINS)
+    out["ece"] = _metrics.ece_of_curve(*out["calibration"])  # (the same bins, binned once)
     out["brier"] = _metrics.brier_score(labels, probs)
     if n_pos in (0, n):
         only = 1 if n_pos else 0
         out["problem"] = f"{shown} split has only label {only} ({n:,} points)"
         return out
-    out["roc"] = fpr, tpr, _ = _metrics.roc_curve(labels, probs)
-    out["pr"] = precision, recall, _ = _metrics.pr_curve(labels, probs)
+    out["roc"], out["pr"] = _metrics.ranking_curves(labels, probs)  # one sort for both
+    fpr, tpr, _ = out["roc"]
+    precision, recall, _ = out["pr"]
     # roc_auc and average_precision are these one-line sums over the same curves
     # (see engine.metrics); reusing the curves saves two sorts per split per frame.
     out["auc"] = float(np.trapezoid(tpr, fpr))

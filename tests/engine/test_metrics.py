@@ -107,6 +107,24 @@ def test_pr_curve_equals_sklearn(kind, seed, drop):
 
 
 @pytest.mark.parametrize("kind,seed", CASES, ids=CASE_IDS)
+def test_ranking_curves_from_one_sort_equal_sklearn(kind, seed):
+    y, s = _case(kind, seed)
+    roc, pr = m.ranking_curves(y, s)
+    _assert_arrays_equal(roc, skm.roc_curve(y, s))
+    _assert_arrays_equal(pr, skm.precision_recall_curve(y, s))
+    with pytest.raises(ValueError, match="both classes"):
+        m.ranking_curves(np.ones(4), s[:4])
+
+
+@pytest.mark.parametrize("kind,seed", CASES, ids=CASE_IDS)
+def test_ece_of_a_curve_is_the_ece(kind, seed):
+    y, s = _case(kind, seed)
+    p = 1.0 / (1.0 + np.exp(-np.clip(s, -50, 50)))
+    assert m.ece_of_curve(*m.calibration_curve(y, p, 10)) == \
+        m.expected_calibration_error(y, p, 10)
+
+
+@pytest.mark.parametrize("kind,seed", CASES, ids=CASE_IDS)
 def test_auc_and_average_precision_equal_sklearn(kind, seed):
     y, s = _case(kind, seed)
     assert m.roc_auc(y, s) == pytest.approx(skm.roc_auc_score(y, s), abs=1e-14)

@@ -571,7 +571,8 @@ class DataPanel(Panel):
                           dtype=data["sourceRect"].dtype)
         data["sourceRect"][changed] = coords[inverse.ravel()]
         points._maybeRebuildAtlas()
-        points._updateMaxSpotSizes(data=data)
+        if points.fragmentAtlas.maxWidth != points._maxSpotPxWidth:
+            points._updateMaxSpotSizes(data=data)  # (forgets the bounds: only when needed)
         points.invalidate()
 
     def _losses(self) -> np.ndarray:
