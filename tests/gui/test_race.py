@@ -112,6 +112,12 @@ def test_racer_boundaries_on_the_data_plot_when_asked(race_window):
     assert len(shown) == 4
     xs, _ = shown[0].getData()
     assert xs is not None and len(xs) > 0
+    # each line lies where its racer says p = threshold (traced on a coarser grid)
+    level = np.log(st.threshold / (1 - st.threshold))
+    for f, line in zip(race.figures(), shown):
+        lx, ly = line.getData()
+        z = st.features_of(np.column_stack([lx, ly])) @ f.w + f.b
+        assert np.max(np.abs(z - level)) < 0.05
     race.set_show_boundaries(False)
     data.refresh()
     assert not any(c.isVisible() for c in data.race_contours)

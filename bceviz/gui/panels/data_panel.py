@@ -49,6 +49,8 @@ from bceviz.model.state import StateError
 
 #: Heatmap cells per side (≥ 200 by the panel's contract).
 GRID = 200
+#: The racers' boundaries are traced on every second line of the map's grid.
+RACE_GRID_STRIDE = 2
 #: Soft labels are drawn in this many blended colours between the two classes.
 LABEL_SHADES = 21
 #: While a point is dragged, the model's picture (map, boundary, loss glyphs) follows
@@ -385,6 +387,15 @@ class DataPanel(Panel):
             return
         self._race_key = key
         t = self.state.threshold
+        # the racers' lines on every RACE_GRID_STRIDE-th grid line (a quarter of the
+        # map's points): thin overlays, five of them a frame while a race runs
+        s = RACE_GRID_STRIDE
+        coarse = getattr(self, "_race_grid", None)
+        if coarse is None or coarse[0] != self._grid_key:
+            cells = self._grid_features32.reshape(len(self._xs), len(self._ys), -1)
+            coarse = self._race_grid = (self._grid_key, np.ascontiguousarray(
+                cells[::s, ::s].reshape(-1, cells.shape[2])), self._xs[::s], self._ys[::s])
+        _, features, xs, ys = coarse
         for i, item in enumerate(self.race_contours):
             f = figs[i] if i < len(figs) else None
             if f is None or len(f.w) != grid.shape[1] or not 0.0 < t < 1.0:
@@ -392,10 +403,10 @@ class DataPanel(Panel):
                     item.setData([], [])
                     item.setVisible(False)
                 continue
-            logits = (self._grid_features32 @ np.asarray(f.w, np.float32)
-                      + np.float32(f.b)).reshape(len(self._xs), len(self._ys))
+            logits = (features @ np.asarray(f.w, np.float32)
+                      + np.float32(f.b)).reshape(len(xs), len(ys))
             if np.ptp(logits) > 0:
-                segs = contour_segments(logits, math.log(t) - math.log1p(-t), self._xs, self._ys)
+                segs = contour_segments(logits, math.log(t) - math.log1p(-t), xs, ys)
                 item.setData(segs[:, 0], segs[:, 1])
             else:
                 item.setData([], [])
