@@ -39,4 +39,6 @@ def test_gui_bench_runs_a_few_frames_and_prints_one_json_line():
     assert figures["naive_fps"]["value"] > 0 and figures["fps_min"]["value"] > 0
     assert "drag_moved" not in figures
     assert figures["startup"]["value"] > 0
+    # a layout figure, not a speed: every workbench panel is on screen at 1280 × 800
+    assert figures["panels_visible"]["pass"], figures["panels_visible"]
     assert "FAIL" in proc.stdout or "PASS" in proc.stdout
