@@ -212,14 +212,20 @@ def test_heldout_points_are_hollow_squares(state, show_panel):
     assert not p.points.data["visible"][held].any()
 
 
-def test_redraw_with_a_thousand_points_is_fast(show_panel):
+def _large_panel(show_panel, steps: int):
+    """The data panel on the scenario "large" (1,000 points), paused after ``steps``."""
     from bceviz.app import create_state
 
     st = create_state("large")
     st.set_running(False)
     p = show_panel(DataPanel, st)
-    st.step(5)
+    st.step(steps)
     p.flush()
+    return st, p
+
+
+def test_redraw_with_a_thousand_points_is_fast(show_panel):
+    st, p = _large_panel(show_panel, 5)
     times = []
     for _ in range(10):
         st.step(1)
@@ -232,13 +238,7 @@ def test_redraw_with_a_thousand_points_is_fast(show_panel):
 
 def test_new_marker_sizes_take_the_symbols_pyqtgraph_would_give_them(show_panel):
     """The shared-style atlas look-up gives each point the atlas cell of its own style."""
-    from bceviz.app import create_state
-
-    st = create_state("large")
-    st.set_running(False)
-    p = show_panel(DataPanel, st)
-    st.step(60)
-    p.flush()
+    st, p = _large_panel(show_panel, 60)
     st.scrub_to(3)  # sizes change for most points (losses of an early step)
     p.flush()
     data = p.points.data
