@@ -29,8 +29,8 @@ the panels draw them and turn gestures into state calls (``update``,
 
 Heavy work never runs on the GUI thread: a file is read and sorted in a
 :class:`LoadThread` (QThread; progress, Cancel), and for more than
-``CHEAP_ROWS`` examples the figures are computed by a worker from the
-thread pool after each setting change, the newest request winning
+``CHEAP_ROWS`` examples the figures are computed on a worker thread
+(``bceviz.gui.background``) after each setting change, the newest request winning
 (:class:`FigureWorker`); smaller data is computed in place (milliseconds).
 Text from a file (ids, column and file names) is shown as plain text only.
 """
@@ -48,7 +48,7 @@ from typing import Callable, Optional
 import numpy as np
 import pyqtgraph as pg
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Qt, Signal
+from PySide6.QtCore import QObject, QThread, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -72,6 +72,7 @@ from PySide6.QtWidgets import (
 )
 
 from bceviz.engine.losses import LossSpec, framework_ceiling
+from bceviz.gui import background
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel
 from bceviz.gui.panels.controls import ValueControl
@@ -191,25 +192,8 @@ def _share_tick(value: float) -> str:
 # --------------------------------------------------------------------------- the figures' worker
 
 
-class _JobSignals(QObject):
-    done = Signal(object, object, object)  # key, figures, cache
-    failed = Signal(object, str)
-
-
-class _FigureJob(QRunnable):
-    def __init__(self, job, signals: _JobSignals) -> None:
-        super().__init__()
-        self.setAutoDelete(True)
-        self._job, self._signals = job, signals
-
-    def run(self) -> None:  # a pool thread: pure NumPy, no Qt objects but the signal
-        job = self._job
-        try:
-            figures, cache = compute_figures(job.data, job.settings, job.cache, time.perf_counter)
-        except Exception as exc:  # noqa: BLE001 - reported on the GUI thread, never lost
-            self._signals.failed.emit(job.key, f"{type(exc).__name__}: {exc}")
-            return
-        self._signals.done.emit(job.key, figures, cache)
+#: The figures' worker thread (the loss surface has its own; see bceviz.gui.background).
+FIGURE_LANE = "predictions-figures"
 
 
 class FigureWorker(QObject):
@@ -226,9 +210,7 @@ class FigureWorker(QObject):
     def __init__(self, state: PredictionsState) -> None:
         super().__init__()
         self.state = state
-        self._signals = _JobSignals()
-        self._signals.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
-        self._signals.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
+        self._jobs = background.Collector(self)
         self._running = False
         self._pending = False
         self.jobs_started = 0
@@ -258,7 +240,12 @@ class FigureWorker(QObject):
         self._running = True
         self.jobs_started += 1
         self._started_at = time.perf_counter()
-        QThreadPool.globalInstance().start(_FigureJob(self.state.figure_job(), self._signals))
+        job = self.state.figure_job()
+        self._jobs.start(
+            background.lane(FIGURE_LANE),  # pure NumPy there, no Qt objects
+            lambda: compute_figures(job.data, job.settings, job.cache, time.perf_counter),
+            lambda result: self._on_done(job.key, *result),
+            lambda exc: self._on_failed(job.key, f"{type(exc).__name__}: {exc}"))
         self.busy_changed.emit(True)
 
     @guarded("showing computed figures")

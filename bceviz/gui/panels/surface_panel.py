@@ -20,7 +20,7 @@ How it stays live and honest:
   caption says where the slice is and when it moves.
 * **Full recomputes never block.** A new data set, feature map, focal-loss
   change or view range gets a coarse preview at once (``PREVIEW_RESOLUTION``)
-  and the full grid from a ``QThreadPool`` worker. Point edits made while the
+  and the full grid from a worker thread (``bceviz.gui.background``). Point edits made while the
   worker runs are logged and replayed on its result; a result made stale by
   a change that cannot be replayed is dropped (``_epoch``).
 * **The range follows the weights.** The view is w ∈ [−6, 6]²; when the
@@ -34,9 +34,6 @@ How it stays live and honest:
 from __future__ import annotations
 
 import math
-import os
-import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -44,11 +41,12 @@ from typing import Any, Optional
 import numpy as np
 import pyqtgraph as pg
 import shiboken6
-from PySide6.QtCore import QObject, QRectF, QRunnable, QThreadPool, QTimer, Qt, Signal
+from PySide6.QtCore import QRectF, QTimer, Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from bceviz.engine.logistic import feature_names
 from bceviz.engine.surface import LossSurface
+from bceviz.gui import background
 from bceviz.gui import format as fmt
 from bceviz.gui.contours import contour_segments
 from bceviz.gui import theme as _theme
@@ -99,56 +97,18 @@ def warped_colormap(name: str, warp: float = COLOR_WARP, stops: int = 64) -> pg.
 # Background recompute
 
 
-_POOL: Optional[QThreadPool] = None
+#: The surface's own worker thread (other labs' background jobs never queue a
+#: re-slice), run at a lower priority than the interface (background.lower_thread_priority).
+SLICE_LANE = "surface-slice"
+SLICE_NICE = 10
 
 
-def _slice_pool() -> QThreadPool:
-    """The surface's own worker pool: other labs' background jobs never queue a re-slice."""
-    global _POOL
-    if _POOL is None:
-        _POOL = QThreadPool()
-        _POOL.setMaxThreadCount(1)
-    return _POOL
-
-
-class _ResultSink(QObject):
-    """Carries a worker's result to the GUI thread (queued signal)."""
-
-    finished = Signal(object, object, object)  # ticket, surface or None, error text or None
-
-
-def _lower_thread_priority() -> None:
-    """Run this worker thread at a lower priority than the interface (Linux: a nice value).
-
-    A full re-slice is ~60 ms of CPU; on a two-core machine shared with other work it
-    must not take the core the event loop needs for the next frame. (Qt's thread
-    priorities do nothing under Linux's default scheduler; nice is per thread there.)
-    """
-    if not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
-        return
+def _build_slice(params: SliceParams) -> tuple[Optional[LossSurface], Optional[str]]:
+    """The worker's job: the full surface, or the error that stopped it (as text)."""
     try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), 10))
-    except OSError:
-        pass
-
-
-class _SliceJob(QRunnable):
-    def __init__(self, ticket: int, params: SliceParams, sink: _ResultSink) -> None:
-        super().__init__()
-        self.ticket, self.params, self.sink = ticket, params, sink
-        self.setAutoDelete(True)
-
-    def run(self) -> None:  # worker thread
-        _lower_thread_priority()
-        try:
-            surface, error = self.params.build(), None
-        except Exception as exc:  # noqa: BLE001 - reported on the GUI thread, not raised in the pool
-            surface, error = None, f"{type(exc).__name__}: {exc}"
-        try:
-            self.sink.finished.emit(self.ticket, surface, error)
-        except RuntimeError:
-            pass  # the panel (and its sink) went away while we computed
+        return params.build(), None
+    except Exception as exc:  # noqa: BLE001 - reported on the GUI thread, not raised in the worker
+        return None, f"{type(exc).__name__}: {exc}"
 
 
 @dataclass
@@ -247,8 +207,7 @@ class SurfacePanel(Panel):
                              "drag the marker to walk it around")
 
         # Surface bookkeeping.
-        self._sink = _ResultSink(self)
-        self._sink.finished.connect(self._on_job_finished)
+        self._jobs = background.Collector(self)
         self._reslice_timer = QTimer(self)
         self._reslice_timer.setSingleShot(True)
         self._reslice_timer.timeout.connect(self._start_job_if_needed)
@@ -510,7 +469,11 @@ class SurfacePanel(Panel):
         self._job = _Job(self._ticket, self._epoch, params)
         self._last_job_start = time.perf_counter()
         self.stats["jobs"] += 1
-        _slice_pool().start(_SliceJob(self._ticket, params, self._sink))
+        ticket = self._ticket
+        self._jobs.start(
+            background.lane(SLICE_LANE, nice=SLICE_NICE), lambda: _build_slice(params),
+            lambda result: self._on_job_finished(ticket, *result),
+            lambda exc: self._on_job_finished(ticket, None, f"{type(exc).__name__}: {exc}"))
         self.schedule()
 
     def _on_job_finished(self, ticket: int, surface: Optional[LossSurface],
@@ -827,6 +790,8 @@ class SurfacePanel(Panel):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt name
         self._reslice_timer.stop()
+        self._jobs.cancel()  # a closed panel takes no result (a job under way finishes unseen)
+        self._job = None
         self.detach()
         super().closeEvent(event)
 
