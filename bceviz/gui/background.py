@@ -24,6 +24,8 @@ from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QObject, QTimer
 
+from bceviz.gui.safety import call_guarded
+
 #: How often a collector looks at its outstanding jobs (ms). Jobs take tens of
 #: milliseconds or more; a look costs microseconds, and only while a job is out.
 POLL_MS = 5
@@ -134,10 +136,11 @@ class Collector(QObject):
             if future.cancelled():
                 continue
             error = future.exception()
+            # A failing callback is reported (safety.report_error) and the next one still runs.
             if error is None:
-                on_done(future.result())
+                call_guarded(on_done, future.result(), context="using a background result")
             else:
-                on_error(error)
+                call_guarded(on_error, error, context="reporting a background error")
         return len(finished)
 
     def cancel(self) -> None:

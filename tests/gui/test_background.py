@@ -108,3 +108,18 @@ def test_many_results_while_owners_come_and_go(qtbot):
     qtbot.waitUntil(lambda: len(got) == 300, timeout=WAIT_MS)
     assert got == list(range(300))
     keeper.deleteLater()
+
+
+def test_a_failing_callback_is_reported_and_the_next_still_runs(qtbot, collector, monkeypatch):
+    from bceviz.gui import safety
+
+    reported, got = [], []
+    monkeypatch.setattr(safety, "report_error", lambda exc, context="", **_: reported.append(
+        (type(exc).__name__, context)))
+    lane = background.lane("test-callback")
+    gate = threading.Event()
+    collector.start(lane, lambda: gate.wait(10), lambda _: 1 / 0, pytest.fail)
+    collector.start(lane, lambda: "second", got.append, pytest.fail)
+    gate.set()
+    qtbot.waitUntil(lambda: got == ["second"], timeout=WAIT_MS)
+    assert reported == [("ZeroDivisionError", "using a background result")]

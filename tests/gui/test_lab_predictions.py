@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel
 
 from bceviz.engine.losses import LossSpec, sigmoid
 from bceviz.gui import theme as _theme
+from bceviz.gui.labs import predictions as gp
 from bceviz.gui.labs.predictions import (
     CONTROLS,
     PANELS,
@@ -47,7 +48,7 @@ def write_outputs(path, n: int, seed: int = 0, ids: bool = True) -> None:
 
 
 def wait_for(qtbot, controls, timeout=20_000) -> None:
-    """Until the controls' loader has finished (the thread object is then deleted)."""
+    """Until the controls' loader has finished (the load object is then deleted)."""
     qtbot.waitUntil(lambda: controls.loader is None, timeout=timeout)
     qtbot.wait(20)
 
@@ -160,7 +161,14 @@ def test_a_file_loads_in_a_thread_with_progress_and_the_window_stays_live(qtbot,
                                                                          monkeypatch):
     import bceviz.model.prediction_files as pf
 
-    monkeypatch.setattr(pf, "_CHUNK_CHARS", 100_000)  # about 17 chunks, so 17 progress signals
+    monkeypatch.setattr(pf, "_CHUNK_CHARS", 100_000)  # about 17 chunks, so 17 progress reports
+    report = gp._LoadProgress.report
+
+    def slow_report(self, fraction):  # a slow disk: ~100 ms in all, several progress looks
+        time.sleep(0.006)
+        return report(self, fraction)
+
+    monkeypatch.setattr(gp._LoadProgress, "report", slow_report)
     path = tmp_path / "model.csv"
     write_outputs(path, 60_000)
     controls = show_panel(PredictionsControls, state, size=(270, 900))
@@ -170,8 +178,8 @@ def test_a_file_loads_in_a_thread_with_progress_and_the_window_stays_live(qtbot,
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start(5)
     values = []
-    thread = controls.load_file(str(path))
-    thread.progress.connect(values.append)
+    load = controls.load_file(str(path))
+    load.progress.connect(values.append)
     assert controls.progress_row.isVisibleTo(controls) and not controls.open_button.isEnabled()
     wait_for(qtbot, controls)
     timer.stop()
@@ -180,7 +188,7 @@ def test_a_file_loads_in_a_thread_with_progress_and_the_window_stays_live(qtbot,
     assert "60,000 examples" in state.status_message
     assert not controls.progress_row.isVisibleTo(controls) and controls.open_button.isEnabled()
     assert values == sorted(values)
-    # the event loop kept running while the file was read: the thread's progress (queued to
+    # the event loop kept running while the file was read: the worker's progress (shown on
     # this thread) arrived before the data did, and the timer fired meanwhile
     assert values and min(values) < 1000 and ticks
     # more rows than CHEAP_ROWS: the figures came from the worker
@@ -213,7 +221,7 @@ def test_cancel_and_bad_files_change_nothing(qtbot, show_panel, tmp_path, state)
     # a load still running when the app quits is cancelled and waited for
     assert controls.load_file(str(big)) is not None
     controls.stop_loading()
-    assert controls.loader is None or controls.loader.isFinished()
+    assert controls.loader is None or controls.loader.done
     wait_for(qtbot, controls)
     assert state.to_dict() == before
 

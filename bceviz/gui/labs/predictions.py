@@ -28,7 +28,7 @@ the panels draw them and turn gestures into state calls (``update``,
   bar and Cancel), the rows, calibration, threshold, what-if and cap settings.
 
 Heavy work never runs on the GUI thread: a file is read and sorted in a
-:class:`LoadThread` (QThread; progress, Cancel), and for more than
+:class:`FileLoad` (a worker thread; progress, Cancel), and for more than
 ``CHEAP_ROWS`` examples the figures are computed on a worker thread
 (``bceviz.gui.background``) after each setting change, the newest request winning
 (:class:`FigureWorker`); smaller data is computed in place (milliseconds).
@@ -42,13 +42,15 @@ import os
 import threading
 import time
 import weakref
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
 import pyqtgraph as pg
 import shiboken6
-from PySide6.QtCore import QObject, QThread, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -307,50 +309,120 @@ def figures_of(state: PredictionsState) -> Optional[Figures]:
 # --------------------------------------------------------------------------- loading
 
 
-class LoadThread(QThread):
-    """Reads and sorts a file of model outputs in its own thread (pure: the state is untouched).
+#: The lane files are read on (their own: a figure job never waits behind a file).
+LOAD_LANE = "predictions-load"
 
-    ``progress(int)`` in per mille; ``loaded(data)`` or ``failed(message)``
-    at the end (a cancel is a failure whose message says so).
+
+class _LoadProgress:
+    """What a reading worker and the GUI thread share: a per-mille value and a cancel flag."""
+
+    def __init__(self) -> None:
+        self.per_mille = 0  # written by the worker (one int assignment), read by the GUI thread
+        self.cancel = threading.Event()
+
+    def report(self, fraction: float) -> bool:
+        self.per_mille = int(1000 * fraction)
+        return not self.cancel.is_set()
+
+
+def _read_outputs(state: PredictionsState, path: str, options: ReadOptions,
+                  progress: _LoadProgress) -> tuple[str, object]:
+    """The worker's job: ("loaded", data) or ("failed", message); the state is untouched."""
+    name = Path(path).name
+    try:
+        data = state.read_file(path, options, progress=progress.report)
+    except (DataFileError, LabError) as exc:
+        return "failed", str(exc)
+    except MemoryError:
+        return "failed", f"{name}: not enough memory to read it"
+    except Exception as exc:  # noqa: BLE001 - a worker's error must reach the user
+        return "failed", f"{name}: {type(exc).__name__}: {exc}"
+    if progress.cancel.is_set():
+        return "failed", f"{name}: loading cancelled"
+    return "loaded", data
+
+
+class FileLoad(QObject):
+    """Reads and sorts a file of model outputs on a worker thread (pure: the state is untouched).
+
+    Its signals are all emitted on the GUI thread: ``progress(int)`` in per mille
+    while it reads, then ``loaded(data)`` or ``failed(message)`` (a cancel is a
+    failure whose message says so), then ``finished()``.
     """
 
     progress = Signal(int)
     loaded = Signal(object)
     failed = Signal(str)
+    finished = Signal()
+
+    #: How often the progress bar is told how far the worker is (ms).
+    PROGRESS_MS = 15
 
     def __init__(self, state: PredictionsState, path: str, options: ReadOptions,
                  parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
         self.state, self.path, self.options = state, path, options
-        self._cancel = threading.Event()
+        self._progress = _LoadProgress()
+        self._shown = -1
+        self._future: Optional[Future] = None
+        self._jobs = background.Collector(self)
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(self.PROGRESS_MS)
+        self._ticker.timeout.connect(self._show_progress)
+
+    def start(self) -> None:
+        if self._future is not None:
+            return
+        state, path, options, progress = self.state, self.path, self.options, self._progress
+        self._future = self._jobs.start(background.lane(LOAD_LANE),
+                                        lambda: _read_outputs(state, path, options, progress),
+                                        self._on_outcome, self._on_error)
+        self._ticker.start()
 
     def cancel(self) -> None:
-        self._cancel.set()
+        self._progress.cancel.set()
 
     @property
     def cancelled(self) -> bool:
-        return self._cancel.is_set()
+        return self._progress.cancel.is_set()
 
-    def _progress(self, fraction: float) -> bool:
-        self.progress.emit(int(1000 * fraction))
-        return not self._cancel.is_set()
+    @property
+    def done(self) -> bool:
+        """True once the worker has finished (its outcome may not be delivered yet)."""
+        return self._future is not None and self._future.done()
 
-    def run(self) -> None:
+    def wait(self, timeout_ms: int) -> bool:
+        """Block until the worker has finished (at most ``timeout_ms``); True if it has."""
+        if self._future is None:
+            return True
         try:
-            data = self.state.read_file(self.path, self.options, progress=self._progress)
-        except (DataFileError, LabError) as exc:
-            self.failed.emit(str(exc))
-            return
-        except MemoryError:
-            self.failed.emit(f"{Path(self.path).name}: not enough memory to read it")
-            return
-        except Exception as exc:  # noqa: BLE001 - a thread's error must reach the user
-            self.failed.emit(f"{Path(self.path).name}: {type(exc).__name__}: {exc}")
-            return
-        if self._cancel.is_set():
-            self.failed.emit(f"{Path(self.path).name}: loading cancelled")
-            return
-        self.loaded.emit(data)
+            self._future.result(timeout=timeout_ms / 1000.0)
+        except FutureTimeout:
+            return False
+        except Exception:  # noqa: BLE001 - the outcome is reported by the collector
+            pass
+        return True
+
+    def _show_progress(self) -> None:
+        value = self._progress.per_mille
+        if value != self._shown:
+            self._shown = value
+            self.progress.emit(value)
+
+    def _on_outcome(self, outcome: tuple[str, object]) -> None:
+        self._ticker.stop()
+        self._show_progress()
+        kind, value = outcome
+        if kind == "loaded":
+            self.loaded.emit(value)
+        else:
+            self.failed.emit(str(value))
+        self.finished.emit()
+
+    def _on_error(self, exc: BaseException) -> None:
+        self._ticker.stop()
+        self.failed.emit(f"{Path(self.path).name}: {type(exc).__name__}: {exc}")
+        self.finished.emit()
 
 
 # --------------------------------------------------------------------------- the panels' base
@@ -1241,7 +1313,7 @@ class PredictionsControls(_PredictionsPanel):
     def __init__(self, state: PredictionsState, parent: Optional[QWidget] = None) -> None:
         super().__init__(state, parent)
         self._forms: list[QFormLayout] = []
-        self.loader: Optional[LoadThread] = None
+        self.loader: Optional[FileLoad] = None
         outer = self.vbox(self, margins=0)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -1407,7 +1479,7 @@ class PredictionsControls(_PredictionsPanel):
 
     @guarded("stopping a file's load")
     def stop_loading(self, timeout_ms: int = 5000) -> None:
-        """Cancel a load in progress and wait for its thread (a QThread must not outlive it)."""
+        """Cancel a load in progress and wait for its worker (the app quits after it)."""
         loader = self.loader
         if loader is not None and shiboken6.isValid(loader):
             loader.cancel()
@@ -1452,54 +1524,54 @@ class PredictionsControls(_PredictionsPanel):
         if path:
             self.load_file(path)
 
-    def load_file(self, path: str, options: Optional[ReadOptions] = None) -> Optional[LoadThread]:
-        """Read ``path`` in a LoadThread (progress bar, Cancel); the window stays live.
+    def load_file(self, path: str, options: Optional[ReadOptions] = None) -> Optional[FileLoad]:
+        """Read ``path`` in a FileLoad (progress bar, Cancel); the window stays live.
 
-        Returns the thread (tests wait on it); None while another file loads.
+        Returns the load (tests wait on it); None while another file loads.
         """
         if self.loader is not None:
             self.state.set_status("A file is being read; cancel it first", "warning")
             return None
         opts = options if options is not None else ReadOptions(kind=self.state.read_kind)
-        thread = LoadThread(self.state, os.fspath(path), opts, self)
-        thread.progress.connect(self.progress.setValue)
-        thread.loaded.connect(lambda data, t=thread: self._on_loaded(t, data))
-        thread.failed.connect(lambda message, t=thread: self._on_failed(t, message))
-        thread.finished.connect(lambda t=thread: self._on_finished(t))
-        self.loader = thread
+        load = FileLoad(self.state, os.fspath(path), opts, self)
+        load.progress.connect(self.progress.setValue)
+        load.loaded.connect(lambda data, t=load: self._on_loaded(t, data))
+        load.failed.connect(lambda message, t=load: self._on_failed(t, message))
+        load.finished.connect(lambda t=load: self._on_finished(t))
+        self.loader = load
         self.progress.setValue(0)
         self.progress_row.show()
         self.open_button.setEnabled(False)
         self.state.set_status(f"Reading {Path(path).name}…")
-        thread.start()
-        return thread
+        load.start()
+        return load
 
     def cancel_load(self) -> None:
         if self.loader is not None:
             self.loader.cancel()
 
     @guarded("using the file that was read")
-    def _on_loaded(self, thread: LoadThread, data) -> None:
-        if thread.cancelled:
-            self.state.set_status(f"Loading {Path(thread.path).name} cancelled; nothing changed")
+    def _on_loaded(self, load: FileLoad, data) -> None:
+        if load.cancelled:
+            self.state.set_status(f"Loading {Path(load.path).name} cancelled; nothing changed")
             return
         try:
-            self.state.adopt(data, thread.path, thread.options)
+            self.state.adopt(data, load.path, load.options)
         except LabError as exc:
-            self.state.set_status(f"{Path(thread.path).name}: {exc}; nothing changed", "error")
+            self.state.set_status(f"{Path(load.path).name}: {exc}; nothing changed", "error")
 
     @guarded("reporting a file that could not be read")
-    def _on_failed(self, thread: LoadThread, message: str) -> None:
-        if thread.cancelled or message.endswith("loading cancelled"):
-            self.state.set_status(f"Loading {Path(thread.path).name} cancelled; nothing changed")
+    def _on_failed(self, load: FileLoad, message: str) -> None:
+        if load.cancelled or message.endswith("loading cancelled"):
+            self.state.set_status(f"Loading {Path(load.path).name} cancelled; nothing changed")
         else:
             self.state.set_status(f"{message} — nothing changed", "error")
 
     @guarded("finishing a file's load")
-    def _on_finished(self, thread: LoadThread) -> None:
-        if self.loader is thread:
+    def _on_finished(self, load: FileLoad) -> None:
+        if self.loader is load:
             self.loader = None
-        thread.deleteLater()
+        load.deleteLater()
         if shiboken6.isValid(self):
             self.progress_row.hide()
             self.open_button.setEnabled(True)
@@ -1569,6 +1641,6 @@ PANELS = {
 }
 CONTROLS = PredictionsControls
 
-__all__ = ["CONTROLS", "PANELS", "CalibrationPanel", "FigureWorker", "LoadThread",
+__all__ = ["CONTROLS", "PANELS", "CalibrationPanel", "FigureWorker", "FileLoad",
            "LossesPanel", "PredictionsControls", "PullsPanel", "RankingPanel", "ScoringPanel",
            "SharesPanel", "ThresholdPanel", "WorstPanel", "figures_of", "worker_for"]
