@@ -322,6 +322,7 @@ class _LoadProgress:
 
     def report(self, fraction: float) -> bool:
         self.per_mille = int(1000 * fraction)
+        time.sleep(0)  # between chunks, let the GUI thread take the GIL if it is waiting for it
         return not self.cancel.is_set()
 
 
