@@ -4,6 +4,7 @@ thread (the newest request winning) and show text from files as plain text."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -163,10 +164,15 @@ def test_a_file_loads_in_a_thread_with_progress_and_the_window_stays_live(qtbot,
 
     monkeypatch.setattr(pf, "_CHUNK_CHARS", 100_000)  # about 17 chunks, so 17 progress reports
     report = gp._LoadProgress.report
+    shown_midway = threading.Event()
 
-    def slow_report(self, fraction):  # a slow disk: ~100 ms in all, several progress looks
-        time.sleep(0.006)
-        return report(self, fraction)
+    def slow_report(self, fraction):
+        # A slow disk: past half-way the worker waits until the progress bar has shown a
+        # value it reached (so the test holds whatever the machine's load).
+        going_on = report(self, fraction)
+        if fraction >= 0.5:
+            shown_midway.wait(10.0)
+        return going_on
 
     monkeypatch.setattr(gp._LoadProgress, "report", slow_report)
     path = tmp_path / "model.csv"
@@ -180,6 +186,7 @@ def test_a_file_loads_in_a_thread_with_progress_and_the_window_stays_live(qtbot,
     values = []
     load = controls.load_file(str(path))
     load.progress.connect(values.append)
+    load.progress.connect(lambda v: shown_midway.set() if 500 <= v < 1000 else None)
     assert controls.progress_row.isVisibleTo(controls) and not controls.open_button.isEnabled()
     wait_for(qtbot, controls)
     timer.stop()
@@ -190,7 +197,7 @@ def test_a_file_loads_in_a_thread_with_progress_and_the_window_stays_live(qtbot,
     assert values == sorted(values)
     # the event loop kept running while the file was read: the worker's progress (shown on
     # this thread) arrived before the data did, and the timer fired meanwhile
-    assert values and min(values) < 1000 and ticks
+    assert shown_midway.is_set() and values and min(values) < 1000 and ticks
     # more rows than CHEAP_ROWS: the figures came from the worker
     assert state.n > CHEAP_ROWS
     assert worker_for(state).wait(20.0) and state.figures_current()

@@ -64,6 +64,8 @@ class RacePanel(Panel):
                                "optional learning rate: gd:0.5,momentum:0.1,adam")
         self.lineup.returnPressed.connect(self.start)
         self.lineup.setMinimumWidth(60)  # the workbench's column must stay narrow
+        self.lineup.setCursorPosition(0)  # a narrow field shows the lineup's start, not its end
+        self.lineup.editingFinished.connect(lambda: self.lineup.setCursorPosition(0))
         row.addWidget(self.lineup, 1)
         self.start_button = QPushButton("Start")
         self.start_button.setObjectName("race_start")

@@ -42,6 +42,7 @@ import numpy as np
 import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import QRectF, QTimer, Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QWidget
 
 from bceviz.engine.logistic import feature_names
@@ -51,6 +52,7 @@ from bceviz.gui import format as fmt
 from bceviz.gui.contours import contour_segments
 from bceviz.gui import theme as _theme
 from bceviz.gui.panels.base import Panel
+from bceviz.gui.panels.race_panel import RACER_COLOURS
 from bceviz.gui.rendering import PathCurve, PixelMarker, RGB32ImageItem
 from bceviz.model import surface_slice as _slice
 from bceviz.model.state import AppState, StateError
@@ -178,13 +180,11 @@ class SurfacePanel(Panel):
         self.plot.addItem(self.marker)
         # The optimizer race (bceviz.model.race): one path per racer in its colour and a
         # dot at each racer's weights, created once, updated with setData.
-        from bceviz.gui.panels.race_panel import RACER_COLOURS
         from bceviz.model.race import MAX_RACERS, race_of
 
         self.race = race_of(state)
         self.race_paths = []
-        for i in range(MAX_RACERS):
-            # 1-px pens: Qt strokes wider ones as outlines, ~10x slower on long paths
+        for i in range(MAX_RACERS):  # (pens: apply_theme)
             item = PathCurve(pen=pg.mkPen(RACER_COLOURS[i], width=1), antialias=False)
             item.setZValue(7)
             item.setVisible(False)
@@ -276,12 +276,21 @@ class SurfacePanel(Panel):
         _theme.style_plot(self.plot, theme, grid=False)
         self.view.setBackground(theme.background)
         self.colorbar.setColorMap(warped_colormap(theme.surface_colormap))
+        font = QFont()
+        font.setPointSizeF(theme.font_pt * 0.9)  # as the plot's own axes (theme.style_plot)
         for name in ("left", "right", "top", "bottom"):  # the colour bar's axes follow the theme
             axis = self.colorbar.getAxis(name)
             if axis is not None:
                 axis.setPen(theme.pen(theme.foreground, width=1))
                 axis.setTextPen(theme.pen(theme.foreground, width=1))
+                axis.setTickFont(font)
+                axis.label.setFont(font)
                 axis.label.setDefaultTextColor(pg.mkColor(theme.foreground))
+        # Racers' paths as wide as the theme's lines, up to 3 px: PathCurve draws those as
+        # 1-px lines side by side (a wider pen is stroked as an outline, ~10x slower).
+        racer_width = min(theme.line_width * theme.scale, 3.0)
+        for i, item in enumerate(self.race_paths):
+            item.setPen(pg.mkPen(RACER_COLOURS[i], width=racer_width))
         self.contours.setPen(pg.mkPen((255, 255, 255, 140), width=1.0 * theme.scale))
         self.grad_field.setPen(pg.mkPen((255, 255, 255, 150), width=1.0 * theme.scale))
         self.path.setPen(theme.pen(theme.accent, width=theme.line_width))
