@@ -286,9 +286,10 @@ class SurfacePanel(Panel):
                 axis.setTickFont(font)
                 axis.label.setFont(font)
                 axis.label.setDefaultTextColor(pg.mkColor(theme.foreground))
-        # Racers' paths as wide as the theme's lines, up to 3 px: PathCurve draws those as
-        # 1-px lines side by side (a wider pen is stroked as an outline, ~10x slower).
-        racer_width = min(theme.line_width * theme.scale, 3.0)
+        # Racers' paths: 1 px in the window, 2 px in presentation (a room needs it; PathCurve
+        # draws it as three 1-px lines, ~1-3 ms more a racing frame: README's race figures).
+        # A wider pen would be stroked as an outline, ~10x slower on a long path.
+        racer_width = 2.0 if theme.scale > 1.0 else 1.0
         for i, item in enumerate(self.race_paths):
             item.setPen(pg.mkPen(RACER_COLOURS[i], width=racer_width))
         self.contours.setPen(pg.mkPen((255, 255, 255, 140), width=1.0 * theme.scale))
